@@ -1,0 +1,79 @@
+"""Catalog tables. Dialect-neutral: the same models run on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Dataset(Base):
+    """One feed's published dataset, with its owners and rights as the registry declares them."""
+
+    __tablename__ = "hub_datasets"
+
+    id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    title_ko: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = mapped_column(Text)
+    description_ko: Mapped[str] = mapped_column(Text)
+    description_en: Mapped[str] = mapped_column(Text)
+    provider_id: Mapped[str] = mapped_column(String(100))
+    provider_name: Mapped[str] = mapped_column(Text)
+    department_id: Mapped[str] = mapped_column(String(100))
+    department_name: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(20))
+    access_class: Mapped[str] = mapped_column(String(20))
+    licence: Mapped[str] = mapped_column(String(100))
+    schedule: Mapped[str] = mapped_column(String(100))
+    table_name: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    versions: Mapped[list[DatasetVersion]] = relationship(back_populates="dataset")
+
+
+class DatasetVersion(Base):
+    """A published Iceberg snapshot of a dataset: what changed, from which delivery, when."""
+
+    __tablename__ = "hub_dataset_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("hub_datasets.id"), index=True)
+    snapshot_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rows_in_window: Mapped[int] = mapped_column(BigInteger)
+    total_rows: Mapped[int] = mapped_column(BigInteger)
+    run_id: Mapped[str] = mapped_column(String(250))
+    delivery_id: Mapped[str] = mapped_column(String(100))
+    raw_checksum: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    dataset: Mapped[Dataset] = relationship(back_populates="versions")
+
+
+class Run(Base):
+    """One pipeline run of a feed over one window, updated as each step finishes."""
+
+    __tablename__ = "hub_runs"
+    __table_args__ = (UniqueConstraint("dataset_id", "run_id", name="uq_hub_runs_dataset_run"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(String(63), index=True)
+    run_id: Mapped[str] = mapped_column(String(250))
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20))
+    step: Mapped[str] = mapped_column(String(20))
+    rows_landed: Mapped[int | None] = mapped_column(BigInteger)
+    rows_valid: Mapped[int | None] = mapped_column(BigInteger)
+    rows_quarantined: Mapped[int | None] = mapped_column(BigInteger)
+    rows_published: Mapped[int | None] = mapped_column(BigInteger)
+    snapshot_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,74 @@
+"""Writing what the pipeline did into the catalog: datasets, runs and versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from catalog.db import session_for
+from catalog.models import Dataset, DatasetVersion, Run
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def upsert_dataset(url: str, feed: Any, table_name: str) -> None:
+    """Mirror a feed's registry entry into the catalog (the registry is the source of truth)."""
+    values = {
+        "title_ko": feed.title.ko, "title_en": feed.title.en,
+        "description_ko": feed.description.ko, "description_en": feed.description.en,
+        "provider_id": feed.provider.id, "provider_name": feed.provider.name.ko,
+        "department_id": feed.department.id, "department_name": feed.department.name.ko,
+        "type": feed.type.value, "access_class": feed.access_class.value,
+        "licence": feed.licence.id, "schedule": feed.schedule.cron, "table_name": table_name,
+        "updated_at": now(),
+    }  # fmt: skip
+    with session_for(url) as session, session.begin():
+        row = session.get(Dataset, feed.id)
+        if row is None:
+            session.add(Dataset(id=feed.id, **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+
+
+def update_run(url: str, dataset_id: str, run_id: str, window: Any, **fields: Any) -> None:
+    """Create or update the run row for (dataset, run) with the given fields."""
+    with session_for(url) as session, session.begin():
+        row = session.scalars(
+            select(Run).where(Run.dataset_id == dataset_id, Run.run_id == run_id)
+        ).one_or_none()
+        if row is None:
+            row = Run(
+                dataset_id=dataset_id, run_id=run_id, window_start=window.start,
+                window_end=window.end, started_at=now(), status="running", step="land",
+            )  # fmt: skip
+            session.add(row)
+        for name, value in fields.items():
+            setattr(row, name, value)
+
+
+def add_version(url: str, **fields: Any) -> None:
+    with session_for(url) as session, session.begin():
+        session.add(DatasetVersion(created_at=now(), **fields))
+
+
+def runs(url: str, dataset_id: str) -> list[Run]:
+    with session_for(url) as session:
+        return list(
+            session.scalars(select(Run).where(Run.dataset_id == dataset_id).order_by(Run.id))
+        )
+
+
+def versions(url: str, dataset_id: str) -> list[DatasetVersion]:
+    with session_for(url) as session:
+        return list(
+            session.scalars(
+                select(DatasetVersion)
+                .where(DatasetVersion.dataset_id == dataset_id)
+                .order_by(DatasetVersion.id)
+            )
+        )

@@ -1,0 +1,86 @@
+"""The small protocol every connector kind implements."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from hub.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Window:
+    """The half-open interval [start, end) of source time that one run covers."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("a window needs time-zone-aware datetimes")
+        if self.end <= self.start:
+            raise ValueError(f"window end {self.end} is not after its start {self.start}")
+
+
+@dataclass(frozen=True)
+class FetchContext:
+    feed_id: str
+    window: Window
+    timezone: str
+
+
+@dataclass(frozen=True)
+class RawPart:
+    """One unit of a delivery as the source sent it: the bytes are never altered."""
+
+    name: str
+    data: bytes
+    content_type: str
+    source: str  # where it came from, with secrets redacted
+    rows_reported: int | None = None
+
+
+@dataclass
+class FetchResult:
+    parts: int = 0
+    rows_reported: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+Sink = Callable[[RawPart], None]
+
+
+class Fetcher(Protocol):
+    def __call__(self, config: Any, ctx: FetchContext, sink: Sink) -> FetchResult: ...
+
+
+class Reader(Protocol):
+    def __call__(self, config: Any, data: bytes, *, name: str) -> pa.Table: ...
+
+
+_ENV = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(value: str, *, feed_id: str, what: str) -> str:
+    """Resolve ``${VAR}`` and ``${VAR:-default}`` at run time, so feed files hold no secrets.
+
+    Raises:
+        ConfigError: a variable without default is not set.
+    """
+
+    def sub(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = os.environ.get(name)
+        if found is not None and found != "":
+            return found
+        if default is not None:
+            return default
+        raise ConfigError(f"feed {feed_id}: {what} needs the environment variable {name}, which is not set")
+
+    return _ENV.sub(sub, value)

@@ -1,0 +1,252 @@
+"""Fetching and reading a paged data.go.kr-style Open API.
+
+``fetch`` pages through ``totalCount``, retries 429/5xx/time-outs with backoff (honouring
+``Retry-After``), and fails clearly on a result-code error, even one inside HTTP 200.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+from tenacity import (
+    RetryCallState,
+    retry,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from connectors.base import FetchContext, FetchResult, RawPart, Sink, expand_env
+from connectors.http_api.config import HttpApiConfig
+from connectors.redaction import redact_url
+from hub.errors import DeliveryError, TransientDeliveryError
+
+log = logging.getLogger(__name__)
+
+CONFIG = HttpApiConfig
+
+
+class _RetryableResponse(TransientDeliveryError):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _wait(config: HttpApiConfig):
+    backoff = wait_exponential_jitter(initial=0.5, max=max(config.backoff_max_s, 0.01))
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        after = getattr(exc, "retry_after", None)
+        if after is not None:
+            return min(after, config.backoff_max_s)
+        return backoff(state)
+
+    return wait
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: fall back to backoff
+
+
+def _dig(doc: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(doc, dict) or part not in doc:
+            return None
+        doc = doc[part]
+    return doc
+
+
+def fetch(config: HttpApiConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
+    """Page through the API for the context's window, sinking each page's bytes as received.
+
+    Raises:
+        DeliveryError: the agency answered an error code, malformed JSON or an unusable page.
+        TransientDeliveryError: 429/5xx/time-outs persisted through every attempt.
+    """
+    url = expand_env(config.url, feed_id=ctx.feed_id, what="delivery.options.url")
+    key = (
+        expand_env(config.service_key, feed_id=ctx.feed_id, what="delivery.options.service_key")
+        if config.service_key
+        else None
+    )
+    tz = ZoneInfo(ctx.timezone)
+    window = {"start": ctx.window.start.astimezone(tz), "end": ctx.window.end.astimezone(tz)}
+    params: dict[str, Any] = {name: value.format(**window) for name, value in config.params.items()}
+    params.setdefault("returnType", config.format)
+    headers: dict[str, str] = {}
+    secrets = [key] if key else []
+    if key and config.key_in == "query":
+        params[config.key_param] = key
+    elif key:
+        headers[config.key_param] = key
+
+    result = FetchResult()
+    seen = 0
+    total: int | None = None
+    with httpx.Client(timeout=config.timeout_s, headers=headers) as client:
+        get = retry(
+            retry=retry_if_exception_type(TransientDeliveryError),
+            stop=stop_after_attempt(config.max_attempts),
+            wait=_wait(config),
+            reraise=True,
+        )(_get_page)
+        for page in range(1, config.max_pages + 1):
+            page_params = {**params, config.page_param: page, config.size_param: config.page_size}
+            request = httpx.Request("GET", url, params=page_params)
+            where = f"feed {ctx.feed_id}: GET {redact_url(str(request.url), secrets)}"
+            response = get(client, request, where)
+            doc = _decode(response, where)
+            _check_result_code(config, doc, where)
+            items = _dig(doc, config.items_path)
+            if items is None and _dig(doc, config.result_code_path) in config.no_data_codes:
+                items = []
+            if not isinstance(items, list):
+                raise DeliveryError(f"{where}: no list at '{config.items_path}' in the answer")
+            page_total = _as_int(_dig(doc, config.total_path), where, config.total_path)
+            if total is None:
+                total = page_total
+            elif page_total is not None and page_total != total:
+                raise TransientDeliveryError(
+                    f"{where}: totalCount changed from {total} to {page_total} while paging; "
+                    "the source is being updated, retry later"
+                )
+            if items:
+                sink(
+                    RawPart(
+                        name=f"page-{page:05d}.json",
+                        data=response.content,
+                        content_type=response.headers.get("content-type", "application/json"),
+                        source=redact_url(str(request.url), secrets),
+                        rows_reported=len(items),
+                    )
+                )
+                result.parts += 1
+            seen += len(items)
+            log.info("%s: %d rows (page %d, %d of %s)", where, len(items), page, seen, total)
+            if not items or (total is not None and seen >= total) or len(items) < config.page_size:
+                break
+        else:
+            raise DeliveryError(
+                f"feed {ctx.feed_id}: more than max_pages={config.max_pages} pages; raise the limit "
+                "or narrow the window"
+            )
+    if total is not None and seen != total:
+        raise DeliveryError(
+            f"feed {ctx.feed_id}: the API reported totalCount {total} but delivered {seen} rows"
+        )
+    result.rows_reported = total if total is not None else seen
+    return result
+
+
+def _get_page(client: httpx.Client, request: httpx.Request, where: str) -> httpx.Response:
+    try:
+        response = client.send(request)
+    except httpx.TimeoutException:
+        raise _RetryableResponse(f"{where}: timed out after {client.timeout.read} s") from None
+    except httpx.TransportError as exc:
+        raise _RetryableResponse(f"{where}: cannot connect: {exc.__class__.__name__}") from None
+    if response.status_code == 429 or response.status_code >= 500:
+        raise _RetryableResponse(
+            f"{where}: HTTP {response.status_code} {response.reason_phrase}",
+            retry_after=_retry_after(response),
+        )
+    if response.status_code >= 400:
+        raise DeliveryError(f"{where}: HTTP {response.status_code} {response.reason_phrase}: "
+                            f"{response.text[:200]!r}")
+    return response
+
+
+def _decode(response: httpx.Response, where: str) -> dict[str, Any]:
+    body = response.content
+    if body.lstrip().startswith(b"<"):
+        # data.go.kr answers gateway errors (bad key, quota) as XML even to JSON requests.
+        raise DeliveryError(f"{where}: {_gateway_error(body)}")
+    try:
+        doc = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DeliveryError(
+            f"{where}: answered malformed JSON ({exc}); first bytes: {body[:80]!r}"
+        ) from None
+    if not isinstance(doc, dict):
+        raise DeliveryError(f"{where}: answered JSON {type(doc).__name__}, expected an object")
+    return doc
+
+
+def _gateway_error(body: bytes) -> str:
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return f"answered XML that does not parse: {body[:120]!r}"
+    code = root.findtext(".//returnReasonCode") or root.findtext(".//resultCode")
+    msg = root.findtext(".//returnAuthMsg") or root.findtext(".//resultMsg")
+    err = root.findtext(".//errMsg")
+    return f"the API gateway refused the request: resultCode {code} {msg or ''} {err or ''}".strip()
+
+
+def _check_result_code(config: HttpApiConfig, doc: dict[str, Any], where: str) -> None:
+    code = _dig(doc, config.result_code_path)
+    if code is None:
+        raise DeliveryError(f"{where}: the answer has no '{config.result_code_path}'")
+    code = str(code)
+    if code in config.ok_codes or code in config.no_data_codes:
+        return
+    message = _dig(doc, config.result_msg_path)
+    error = TransientDeliveryError if code in config.transient_codes else DeliveryError
+    raise error(f"{where}: the agency answered resultCode {code} ({message})")
+
+
+def _as_int(value: Any, where: str, path: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise DeliveryError(f"{where}: '{path}' is not a number: {value!r}") from None
+
+
+def read(config: HttpApiConfig, data: bytes, *, name: str) -> pa.Table:
+    """The items of one landed page as an Arrow table of source fields (types as sent).
+
+    Raises:
+        DeliveryError: the page does not parse or has no item list.
+    """
+    try:
+        doc = pj.read_json(
+            io.BytesIO(data),
+            read_options=pj.ReadOptions(block_size=len(data) + 1, use_threads=False),
+            parse_options=pj.ParseOptions(newlines_in_values=True),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise DeliveryError(f"{name}: not a JSON page: {exc}") from None
+    column: pa.Array | pa.ChunkedArray = doc.to_struct_array() if doc.num_columns else None
+    for part in config.items_path.split("."):
+        if column is None or not pa.types.is_struct(column.type) or column.type.get_field_index(part) < 0:
+            raise DeliveryError(f"{name}: no '{config.items_path}' in the page")
+        column = pc.struct_field(column, part)
+    if not pa.types.is_list(column.type) and not pa.types.is_large_list(column.type):
+        raise DeliveryError(f"{name}: '{config.items_path}' is not a list")
+    items = pc.list_flatten(column)
+    if isinstance(items, pa.ChunkedArray):
+        items = items.combine_chunks()
+    if not pa.types.is_struct(items.type):
+        if len(items) == 0:
+            return pa.table({})
+        raise DeliveryError(f"{name}: the items in '{config.items_path}' are not objects")
+    return pa.Table.from_struct_array(items)

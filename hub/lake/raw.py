@@ -1,0 +1,148 @@
+"""The raw zone: deliveries landed byte-for-byte, each closed by a manifest.
+
+Layout: ``{feed}/partition={window start}/delivery={id}/{part}`` plus ``_manifest.json``.
+A delivery without a complete manifest is never read by later steps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+
+from connectors.base import RawPart, Window
+from hub.errors import NoDeliveryError
+from hub.lake.objectstore import ObjectStore
+
+MANIFEST = "_manifest.json"
+
+
+class RawObject(BaseModel):
+    key: str
+    sha256: str
+    size: int
+    content_type: str
+    source: str
+    rows_reported: int | None = None
+
+
+class Manifest(BaseModel):
+    """What one delivery is: enough to verify every byte and trace it to its request."""
+
+    feed: str
+    partition: str
+    window_start: datetime
+    window_end: datetime
+    delivery_id: str
+    run_id: str
+    received_at: datetime
+    status: str  # "complete" | "incomplete"
+    objects: list[RawObject]
+    checksum: str  # sha256 over the objects' checksums in order
+    size: int
+    rows_reported: int | None = None
+    error: str | None = None
+    duplicate_of: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.feed}/partition={self.partition}/delivery={self.delivery_id}/"
+
+
+def partition_name(window: Window) -> str:
+    return window.start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+class RawLanding:
+    """Writes one delivery's parts as they arrive, then seals it with a manifest."""
+
+    def __init__(self, store: ObjectStore, feed: str, window: Window, run_id: str) -> None:
+        self.store = store
+        self.feed = feed
+        self.window = window
+        self.run_id = run_id
+        self.partition = partition_name(window)
+        self.received_at = datetime.now(UTC)
+        self.delivery_id = self.received_at.strftime("%Y%m%dT%H%M%S%fZ")
+        self.objects: list[RawObject] = []
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.feed}/partition={self.partition}/delivery={self.delivery_id}/"
+
+    def __call__(self, part: RawPart) -> None:
+        key = self.prefix + part.name
+        digest = hashlib.sha256(part.data).hexdigest()
+        self.store.put(
+            "raw", key, part.data, content_type=part.content_type, metadata={"sha256": digest}
+        )
+        self.objects.append(
+            RawObject(
+                key=key, sha256=digest, size=len(part.data), content_type=part.content_type,
+                source=part.source, rows_reported=part.rows_reported,
+            )
+        )  # fmt: skip
+
+    def seal(self, *, rows_reported: int | None, error: str | None = None) -> Manifest:
+        """Write the manifest. A complete delivery equal to an earlier one becomes that one."""
+        checksum = hashlib.sha256("".join(o.sha256 for o in self.objects).encode()).hexdigest()
+        manifest = Manifest(
+            feed=self.feed, partition=self.partition, window_start=self.window.start,
+            window_end=self.window.end, delivery_id=self.delivery_id, run_id=self.run_id,
+            received_at=self.received_at, status="incomplete" if error else "complete",
+            objects=self.objects, checksum=checksum, size=sum(o.size for o in self.objects),
+            rows_reported=rows_reported, error=error,
+        )  # fmt: skip
+        if error is None:
+            earlier = latest_manifest(self.store, self.feed, self.window, required=False)
+            if earlier is not None and earlier.checksum == checksum:
+                # Same bytes as the last complete delivery: one delivery, not two.
+                self.store.delete("raw", [o.key for o in self.objects])
+                return earlier.model_copy(update={"duplicate_of": None})
+        self.store.put(
+            "raw", self.prefix + MANIFEST, manifest.model_dump_json(indent=2).encode(),
+            content_type="application/json",
+        )  # fmt: skip
+        return manifest
+
+
+def manifests(store: ObjectStore, feed: str, window: Window) -> list[Manifest]:
+    prefix = f"{feed}/partition={partition_name(window)}/"
+    found = []
+    for key in store.list("raw", prefix):
+        if key.endswith("/" + MANIFEST):
+            found.append(Manifest.model_validate_json(store.get("raw", key)))
+    return sorted(found, key=lambda m: m.received_at)
+
+
+def latest_manifest(
+    store: ObjectStore, feed: str, window: Window, *, required: bool = True
+) -> Manifest | None:
+    """The newest complete delivery of the window.
+
+    Raises:
+        NoDeliveryError: none exists and ``required`` is set.
+    """
+    complete = [m for m in manifests(store, feed, window) if m.status == "complete"]
+    if complete:
+        return complete[-1]
+    if required:
+        raise NoDeliveryError(
+            f"feed {feed}: no complete delivery in s3://{store.settings.bucket('raw')}/{feed}/"
+            f"partition={partition_name(window)}/; run the land step first"
+        )
+    return None
+
+
+def load_manifest(store: ObjectStore, key: str) -> Manifest:
+    return Manifest.model_validate_json(store.get("raw", key))
+
+
+def manifest_key(manifest: Manifest) -> str:
+    return manifest.prefix + MANIFEST
+
+
+def dumps(manifest: Manifest) -> str:
+    return json.dumps(manifest.model_dump(mode="json"))

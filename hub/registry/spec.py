@@ -1,0 +1,187 @@
+"""Typed feed specifications: what a feed is, who owns it, how it arrives and what it holds.
+
+A ``FeedSpec`` is immutable and validated when its YAML loads; pipeline steps receive a spec
+and never read YAML themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from hub.registry.types import ARROW_TYPES, ColumnType
+
+_ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+
+
+class Spec(BaseModel):
+    """Base of every registry model: immutable, and unknown keys are an error, not a silent drop."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Text(Spec):
+    """A text in Korean and English, as the city publishes both."""
+
+    ko: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class Party(Spec):
+    """An agency or department, with a stable id for the catalog."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: Text
+    contact: str | None = None
+
+
+class FeedType(StrEnum):
+    administrative = "administrative"
+    spatial = "spatial"
+    sensor = "sensor"
+
+
+class AccessClass(StrEnum):
+    public = "public"
+    restricted = "restricted"
+    non_public = "non-public"
+
+
+class Licence(Spec):
+    id: str
+    title: str
+    url: str
+
+
+class Schedule(Spec):
+    """When a feed runs, in the city's time zone; each run covers one cron interval."""
+
+    cron: str
+    timezone: str = "Asia/Seoul"
+    provision_cycle: timedelta = Field(description="How often the provider publishes new data.")
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"a cron expression has 5 fields, got {value!r}")
+        return value
+
+
+class FieldSpec(Spec):
+    """One column of the feed's declared schema."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: ColumnType
+    required: bool = False
+    source: str | None = Field(default=None, description="Field name in the delivery, if different.")
+    format: str | None = Field(default=None, description="strptime format for date/timestamp text.")
+    unit: str | None = None
+    description: Text | None = None
+
+    @property
+    def source_name(self) -> str:
+        return self.source or self.name
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return ARROW_TYPES[self.type]
+
+
+class Partition(Spec):
+    """How the published table is partitioned; each run replaces its own window in it."""
+
+    column: str
+    transform: Literal["identity", "hour", "day", "month", "year"] = "day"
+
+
+class Delivery(Spec):
+    """How the bytes arrive: a connector kind and its options, checked by that kind's model."""
+
+    connector: str
+    options: dict[str, Any] = Field(default_factory=dict)
+    _config: BaseModel | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check_options(self) -> Delivery:
+        from connectors import config_model
+
+        self._config = config_model(self.connector).model_validate(self.options)
+        return self
+
+    @property
+    def config(self) -> Any:
+        return self._config
+
+
+class FeedSpec(Spec):
+    """A feed: its identity, owners, delivery, schedule, schema and rights."""
+
+    id: str
+    title: Text
+    description: Text
+    provider: Party
+    department: Party
+    type: FeedType
+    access_class: AccessClass
+    licence: Licence
+    schedule: Schedule
+    delivery: Delivery
+    schema_: list[FieldSpec] = Field(alias="schema", min_length=1)
+    partition: Partition
+    key: list[str] = Field(default_factory=list, description="Columns that identify a row.")
+    keywords: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id_form(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("a feed id is lower_snake_case, 2-63 characters, starting with a letter")
+        return value
+
+    @model_validator(mode="after")
+    def _columns_exist(self) -> FeedSpec:
+        names = [f.name for f in self.schema_]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"schema declares {', '.join(duplicates)} more than once")
+        if self.partition.column not in names:
+            raise ValueError(f"partition column {self.partition.column!r} is not in the schema")
+        part = self.field(self.partition.column)
+        if self.partition.transform != "identity" and part.type not in (
+            ColumnType.timestamp, ColumnType.date,
+        ):  # fmt: skip
+            raise ValueError(
+                f"partition transform {self.partition.transform!r} needs a date or timestamp column, "
+                f"{part.name!r} is {part.type.value}"
+            )
+        missing = [k for k in self.key if k not in names]
+        if missing:
+            raise ValueError(f"key columns {missing} are not in the schema")
+        return self
+
+    def field(self, name: str) -> FieldSpec:
+        for f in self.schema_:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema(
+            [pa.field(f.name, f.arrow_type, nullable=not f.required) for f in self.schema_]
+        )
+
+    @property
+    def tags(self) -> list[str]:
+        return [
+            f"provider:{self.provider.id}",
+            f"department:{self.department.id}",
+            f"type:{self.type.value}",
+            f"access:{self.access_class.value}",
+        ]

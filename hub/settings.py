@@ -1,0 +1,139 @@
+"""One typed settings object for the whole hub, read from ``HUB_*`` environment variables.
+
+Every value has an embedded default so a fresh clone runs with nothing set; production points
+the same fields at MinIO (or any S3) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import BaseModel, Field, computed_field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ZONES = ("raw", "trusted", "open", "quarantine")
+
+
+class S3Connection(BaseModel):
+    """Everything a client needs to reach the object store."""
+
+    model_config = {"frozen": True}
+
+    endpoint: str
+    access_key: str
+    secret_key: str
+    region: str = "us-east-1"
+
+    @property
+    def secure(self) -> bool:
+        return self.endpoint.startswith("https://")
+
+    @property
+    def host_port(self) -> str:
+        return self.endpoint.split("://", 1)[-1].rstrip("/")
+
+
+class HubSettings(BaseSettings):
+    """The hub's configuration; ``HUB_<FIELD>`` overrides each field."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", frozen=True, extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="State folder: services, secrets, SQLite.")
+    feeds_dir: Path = Field(default=PROJECT_ROOT / "feeds", description="Feed registry folder.")
+    database_url: str | None = Field(
+        default=None, description="Catalog database (SQLAlchemy URL); SQLite under home if unset."
+    )
+    s3_endpoint: str | None = Field(
+        default=None, description="S3 endpoint URL; the embedded SeaweedFS if unset."
+    )
+    s3_access_key: str = "hub"
+    s3_secret_key: str | None = Field(
+        default=None, description="Generated under home/secrets on first use if unset."
+    )
+    s3_region: str = "us-east-1"
+    s3_port: int = Field(default=8333, description="Port of the embedded S3 server (0 = any free).")
+    bucket_prefix: str = Field(default="", description="Prefix of the zone buckets' names.")
+    catalog_name: str = "hub"
+    timezone: str = "Asia/Seoul"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def home_dir(self) -> Path:
+        return self.home if self.home.is_absolute() else (Path.cwd() / self.home).resolve()
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home_dir / "run"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.home_dir / "secrets"
+
+    def bucket(self, zone: str) -> str:
+        if zone not in ZONES:
+            raise ValueError(f"unknown zone {zone!r}; zones are {', '.join(ZONES)}")
+        return f"{self.bucket_prefix}{zone}"
+
+    @property
+    def buckets(self) -> dict[str, str]:
+        return {zone: self.bucket(zone) for zone in ZONES}
+
+    @property
+    def catalog_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home_dir / 'catalog.db'}"
+
+    def s3(self) -> S3Connection:
+        """The object store connection: explicit settings first, then the embedded server."""
+        endpoint = self.s3_endpoint or _embedded_endpoint(self)
+        return S3Connection(
+            endpoint=endpoint,
+            access_key=self.s3_access_key,
+            secret_key=self.s3_secret_key or embedded_secret_key(self),
+            region=self.s3_region,
+        )
+
+    def iceberg_properties(self) -> dict[str, str]:
+        """Properties for ``pyiceberg.catalog.sql.SqlCatalog(name, **props)``."""
+        s3 = self.s3()
+        return {
+            "uri": self.catalog_url,
+            "warehouse": f"s3://{self.bucket('trusted')}",
+            "s3.endpoint": s3.endpoint,
+            "s3.access-key-id": s3.access_key,
+            "s3.secret-access-key": s3.secret_key,
+            "s3.region": s3.region,
+            "s3.path-style-access": "true",
+        }
+
+
+def embedded_secret_key(settings: HubSettings) -> str:
+    """The embedded S3 server's secret: made once at run time under ``home/secrets``, never committed."""
+    path = settings.secrets_dir / "s3.json"
+    if path.exists():
+        return json.loads(path.read_text())["secret_key"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    key = secrets.token_urlsafe(30)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"access_key": settings.s3_access_key, "secret_key": key}, fh)
+    return key
+
+
+def _embedded_endpoint(settings: HubSettings) -> str:
+    state = settings.run_dir / "seaweedfs.json"
+    if state.exists():
+        return json.loads(state.read_text())["endpoint"]
+    return f"http://127.0.0.1:{settings.s3_port}"
+
+
+def get_settings() -> HubSettings:
+    """Read settings from the environment now (no cache: tests and CLI may change it)."""
+    return HubSettings()

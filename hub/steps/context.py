@@ -1,0 +1,40 @@
+"""What one run of one feed is about: the feed, the window it covers, and its run id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from connectors.base import Window
+from hub.lake.objectstore import ObjectStore
+from hub.registry import FeedSpec, load_feed
+from hub.settings import HubSettings, get_settings
+
+
+@dataclass(frozen=True)
+class RunContext:
+    settings: HubSettings
+    feed: FeedSpec
+    window: Window
+    run_id: str
+
+    @classmethod
+    def create(
+        cls, feed_id: str, start: datetime | str, end: datetime | str, run_id: str,
+        settings: HubSettings | None = None,
+    ) -> RunContext:  # fmt: skip
+        settings = settings or get_settings()
+        feed = load_feed(settings.feeds_dir / f"{feed_id}.yaml")
+        window = Window(_instant(start), _instant(end))
+        return cls(settings=settings, feed=feed, window=window, run_id=run_id)
+
+    def store(self) -> ObjectStore:
+        return ObjectStore(self.settings)
+
+    @property
+    def where(self) -> str:
+        return f"feed {self.feed.id} [{self.window.start.isoformat()} .. {self.window.end.isoformat()})"
+
+
+def _instant(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

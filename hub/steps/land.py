@@ -1,0 +1,64 @@
+"""Land: pull the delivery through the feed's connector into the raw zone, byte for byte."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import connectors
+from catalog import store as catalog
+from connectors.base import FetchContext
+from hub.errors import HubError
+from hub.lake.raw import RawLanding, manifest_key
+from hub.steps.context import RunContext
+
+log = logging.getLogger(__name__)
+
+
+def land(ctx: RunContext) -> dict[str, Any]:
+    """Fetch and land one window. Parts already landed stay even when the fetch fails.
+
+    Raises:
+        DeliveryError: the source answered something unusable (terminal).
+        TransientDeliveryError: the source failed in a way a retry may not (transient).
+    """
+    from catalog import db
+
+    db.migrate(ctx.settings.catalog_url)
+    catalog.upsert_dataset(ctx.settings.catalog_url, ctx.feed, f"trusted.{ctx.feed.id}")
+    catalog.update_run(
+        ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, status="running",
+        step="land", error=None,
+    )  # fmt: skip
+    store = ctx.store()
+    landing = RawLanding(store, ctx.feed.id, ctx.window, ctx.run_id)
+    fetch = connectors.fetcher(ctx.feed.delivery.connector)
+    fetch_ctx = FetchContext(
+        feed_id=ctx.feed.id, window=ctx.window, timezone=ctx.feed.schedule.timezone
+    )
+    try:
+        result = fetch(ctx.feed.delivery.config, fetch_ctx, landing)
+    except HubError as exc:
+        if landing.objects:
+            landing.seal(rows_reported=None, error=str(exc))
+        catalog.update_run(
+            ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, status="failed",
+            error=str(exc), finished_at=catalog.now(),
+        )  # fmt: skip
+        raise
+    manifest = landing.seal(rows_reported=result.rows_reported)
+    catalog.update_run(
+        ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window,
+        rows_landed=manifest.rows_reported, step="validate",
+    )  # fmt: skip
+    log.info(
+        "%s: landed %d objects, %d bytes, %s rows reported, in s3://%s/%s",
+        ctx.where, len(manifest.objects), manifest.size, manifest.rows_reported,
+        ctx.settings.bucket("raw"), manifest.prefix,
+    )  # fmt: skip
+    return {
+        "manifest": manifest_key(manifest),
+        "objects": len(manifest.objects),
+        "bytes": manifest.size,
+        "rows_reported": manifest.rows_reported,
+    }

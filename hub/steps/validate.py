@@ -1,0 +1,129 @@
+"""Validate: parse the landed delivery to the declared schema; failing rows go to quarantine.
+
+Valid rows are staged as Parquet in the raw zone (identified data never leaves it before the
+protect step); publish picks them up from there.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import connectors
+from catalog import store as catalog
+from hub.errors import HubError
+from hub.lake import iceberg
+from hub.lake.objectstore import ObjectStore
+from hub.lake.raw import Manifest, latest_manifest, load_manifest, manifest_key
+from hub.steps.conform import Conformed, conform
+from hub.steps.context import RunContext
+
+log = logging.getLogger(__name__)
+
+
+def stage_key(ctx: RunContext, manifest: Manifest) -> str:
+    return f"_stage/{manifest.prefix}run={ctx.run_id.replace('/', '_')}/valid.parquet"
+
+
+def parse_delivery(ctx: RunContext, manifest: Manifest, store: ObjectStore) -> Conformed:
+    """Read every landed part in parallel and conform it; parts keep their order."""
+    read = connectors.reader(ctx.feed.delivery.connector)
+    config = ctx.feed.delivery.config
+
+    def one(obj) -> Conformed:
+        source = read(config, store.get("raw", obj.key), name=obj.key)
+        return conform(ctx.feed, source, window=ctx.window, object_key=obj.key, run_id=ctx.run_id)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parts = list(pool.map(one, manifest.objects))
+    if not parts:
+        return Conformed(ctx.feed.arrow_schema.empty_table(), _empty_rejects())
+    return Conformed(
+        valid=pa.concat_tables([p.valid for p in parts]),
+        rejects=pa.concat_tables([p.rejects for p in parts]),
+    )
+
+
+def _empty_rejects() -> pa.Table:
+    from hub.steps.conform import QUARANTINE_SCHEMA
+
+    return QUARANTINE_SCHEMA.empty_table()
+
+
+def quarantine(ctx: RunContext, rejects: pa.Table) -> None:
+    """Replace this window's quarantine rows with this run's rejects (reruns do not pile up)."""
+    from hub.lake.iceberg import ensure_table
+    from hub.registry.spec import FieldSpec
+
+    fields = [
+        FieldSpec(name="run_id", type="string", required=True),
+        FieldSpec(name="window_start", type="timestamp", required=True),
+        FieldSpec(name="source_object", type="string", required=True),
+        FieldSpec(name="row_index", type="int64", required=True),
+        FieldSpec(name="column", type="string"),
+        FieldSpec(name="reason", type="string", required=True),
+        FieldSpec(name="record", type="string", required=True),
+    ]
+    table = ensure_table(ctx.settings, "quarantine", ctx.feed.id, fields, ("window_start", "day"))
+    iceberg.replace_window(
+        table, rejects, "window_start", ctx.window,
+        {"hub.feed": ctx.feed.id, "hub.run-id": ctx.run_id, "hub.step": "validate"},
+    )  # fmt: skip
+
+
+def validate(ctx: RunContext, landed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Conform the latest complete delivery of the window and stage its valid rows.
+
+    Raises:
+        NoDeliveryError: nothing complete was landed for the window.
+        DeliveryError: the delivery cannot be read at all (e.g. a required column is missing).
+    """
+    store = ctx.store()
+    manifest = (
+        load_manifest(store, landed["manifest"])
+        if landed
+        else latest_manifest(store, ctx.feed.id, ctx.window)
+    )
+    try:
+        result = parse_delivery(ctx, manifest, store)
+    except HubError as exc:
+        catalog.update_run(
+            ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, status="failed",
+            error=str(exc), finished_at=catalog.now(),
+        )  # fmt: skip
+        raise
+    quarantine(ctx, result.rejects)
+    key = stage_key(ctx, manifest)
+    sink = io.BytesIO()
+    pq.write_table(result.valid, sink, compression="zstd")
+    store.put("raw", key, sink.getvalue(), content_type="application/vnd.apache.parquet")
+    catalog.update_run(
+        ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, step="publish",
+        rows_valid=result.valid.num_rows, rows_quarantined=result.rejects.num_rows,
+    )  # fmt: skip
+    log.info(
+        "%s: %d rows valid, %d quarantined%s", ctx.where, result.valid.num_rows,
+        result.rejects.num_rows, _examples(result.rejects),
+    )  # fmt: skip
+    return {
+        "manifest": manifest_key(manifest),
+        "stage": key,
+        "rows_valid": result.valid.num_rows,
+        "rows_quarantined": result.rejects.num_rows,
+    }
+
+
+def _examples(rejects: pa.Table, limit: int = 3) -> str:
+    if not rejects.num_rows:
+        return ""
+    rows = rejects.slice(0, limit).select(["source_object", "row_index", "column", "reason"])
+    lines = [
+        f"\n  {r['source_object']} row {r['row_index']}: {r['column']}: {r['reason']}"
+        for r in rows.to_pylist()
+    ]
+    return "; for example:" + "".join(lines)

@@ -1,0 +1,177 @@
+"""A fake agency Open API in the data.go.kr convention, with faults injectable on request.
+
+Query: ``serviceKey``, ``pageNo``, ``numOfRows``, ``returnType=json``, ``inqBginDt`` and
+``inqEndDt`` (``YYYYMMDDHH`` in KST, end exclusive). Answers ``response.header.resultCode`` /
+``resultMsg`` and ``response.body.items`` / ``totalCount``; a bad key gets the gateway's XML
+error inside HTTP 200, as the real portal does.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from simulators import air_quality
+
+AIR_QUALITY_PATH = "/B552584/ArpltnInforInqireSvc/getMsrstnAcctoRltmMesureDnsty"
+MAX_ROWS = 10_000
+
+GATEWAY_KEY_ERROR = (
+    "<OpenAPI_ServiceResponse><cmmMsgHeader><errMsg>SERVICE ERROR</errMsg>"
+    "<returnAuthMsg>SERVICE_KEY_IS_NOT_REGISTERED_ERROR</returnAuthMsg>"
+    "<returnReasonCode>30</returnReasonCode></cmmMsgHeader></OpenAPI_ServiceResponse>"
+)
+
+
+@dataclass
+class Fault:
+    """One injected defect: ``kind`` in http_500, http_429, result_code, malformed_json, slow,
+    total_changes; applied to the next ``times`` matching requests (``page`` limits it)."""
+
+    kind: str
+    times: int = 1
+    page: int | None = None
+    retry_after: float | None = None
+    code: str = "22"
+    delay_s: float = 5.0
+
+
+@dataclass
+class AgencyState:
+    service_key: str
+    seed: int = 7
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take_fault(self, page: int) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.times > 0 and (fault.page is None or fault.page == page):
+                    fault.times -= 1
+                    return fault
+        return None
+
+
+def _envelope(code: str, msg: str, items: list[Any], total: int, page: int, rows: int) -> bytes:
+    doc = {
+        "response": {
+            "header": {"resultCode": code, "resultMsg": msg},
+            "body": {
+                "items": items, "totalCount": total, "pageNo": page, "numOfRows": rows,
+            },
+        }
+    }  # fmt: skip
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
+    routes: dict[str, Callable[[datetime, datetime], list[dict[str, str]]]] = {
+        AIR_QUALITY_PATH: lambda s, e: air_quality.readings(s, e, seed=state.seed),
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:  # keep test output quiet
+            pass
+
+        def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None):
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:  # noqa: N802 - control endpoint for a simulator run as a process
+            if urlsplit(self.path).path != "/_sim/faults":
+                return self._send(404, b"not found", "text/plain")
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with state.lock:
+                state.faults = [Fault(**f) for f in json.loads(body or b"[]")]
+            self._send(200, b"{}", "application/json")
+
+        def do_GET(self) -> None:  # noqa: N802
+            url = urlsplit(self.path)
+            query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+            state.requests.append(self.path)
+            route = routes.get(url.path)
+            if route is None:
+                return self._send(404, b"<html>404 Not Found</html>", "text/html")
+            if query.get("serviceKey") != state.service_key:
+                return self._send(200, GATEWAY_KEY_ERROR.encode(), "text/xml;charset=UTF-8")
+            try:
+                page = int(query.get("pageNo", "1"))
+                rows = int(query.get("numOfRows", "10"))
+                start = datetime.strptime(query["inqBginDt"], "%Y%m%d%H").replace(tzinfo=air_quality.KST)
+                end = datetime.strptime(query["inqEndDt"], "%Y%m%d%H").replace(tzinfo=air_quality.KST)
+                if page < 1 or not 1 <= rows <= MAX_ROWS:
+                    raise ValueError
+            except (KeyError, ValueError):
+                body = _envelope("10", "INVALID_REQUEST_PARAMETER_ERROR", [], 0, 0, 0)
+                return self._send(200, body, "application/json;charset=UTF-8")
+
+            fault = state.take_fault(page)
+            if fault and fault.kind == "http_500":
+                return self._send(500, b"<html>Internal Server Error</html>", "text/html")
+            if fault and fault.kind == "http_429":
+                headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+                return self._send(429, b"Too Many Requests", "text/plain", headers)
+            if fault and fault.kind == "slow":
+                time.sleep(fault.delay_s)
+            if fault and fault.kind == "malformed_json":
+                return self._send(200, b'{"response": {"header": {"resultCode": "00", "re', "application/json")
+            if fault and fault.kind == "result_code":
+                body = _envelope(fault.code, "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"
+                                 if fault.code == "22" else "SERVICE_ERROR", [], 0, page, rows)
+                return self._send(200, body, "application/json;charset=UTF-8")
+
+            items = route(start, end)
+            total = len(items) + (1 if fault and fault.kind == "total_changes" else 0)
+            chunk = items[(page - 1) * rows : page * rows]
+            if not items:
+                body = _envelope("03", "NODATA_ERROR", [], 0, page, rows)
+            else:
+                body = _envelope("00", "NORMAL_CODE", chunk, total, page, rows)
+            self._send(200, body, "application/json;charset=UTF-8")
+
+    return Handler
+
+
+class AgencyApiServer:
+    """Runs the fake API on 127.0.0.1 in a background thread (tests) or the foreground (demo)."""
+
+    def __init__(self, service_key: str, *, port: int = 0, seed: int = 7) -> None:
+        self.state = AgencyState(service_key=service_key, seed=seed)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), make_handler(self.state))
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> AgencyApiServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> AgencyApiServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
