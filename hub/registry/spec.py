@@ -11,10 +11,14 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-import pyarrow as pa
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from hub.registry.types import ARROW_TYPES, ColumnType
+from hub.registry.types import ColumnType, arrow_type
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 
@@ -90,7 +94,7 @@ class FieldSpec(Spec):
 
     @property
     def arrow_type(self) -> pa.DataType:
-        return ARROW_TYPES[self.type]
+        return arrow_type(self.type)
 
 
 class Partition(Spec):
@@ -173,6 +177,8 @@ class FeedSpec(Spec):
 
     @property
     def arrow_schema(self) -> pa.Schema:
+        import pyarrow as pa
+
         return pa.schema(
             [pa.field(f.name, f.arrow_type, nullable=not f.required) for f in self.schema_]
         )

@@ -27,7 +27,9 @@ def free_port(*, also_free: int | None = None) -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """True when a server could listen on the port (TIME_WAIT leftovers do not count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

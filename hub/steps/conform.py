@@ -61,7 +61,7 @@ def conform(
                 )
             columns[field.name] = pa.nulls(n, field.arrow_type)
             continue
-        raw = source.column(field.source_name).combine_chunks()
+        raw = _missing_to_null(source.column(field.source_name).combine_chunks())
         typed = _cast(raw, field, feed.schedule.timezone)
         unreadable = pc.and_(pc.is_valid(raw), pc.is_null(typed))
         if pc.any(unreadable).as_py():
@@ -110,14 +110,18 @@ def _cast(raw: pa.Array, field: FieldSpec, timezone: str) -> pa.Array:
         return _timestamp(raw, field, timezone)
     if field.type == ColumnType.date and pa.types.is_string(raw.type) and field.format:
         return pc.cast(pc.strptime(raw, format=field.format, unit="s", error_is_null=True), target)
-    if pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type):
-        raw = pc.utf8_trim_whitespace(raw)
-        # Korean agency APIs send "-" or "" for a missing reading.
-        raw = pc.if_else(pc.is_in(raw, pa.array(["", "-"])), pa.scalar(None, raw.type), raw)
     try:
         return pc.cast(raw, target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return _cast_each(raw, target)
+
+
+def _missing_to_null(raw: pa.Array) -> pa.Array:
+    """Korean agency APIs send "-" or "" for a missing reading: that is a null, not an error."""
+    if not (pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type)):
+        return raw
+    raw = pc.utf8_trim_whitespace(raw)
+    return pc.if_else(pc.is_in(raw, pa.array(["", "-"], raw.type)), pa.scalar(None, raw.type), raw)
 
 
 def _timestamp(raw: pa.Array, field: FieldSpec, timezone: str) -> pa.Array:

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 import connectors
 from catalog import store as catalog
-from hub.errors import HubError
+from hub.errors import DeliveryError, HubError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.lake.raw import Manifest, latest_manifest, load_manifest, manifest_key
@@ -98,6 +98,18 @@ def validate(ctx: RunContext, landed: dict[str, Any] | None = None) -> dict[str,
         )  # fmt: skip
         raise
     quarantine(ctx, result.rejects)
+    if result.rejects.num_rows and not result.valid.num_rows:
+        error = DeliveryError(
+            f"{ctx.where}: all {result.rejects.num_rows} delivered rows failed validation, so "
+            f"nothing is published; see quarantine.{ctx.feed.id} (first: "
+            f"{result.rejects.column('reason')[0].as_py()})"
+        )
+        catalog.update_run(
+            ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, status="failed",
+            error=str(error), rows_valid=0, rows_quarantined=result.rejects.num_rows,
+            finished_at=catalog.now(),
+        )  # fmt: skip
+        raise error
     key = stage_key(ctx, manifest)
     sink = io.BytesIO()
     pq.write_table(result.valid, sink, compression="zstd")

@@ -1,0 +1,71 @@
+"""One Airflow DAG per feed in the registry (``feeds/*.yaml``).
+
+Nothing heavy is imported here: each task body imports its step when it runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import DAG, Asset, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from hub.registry import FeedSpec, load_registry
+from hub.registry.docs import feed_doc_md
+from hub.settings import get_settings
+
+
+def zone_asset(zone: str, feed: FeedSpec) -> Asset:
+    settings = get_settings()
+    return Asset(
+        name=f"{zone}.{feed.id}",
+        uri=f"s3://{settings.bucket(zone)}/{feed.id}",
+        group=zone,
+        extra={"feed": feed.id, "zone": zone},
+    )
+
+
+def build_dag(feed: FeedSpec) -> DAG:
+    raw, quarantine, trusted = (zone_asset(z, feed) for z in ("raw", "quarantine", "trusted"))
+    with DAG(
+        dag_id=feed.id,
+        description=feed.title.en,
+        doc_md=feed_doc_md(feed),
+        schedule=CronDataIntervalTimetable(feed.schedule.cron, timezone=feed.schedule.timezone),
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        tags=feed.tags,
+        default_args={
+            "owner": feed.department.id,
+            "retries": 2,
+            "retry_delay": timedelta(minutes=1),
+            "retry_exponential_backoff": True,
+            "execution_timeout": timedelta(hours=1),
+        },
+    ) as dag:
+
+        @task(task_id="land", outlets=[raw], doc_md="Pull the delivery into the raw zone.")
+        def land(**context):
+            from hub.orchestration.tasks import run_step
+
+            return run_step("land", feed.id, context)
+
+        @task(task_id="validate", outlets=[quarantine], doc_md="Parse to the declared schema.")
+        def validate(landed, **context):
+            from hub.orchestration.tasks import run_step
+
+            return run_step("validate", feed.id, context, landed)
+
+        @task(task_id="publish", outlets=[trusted], doc_md="Commit one Iceberg snapshot.")
+        def publish(validated, **context):
+            from hub.orchestration.tasks import run_step
+
+            return run_step("publish", feed.id, context, validated)
+
+        publish(validate(land()))
+    return dag
+
+
+for _feed in load_registry(get_settings().feeds_dir).values():
+    globals()[f"dag_{_feed.id}"] = build_dag(_feed)

@@ -1,0 +1,136 @@
+"""``hub demo``: the whole hub on one machine, fed by the simulated city.
+
+Starts SeaweedFS and the simulated agency endpoints (as a separate process: the hub never
+imports the simulators), runs each feed's DAG through Airflow, prints a summary, and serves
+the Airflow UI until Ctrl-C. Everything it started, it stops, by PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from hub.errors import ServiceError
+from hub.services.process import free_port, stop_pid, wait_until
+from hub.settings import PROJECT_ROOT, HubSettings, get_settings
+
+
+def _agency_key(settings: HubSettings) -> str:
+    """The simulated agencies' service key: generated at run time, kept under var/secrets."""
+    path = settings.secrets_dir / "agency_service_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def start_simulators(settings: HubSettings) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    key = _agency_key(settings)
+    port = free_port()
+    log = open(settings.home_dir / "log" / "simulators.log", "ab")  # noqa: SIM115 - owned by the child
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulators", "serve", "--port", str(port)],
+        env={**os.environ, "DATA_GO_KR_SERVICE_KEY": key}, cwd=PROJECT_ROOT,
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            httpx.get(base, timeout=0.5)
+        except httpx.HTTPError:
+            return proc.poll() is not None
+        return True
+
+    wait_until(answers, timeout_s=20)
+    if proc.poll() is not None:
+        raise ServiceError(f"the simulated agencies did not start; see {log.name}")
+    return proc, {"DATA_GO_KR_BASE_URL": base, "DATA_GO_KR_SERVICE_KEY": key}
+
+
+def summary(settings: HubSettings, feed_ids: list[str], run_ids: dict[str, str | None]) -> str:
+    from catalog import store
+
+    lines = [
+        f"{'feed':24} {'status':10} {'landed':>8} {'quarant.':>8} {'published':>9} {'in table':>9}  snapshot",
+    ]
+    for feed_id in feed_ids:
+        runs = store.runs(settings.catalog_url, feed_id)
+        run = runs[-1] if runs else None
+        versions = store.versions(settings.catalog_url, feed_id)
+        total = versions[-1].total_rows if versions else 0
+        if run is None:
+            lines.append(f"{feed_id:24} {'no run':10}")
+            continue
+        lines.append(
+            f"{feed_id:24} {run.status:10} {run.rows_landed or 0:>8} {run.rows_quarantined or 0:>8} "
+            f"{run.rows_published or 0:>9} {total:>9}  {run.snapshot_id}"
+        )
+        if run.error:
+            lines.append(f"  error: {run.error}")
+    return "\n".join(lines)
+
+
+def run_demo(*, serve: bool, at: datetime | None = None) -> int:
+    from hub.orchestration.airflow_env import airflow_bin, airflow_env, dags_test
+    from hub.registry import load_registry
+    from hub.services.lake import down, up
+
+    base_settings = get_settings()
+    (base_settings.home_dir / "log").mkdir(parents=True, exist_ok=True)
+    settings, started = up(base_settings)
+    sim, sim_env = start_simulators(settings)
+    failures = 0
+    try:
+        feeds = load_registry(settings.feeds_dir)
+        tz = ZoneInfo("Asia/Seoul")
+        now = (at or datetime.now(tz)).astimezone(tz)
+        logical = now.replace(minute=0, second=0, microsecond=0)
+        print(f"lake: {settings.s3().endpoint}   catalog: {settings.catalog_url}")
+        print(f"running {len(feeds)} feed DAG(s) through Airflow for the window ending {logical.isoformat()}")
+        run_ids: dict[str, str | None] = {}
+        for feed_id in feeds:
+            log_file = settings.home_dir / "log" / f"dag-{feed_id}.log"
+            proc = dags_test(settings, feed_id, logical, log_file=log_file, extra_env=sim_env)
+            state = "ok" if proc.returncode == 0 else f"FAILED (see {log_file})"
+            failures += proc.returncode != 0
+            print(f"  {feed_id}: {state}")
+        print()
+        print(summary(settings, list(feeds), run_ids))
+        props = {"name": settings.catalog_name, **settings.iceberg_properties()}
+        props["s3.secret-access-key"] = "<see `hub status --json`>"
+        print("\nread the tables with any pyiceberg client:")
+        print(f"  SqlCatalog(**{json.dumps(props, ensure_ascii=False)})")
+        if serve:
+            _serve_airflow(settings, sim_env, airflow_bin(), airflow_env)
+    finally:
+        stop_pid(sim.pid, grace_s=3)
+        if started.get("seaweedfs"):
+            down(base_settings)
+    return 1 if failures else 0
+
+
+def _serve_airflow(settings, sim_env, airflow_bin, airflow_env) -> None:
+    port = int(os.environ.get("HUB_AIRFLOW_PORT", "8080"))
+    env = airflow_env(settings, extra={**sim_env, "AIRFLOW__API__PORT": str(port)})
+    print(f"\nAirflow UI on http://127.0.0.1:{port} (user 'admin', password in "
+          f"{settings.home_dir / 'airflow' / 'simple_auth_manager_passwords.json.generated'}); "
+          "Ctrl-C stops everything")
+    proc = subprocess.Popen([airflow_bin(), "standalone"], env=env)
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)  # standalone shuts down cleanly only on SIGINT
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            stop_pid(proc.pid)

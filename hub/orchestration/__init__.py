@@ -1,0 +1,1 @@
+"""Running the pipeline steps under Airflow: environment, task bodies, DAG runs."""

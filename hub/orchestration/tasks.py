@@ -1,0 +1,47 @@
+"""Task bodies the DAGs call: each is a thin wrapper around one pipeline step.
+
+A terminal hub error (bad input) fails the task without retries; a transient one lets
+Airflow's retries try again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _window(context: dict[str, Any]) -> tuple[Any, Any]:
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    if start is None or end is None or end <= start:
+        raise ValueError(
+            f"run {context.get('run_id')} has no data interval ({start} .. {end}); "
+            "trigger it with a logical date on the feed's schedule"
+        )
+    return start, end
+
+
+def run_step(step: str, feed_id: str, context: dict[str, Any], previous: Any = None) -> Any:
+    from airflow.exceptions import AirflowFailException
+
+    from hub.errors import HubError
+    from hub.steps.context import RunContext
+
+    start, end = _window(context)
+    ctx = RunContext.create(feed_id, start, end, context["run_id"])
+    try:
+        if step == "land":
+            from hub.steps.land import land
+
+            return land(ctx)
+        if step == "validate":
+            from hub.steps.validate import validate
+
+            return validate(ctx, previous)
+        if step == "publish":
+            from hub.steps.publish import publish
+
+            return publish(ctx, previous)
+    except HubError as exc:
+        if exc.transient:
+            raise
+        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+    raise ValueError(f"unknown step {step!r}")
