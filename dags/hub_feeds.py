@@ -18,7 +18,7 @@ from hub.settings import get_settings
 def zone_asset(zone: str, feed: FeedSpec) -> Asset:
     settings = get_settings()
     return Asset(
-        name=f"{zone}.{feed.id}",
+        name=f"{settings.bucket(zone)}.{feed.id}",  # the bucket keeps names unique per lake
         uri=f"s3://{settings.bucket(zone)}/{feed.id}",
         group=zone,
         extra={"feed": feed.id, "zone": zone},

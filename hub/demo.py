@@ -120,10 +120,12 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
 
 
 def _serve_airflow(settings, sim_env, airflow_bin, airflow_env) -> None:
+    from hub.orchestration.airflow_env import airflow_home
+
     port = int(os.environ.get("HUB_AIRFLOW_PORT", "8080"))
     env = airflow_env(settings, extra={**sim_env, "AIRFLOW__API__PORT": str(port)})
     print(f"\nAirflow UI on http://127.0.0.1:{port} (user 'admin', password in "
-          f"{settings.home_dir / 'airflow' / 'simple_auth_manager_passwords.json.generated'}); "
+          f"{airflow_home(settings) / 'simple_auth_manager_passwords.json.generated'}); "
           "Ctrl-C stops everything")
     proc = subprocess.Popen([airflow_bin(), "standalone"], env=env)
     try:

@@ -58,6 +58,9 @@ class HubSettings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_port: int = Field(default=8333, description="Port of the embedded S3 server (0 = any free).")
     bucket_prefix: str = Field(default="", description="Prefix of the zone buckets' names.")
+    airflow_home: Path | None = Field(
+        default=None, description="Airflow's home (metadata DB, logs); home/airflow if unset."
+    )
     catalog_name: str = "hub"
     timezone: str = "Asia/Seoul"
 

@@ -41,7 +41,7 @@ class _RetryableResponse(TransientDeliveryError):
 
 
 def _wait(config: HttpApiConfig):
-    backoff = wait_exponential_jitter(initial=0.5, max=max(config.backoff_max_s, 0.01))
+    backoff = wait_exponential_jitter(multiplier=0.5, max=max(config.backoff_max_s, 0.01))
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

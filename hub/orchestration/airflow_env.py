@@ -18,7 +18,7 @@ def airflow_env(settings: HubSettings, *, extra: dict[str, str] | None = None) -
     The hub's own settings are passed on resolved (absolute home, S3 endpoint) so task
     processes see the same lake as the caller.
     """
-    home = settings.home_dir / "airflow"
+    home = airflow_home(settings)
     home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.update(
@@ -44,6 +44,10 @@ def airflow_env(settings: HubSettings, *, extra: dict[str, str] | None = None) -
     return env
 
 
+def airflow_home(settings: HubSettings) -> Path:
+    return (settings.airflow_home or settings.home_dir / "airflow").resolve()
+
+
 def airflow_bin() -> str:
     return str(Path(sys.executable).parent / "airflow")
 
@@ -52,7 +56,7 @@ def migrate_airflow(settings: HubSettings) -> None:
     """Create or upgrade Airflow's metadata database (once per home and Airflow version)."""
     import airflow
 
-    marker = settings.home_dir / "airflow" / f".migrated-{airflow.__version__}"
+    marker = airflow_home(settings) / f".migrated-{airflow.__version__}"
     if marker.exists():
         return
     env = airflow_env(settings)

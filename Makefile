@@ -1,0 +1,35 @@
+# The two commands: `make demo` and `make test`. Each bootstraps .venv from uv.lock first.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+VENV := .venv
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_LINK_MODE := copy
+ARGS ?=
+
+.PHONY: setup demo test lint bench clean
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)" 2>&1 | grep -v "^WARNING: Location" || true
+	$(VENV)/bin/uv sync --locked --compile-bytecode
+	@touch $@
+
+setup: $(VENV)/.synced
+
+demo: setup
+	$(VENV)/bin/hub demo $(ARGS)
+
+test: setup
+	$(VENV)/bin/pytest $(ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: setup
+	$(VENV)/bin/hub bench $(ARGS)
+
+clean:
+	-$(VENV)/bin/hub down
+	rm -rf var

@@ -1,0 +1,111 @@
+"""Fixtures: a real SeaweedFS and a real PostgreSQL for the session, isolated lakes per test.
+
+Every test that touches the lake gets its own bucket prefix, hub home and catalog database,
+so tests never see each other's data. Services are started here and stopped by PID.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.lake.objectstore import ObjectStore
+from hub.services import SeaweedFS
+from hub.settings import HubSettings
+from simulators.agency_api import AgencyApiServer
+from tests.support.postgres import PostgresCluster
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def session_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="hub-tests-") as tmp:
+        yield Path(tmp)
+
+
+@pytest.fixture(scope="session")
+def s3_server(session_dir: Path) -> Iterator[str]:
+    """A SeaweedFS S3 server on a free port for the whole session."""
+    settings = HubSettings(home=session_dir / "s3", s3_port=0)
+    server = SeaweedFS(settings)
+    state, _ = server.start()
+    yield state.endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def airflow_home(session_dir: Path) -> Path:
+    """One Airflow metadata database for the session (migrating it takes seconds)."""
+    return session_dir / "airflow"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def hub_settings(
+    backend: str, request: pytest.FixtureRequest, s3_server: str, session_dir: Path,
+    airflow_home: Path, monkeypatch: pytest.MonkeyPatch,
+) -> HubSettings:  # fmt: skip
+    """Settings for an isolated lake on the session's S3 server, catalog on ``backend``.
+
+    They are also exported as HUB_* variables so subprocesses (Airflow, the CLI) see the same.
+    """
+    n = next(_counter)
+    home = session_dir / f"home{n}"
+    database_url = None
+    if backend == "postgres":
+        database_url = request.getfixturevalue("pg_cluster").create_database(f"hub{n}")
+    settings = HubSettings(
+        home=home, s3_endpoint=s3_server, s3_secret_key=_s3_secret(session_dir),
+        bucket_prefix=f"t{n}-", database_url=database_url, airflow_home=airflow_home,
+    )  # fmt: skip
+    env = {
+        "HUB_HOME": str(home), "HUB_S3_ENDPOINT": s3_server,
+        "HUB_S3_SECRET_KEY": settings.s3().secret_key, "HUB_BUCKET_PREFIX": settings.bucket_prefix,
+        "HUB_AIRFLOW_HOME": str(airflow_home),
+    }  # fmt: skip
+    if database_url:
+        env["HUB_DATABASE_URL"] = database_url
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    ObjectStore(settings).ensure_buckets()
+    return settings
+
+
+def _s3_secret(session_dir: Path) -> str:
+    from hub.settings import embedded_secret_key
+
+    return embedded_secret_key(HubSettings(home=session_dir / "s3"))
+
+
+@pytest.fixture
+def agency_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[AgencyApiServer]:
+    """The simulated data.go.kr API, with its key and URL in the environment as in production."""
+    key = secrets.token_hex(12)
+    with AgencyApiServer(key) as server:
+        monkeypatch.setenv("DATA_GO_KR_SERVICE_KEY", key)
+        monkeypatch.setenv("DATA_GO_KR_BASE_URL", server.base_url)
+        yield server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # In-process Airflow imports (DagBag) must not touch the developer's ~/airflow.
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="hub-airflow-unit-")
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"

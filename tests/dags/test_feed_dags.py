@@ -1,0 +1,100 @@
+"""The feed DAGs: structure as the Airflow UI shows it, and real runs through Airflow."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+
+from hub.orchestration.airflow_env import airflow_env, dags_test
+from hub.registry import load_registry
+from hub.settings import PROJECT_ROOT
+
+FEEDS = load_registry(PROJECT_ROOT / "feeds")
+LOGICAL = datetime.fromisoformat("2026-11-01T05:00:00+09:00")
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+
+
+def test_one_documented_owned_tagged_dag_per_feed(dagbag):
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dag_ids) == set(FEEDS)
+    for feed in FEEDS.values():
+        dag = dagbag.dags[feed.id]
+        assert feed.title.ko in dag.doc_md and feed.department.name.ko in dag.doc_md
+        assert set(feed.tags) <= set(dag.tags)
+        assert {t.owner for t in dag.tasks} == {feed.department.id}
+        assert all(t.retries >= 1 for t in dag.tasks)
+        outlets = {t.task_id: [a.name for a in t.outlets] for t in dag.tasks}
+        assert outlets == {
+            "land": [f"raw.{feed.id}"],
+            "validate": [f"quarantine.{feed.id}"],
+            "publish": [f"trusted.{feed.id}"],
+        }
+
+
+def test_dag_files_import_nothing_heavy():
+    code = (
+        "import sys, runpy; import airflow.sdk; before = set(sys.modules);"
+        "runpy.run_path(sys.argv[1]);"
+        "heavy = ('pyiceberg', 'pyarrow', 'great_expectations', 'httpx', 'minio', 'sqlalchemy');"
+        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in heavy))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(PROJECT_ROOT / "dags" / "hub_feeds.py")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert out.stdout.strip() == "[]"
+
+
+def _read_with_plain_pyiceberg(settings) -> int:
+    """Read the table knowing only `hub status --json`, as an outside client would."""
+    status = subprocess.run(
+        [str(PROJECT_ROOT / ".venv" / "bin" / "hub"), "status", "--json"],
+        capture_output=True, text=True, check=True, env=airflow_env(settings),
+    )  # fmt: skip
+    script = (
+        "import json, sys\n"
+        "from pyiceberg.catalog.sql import SqlCatalog\n"
+        "props = json.loads(sys.stdin.read())['iceberg']\n"
+        "catalog = SqlCatalog(props.pop('name'), **props)\n"
+        "print(catalog.load_table('trusted.air_quality_hourly').scan().to_arrow().num_rows)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], input=status.stdout, capture_output=True, text=True,
+        check=True, cwd="/",
+    )  # fmt: skip
+    return int(out.stdout.strip())
+
+
+def test_air_quality_dag_runs_through_airflow_and_reruns_without_duplicates(
+    hub_settings, agency_api, tmp_path
+):
+    first = dags_test(hub_settings, "air_quality_hourly", LOGICAL, log_file=tmp_path / "1.log")
+    assert first.returncode == 0, (tmp_path / "1.log").read_text()[-3000:]
+    assert _read_with_plain_pyiceberg(hub_settings) == 40
+    second = dags_test(hub_settings, "air_quality_hourly", LOGICAL, log_file=tmp_path / "2.log")
+    assert second.returncode == 0, (tmp_path / "2.log").read_text()[-3000:]
+    assert _read_with_plain_pyiceberg(hub_settings) == 40
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=False)
+def test_agency_error_fails_the_dag_run_with_the_cause_and_publishes_nothing(
+    hub_settings, agency_api, tmp_path
+):
+    agency_api.state.service_key = "rotated-by-the-agency"
+    log = tmp_path / "bad.log"
+    proc = dags_test(hub_settings, "air_quality_hourly", LOGICAL, log_file=log)
+    text = log.read_text()
+    assert proc.returncode != 0 or "state=failed" in text
+    assert "feed air_quality_hourly" in text and "SERVICE_KEY_IS_NOT_REGISTERED_ERROR" in text
+    from hub.lake import iceberg
+
+    assert not iceberg.catalog(hub_settings).table_exists(("trusted", "air_quality_hourly"))

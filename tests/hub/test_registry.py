@@ -1,0 +1,87 @@
+"""The feed registry refuses bad feed files with the file, the field and the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from hub.cli import app
+from hub.errors import FeedSpecError
+from hub.registry import load_feed, load_registry
+from hub.settings import PROJECT_ROOT
+
+FEEDS = PROJECT_ROOT / "feeds"
+
+
+def _write(tmp_path: Path, data: dict, name: str = "air_quality_hourly") -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _feed() -> dict:
+    return yaml.safe_load((FEEDS / "air_quality_hourly.yaml").read_text(encoding="utf-8"))
+
+
+def test_every_feed_in_the_registry_loads_with_its_owner_and_schema():
+    feeds = load_registry(FEEDS)
+    assert "air_quality_hourly" in feeds
+    feed = feeds["air_quality_hourly"]
+    assert feed.department.id and feed.provider.id
+    assert feed.arrow_schema.field("measured_at").nullable is False
+    assert feed.delivery.config.page_size == 1000
+
+
+def test_wrong_type_is_refused_with_file_field_and_reason(tmp_path: Path):
+    data = _feed()
+    data["schema"][4]["type"] = "flot"
+    path = _write(tmp_path, data)
+    with pytest.raises(FeedSpecError) as err:
+        load_feed(path)
+    message = str(err.value)
+    assert str(path) in message
+    assert "schema.4.type" in message
+    assert "'flot'" in message
+
+
+def test_missing_field_is_refused(tmp_path: Path):
+    data = _feed()
+    del data["licence"]
+    with pytest.raises(FeedSpecError, match=r"field 'licence': Field required"):
+        load_feed(_write(tmp_path, data))
+
+
+def test_unknown_connector_lists_the_known_ones(tmp_path: Path):
+    data = _feed()
+    data["delivery"]["connector"] = "carrier_pigeon"
+    with pytest.raises(FeedSpecError, match="known connectors: http_api"):
+        load_feed(_write(tmp_path, data))
+
+
+def test_partition_column_must_be_declared(tmp_path: Path):
+    data = _feed()
+    data["partition"]["column"] = "observed_at"
+    with pytest.raises(FeedSpecError, match="partition column 'observed_at' is not in the schema"):
+        load_feed(_write(tmp_path, data))
+
+
+def test_cli_validate_reports_every_bad_file_and_fails(tmp_path: Path):
+    good = _feed()
+    bad = _feed()
+    bad["id"] = "broken_feed"
+    bad["access_class"] = "secret"
+    _write(tmp_path, good)
+    _write(tmp_path, bad, name="broken_feed")
+    result = CliRunner().invoke(app, ["feeds", "validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "broken_feed.yaml: field 'access_class'" in result.output
+    assert "'secret'" in result.output
+
+
+def test_cli_validate_passes_the_shipped_registry():
+    result = CliRunner().invoke(app, ["feeds", "validate"])
+    assert result.exit_code == 0, result.output
+    assert "air_quality_hourly" in result.output

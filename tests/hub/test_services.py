@@ -1,0 +1,56 @@
+"""`hub up` / `hub down` / `hub status --json` on the embedded SeaweedFS, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hub.services.process import pid_alive
+from hub.settings import PROJECT_ROOT
+
+HUB = str(PROJECT_ROOT / ".venv" / "bin" / "hub")
+
+
+@pytest.fixture
+def home(tmp_path: Path):
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DATA_GO_KR_"))
+    } | {"HUB_HOME": str(tmp_path / "var"), "HUB_S3_PORT": "0"}
+    yield env
+    subprocess.run([HUB, "down"], env=env, capture_output=True, check=False)
+
+
+def _hub(env, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([HUB, *args], env=env, capture_output=True, text=True, check=False)
+
+
+def test_up_is_idempotent_status_describes_the_lake_and_down_stops_only_that_pid(home):
+    first = _hub(home, "up")
+    assert first.returncode == 0, first.stderr
+    assert "started at http://127.0.0.1:" in first.stdout
+    status = json.loads(_hub(home, "status", "--json").stdout)
+    pid = status["services"]["seaweedfs"]["pid"]
+    second = _hub(home, "up")
+    assert "already running" in second.stdout
+    assert json.loads(_hub(home, "status", "--json").stdout)["services"]["seaweedfs"]["pid"] == pid
+
+    assert set(status["s3"]) >= {"endpoint", "access_key", "secret_key", "buckets"}
+    assert set(status["s3"]["buckets"]) == {"raw", "trusted", "open", "quarantine"}
+    assert status["iceberg"]["uri"] == status["database_url"]
+    from minio import Minio
+
+    s3 = status["s3"]
+    client = Minio(s3["endpoint"].split("://")[1], s3["access_key"], s3["secret_key"], secure=False)
+    assert {b.name for b in client.list_buckets()} >= set(s3["buckets"].values())
+
+    # the secret was generated at run time under the home, readable by its owner only
+    secret_file = Path(home["HUB_HOME"]) / "secrets" / "s3.json"
+    assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
+
+    assert "stopped" in _hub(home, "down").stdout
+    assert not pid_alive(pid)
+    assert "nothing was running" in _hub(home, "down").stdout
