@@ -81,6 +81,8 @@ def expand_env(value: str, *, feed_id: str, what: str) -> str:
             return found
         if default is not None:
             return default
-        raise ConfigError(f"feed {feed_id}: {what} needs the environment variable {name}, which is not set")
+        raise ConfigError(
+            f"feed {feed_id}: {what} needs the environment variable {name}, which is not set"
+        )
 
     return _ENV.sub(sub, value)

@@ -57,7 +57,9 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
         typer.echo(json.dumps(info, indent=2))
         return
     running = info["services"]["seaweedfs"]
-    typer.echo(f"S3 endpoint: {info['s3']['endpoint']} ({'running' if running.get('running') or running.get('external') else 'not running'})")
+    typer.echo(
+        f"S3 endpoint: {info['s3']['endpoint']} ({'running' if running.get('running') or running.get('external') else 'not running'})"
+    )
     typer.echo(f"buckets: {info['s3']['buckets']}")
     typer.echo(f"catalog: {info['database_url']}")
 
@@ -72,12 +74,16 @@ def feeds_list() -> None:
     except HubError as exc:
         _fail(exc)
     for feed in feeds.values():
-        typer.echo(f"{feed.id:30} {feed.type.value:15} {feed.access_class.value:11} {feed.schedule.cron:12} {feed.title.ko}")
+        typer.echo(
+            f"{feed.id:30} {feed.type.value:15} {feed.access_class.value:11} {feed.schedule.cron:12} {feed.title.ko}"
+        )
 
 
 @feeds_app.command("validate")
 def feeds_validate(
-    path: Annotated[str | None, typer.Argument(help="Folder or file (default: the registry).")] = None,
+    path: Annotated[
+        str | None, typer.Argument(help="Folder or file (default: the registry).")
+    ] = None,
 ) -> None:
     """Check every feed file; each problem names the file, the field and the reason."""
     from pathlib import Path
@@ -114,7 +120,9 @@ def _last_window(cron: str, tz: str, at: datetime | None) -> tuple[datetime, dat
 @app.command()
 def run(
     feed: str,
-    end: Annotated[str | None, typer.Option(help="Window end (ISO); default: the last one.")] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Window end (ISO); default: the last one.")
+    ] = None,
 ) -> None:
     """Run one feed's steps here, without Airflow, for the window ending at END."""
     from hub.steps.context import RunContext

@@ -96,7 +96,9 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
         now = (at or datetime.now(tz)).astimezone(tz)
         logical = now.replace(minute=0, second=0, microsecond=0)
         print(f"lake: {settings.s3().endpoint}   catalog: {settings.catalog_url}")
-        print(f"running {len(feeds)} feed DAG(s) through Airflow for the window ending {logical.isoformat()}")
+        print(
+            f"running {len(feeds)} feed DAG(s) through Airflow for the window ending {logical.isoformat()}"
+        )
         run_ids: dict[str, str | None] = {}
         for feed_id in feeds:
             log_file = settings.home_dir / "log" / f"dag-{feed_id}.log"
@@ -124,9 +126,11 @@ def _serve_airflow(settings, sim_env, airflow_bin, airflow_env) -> None:
 
     port = int(os.environ.get("HUB_AIRFLOW_PORT", "8080"))
     env = airflow_env(settings, extra={**sim_env, "AIRFLOW__API__PORT": str(port)})
-    print(f"\nAirflow UI on http://127.0.0.1:{port} (user 'admin', password in "
-          f"{airflow_home(settings) / 'simple_auth_manager_passwords.json.generated'}); "
-          "Ctrl-C stops everything")
+    print(
+        f"\nAirflow UI on http://127.0.0.1:{port} (user 'admin', password in "
+        f"{airflow_home(settings) / 'simple_auth_manager_passwords.json.generated'}); "
+        "Ctrl-C stops everything"
+    )
     proc = subprocess.Popen([airflow_bin(), "standalone"], env=env)
     try:
         proc.wait()

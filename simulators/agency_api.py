@@ -83,7 +83,9 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:  # keep test output quiet
             pass
 
-        def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None):
+        def _send(
+            self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None
+        ):
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
@@ -92,7 +94,7 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_POST(self) -> None:  # noqa: N802 - control endpoint for a simulator run as a process
+        def do_POST(self) -> None:
             if urlsplit(self.path).path != "/_sim/faults":
                 return self._send(404, b"not found", "text/plain")
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -100,7 +102,7 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
                 state.faults = [Fault(**f) for f in json.loads(body or b"[]")]
             self._send(200, b"{}", "application/json")
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             url = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             state.requests.append(self.path)
@@ -112,8 +114,12 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
             try:
                 page = int(query.get("pageNo", "1"))
                 rows = int(query.get("numOfRows", "10"))
-                start = datetime.strptime(query["inqBginDt"], "%Y%m%d%H").replace(tzinfo=air_quality.KST)
-                end = datetime.strptime(query["inqEndDt"], "%Y%m%d%H").replace(tzinfo=air_quality.KST)
+                start = datetime.strptime(query["inqBginDt"], "%Y%m%d%H").replace(
+                    tzinfo=air_quality.KST
+                )
+                end = datetime.strptime(query["inqEndDt"], "%Y%m%d%H").replace(
+                    tzinfo=air_quality.KST
+                )
                 if page < 1 or not 1 <= rows <= MAX_ROWS:
                     raise ValueError
             except (KeyError, ValueError):
@@ -124,15 +130,29 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
             if fault and fault.kind == "http_500":
                 return self._send(500, b"<html>Internal Server Error</html>", "text/html")
             if fault and fault.kind == "http_429":
-                headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+                headers = (
+                    {"Retry-After": f"{fault.retry_after:g}"}
+                    if fault.retry_after is not None
+                    else {}
+                )
                 return self._send(429, b"Too Many Requests", "text/plain", headers)
             if fault and fault.kind == "slow":
                 time.sleep(fault.delay_s)
             if fault and fault.kind == "malformed_json":
-                return self._send(200, b'{"response": {"header": {"resultCode": "00", "re', "application/json")
+                return self._send(
+                    200, b'{"response": {"header": {"resultCode": "00", "re', "application/json"
+                )
             if fault and fault.kind == "result_code":
-                body = _envelope(fault.code, "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"
-                                 if fault.code == "22" else "SERVICE_ERROR", [], 0, page, rows)
+                body = _envelope(
+                    fault.code,
+                    "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"
+                    if fault.code == "22"
+                    else "SERVICE_ERROR",
+                    [],
+                    0,
+                    page,
+                    rows,
+                )
                 return self._send(200, body, "application/json;charset=UTF-8")
 
             items = route(start, end)

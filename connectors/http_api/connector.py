@@ -166,8 +166,10 @@ def _get_page(client: httpx.Client, request: httpx.Request, where: str) -> httpx
             retry_after=_retry_after(response),
         )
     if response.status_code >= 400:
-        raise DeliveryError(f"{where}: HTTP {response.status_code} {response.reason_phrase}: "
-                            f"{response.text[:200]!r}")
+        raise DeliveryError(
+            f"{where}: HTTP {response.status_code} {response.reason_phrase}: "
+            f"{response.text[:200]!r}"
+        )
     return response
 
 
@@ -237,7 +239,11 @@ def read(config: HttpApiConfig, data: bytes, *, name: str) -> pa.Table:
         raise DeliveryError(f"{name}: not a JSON page: {exc}") from None
     column: pa.Array | pa.ChunkedArray = doc.to_struct_array() if doc.num_columns else None
     for part in config.items_path.split("."):
-        if column is None or not pa.types.is_struct(column.type) or column.type.get_field_index(part) < 0:
+        if (
+            column is None
+            or not pa.types.is_struct(column.type)
+            or column.type.get_field_index(part) < 0
+        ):
             raise DeliveryError(f"{name}: no '{config.items_path}' in the page")
         column = pc.struct_field(column, part)
     if not pa.types.is_list(column.type) and not pa.types.is_large_list(column.type):

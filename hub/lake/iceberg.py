@@ -47,9 +47,12 @@ def iceberg_schema(fields: list[FieldSpec]) -> Schema:
     return Schema(
         *(
             t.NestedField(
-                field_id=i, name=f.name, field_type=mapping[f.type], required=f.required,
+                field_id=i,
+                name=f.name,
+                field_type=mapping[f.type],
+                required=f.required,
                 doc=f.description.en if f.description else None,
-            )  # fmt: skip
+            )
             for i, f in enumerate(fields, start=1)
         )
     )
@@ -134,7 +137,6 @@ def replace_window(
         CommitStateUnknownError: the catalog did not answer the commit; reconcile first.
     """
     from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
-    from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
     row_filter = _window_filter(column, window)
     field = table.schema().find_field(column)
@@ -150,10 +152,7 @@ def replace_window(
                     for data_file in old:
                         snap.delete_data_file(data_file)
                     if data.num_rows:
-                        for data_file in _dataframe_to_data_files(
-                            table_metadata=tx.table_metadata, write_uuid=snap.commit_uuid,
-                            df=data, io=table.io,
-                        ):  # fmt: skip
+                        for data_file in _write_data_files(table, tx, snap.commit_uuid, data):
                             snap.append_data_file(data_file)
     except CommitFailedException as exc:
         raise CommitFailedError(f"commit to {'.'.join(table.name())} was rejected: {exc}") from exc
@@ -167,6 +166,46 @@ def replace_window(
     if after is None or (before is not None and after.snapshot_id == before.snapshot_id):
         return None
     return after.snapshot_id
+
+
+def _write_data_files(table: Table, tx, commit_uuid, data: pa.Table) -> list:
+    """Write ``data`` as Parquet data files, one partition slice per task, in parallel.
+
+    pyiceberg splits a table by filtering it once per partition value (O(partitions x rows));
+    slicing a table sorted by partition value is O(rows), and slices write on both cores.
+    """
+    import itertools
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow.compute as pc
+    from pyiceberg.io.pyarrow import _dataframe_to_data_files
+
+    def write(df: pa.Table) -> list:
+        return list(
+            _dataframe_to_data_files(
+                table_metadata=tx.table_metadata, write_uuid=commit_uuid, df=df, io=table.io,
+                counter=counter,
+            )
+        )  # fmt: skip
+
+    counter = itertools.count(0)
+    spec = tx.table_metadata.spec()
+    if spec.is_unpartitioned() or len(spec.fields) != 1:
+        return write(data)
+    field = spec.fields[0]
+    source = tx.table_metadata.schema().find_field(field.source_id)
+    values = field.transform.pyarrow_transform(source.field_type)(data.column(source.name))
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    runs = pc.run_end_encode(values)
+    if len(runs.run_ends) > pc.count_distinct(values).as_py():
+        order = pc.sort_indices(values)
+        data, values = data.take(order), values.take(order)
+        runs = pc.run_end_encode(values)
+    ends = runs.run_ends.to_pylist()
+    slices = [data.slice(a, b - a) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return [f for files in pool.map(write, slices) for f in files]
 
 
 def _arrow_schema(table: Table, data: pa.Table) -> pa.Schema:

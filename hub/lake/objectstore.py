@@ -26,7 +26,8 @@ class ObjectStore:
             secure=s3.secure,
             region=s3.region,
             http_client=PoolManager(
-                maxsize=16, retries=Retry(total=3, backoff_factor=0.2, status_forcelist=(500, 502, 503))
+                maxsize=16,
+                retries=Retry(total=3, backoff_factor=0.2, status_forcelist=(500, 502, 503)),
             ),
         )
 

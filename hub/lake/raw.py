@@ -7,7 +7,6 @@ A delivery without a complete manifest is never read by later steps.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
@@ -44,7 +43,6 @@ class Manifest(BaseModel):
     size: int
     rows_reported: int | None = None
     error: str | None = None
-    duplicate_of: str | None = None
 
     @property
     def prefix(self) -> str:
@@ -100,7 +98,7 @@ class RawLanding:
             if earlier is not None and earlier.checksum == checksum:
                 # Same bytes as the last complete delivery: one delivery, not two.
                 self.store.delete("raw", [o.key for o in self.objects])
-                return earlier.model_copy(update={"duplicate_of": None})
+                return earlier
         self.store.put(
             "raw", self.prefix + MANIFEST, manifest.model_dump_json(indent=2).encode(),
             content_type="application/json",
@@ -142,7 +140,3 @@ def load_manifest(store: ObjectStore, key: str) -> Manifest:
 
 def manifest_key(manifest: Manifest) -> str:
     return manifest.prefix + MANIFEST
-
-
-def dumps(manifest: Manifest) -> str:
-    return json.dumps(manifest.model_dump(mode="json"))

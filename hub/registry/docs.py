@@ -6,6 +6,7 @@ from hub.registry.spec import FeedSpec
 
 
 def feed_doc_md(feed: FeedSpec) -> str:
+    contact = f" · {feed.department.contact}" if feed.department.contact else ""
     rows = "\n".join(
         f"| `{f.name}` | {f.type.value}{' (required)' if f.required else ''} | "
         f"{f.unit or ''} | {f.description.ko + ' / ' + f.description.en if f.description else ''} |"
@@ -20,7 +21,7 @@ def feed_doc_md(feed: FeedSpec) -> str:
 | | |
 |---|---|
 | Provider 제공기관 | {feed.provider.name.ko} ({feed.provider.name.en}) |
-| Owner 관리부서 | {feed.department.name.ko} ({feed.department.name.en}){f" · {feed.department.contact}" if feed.department.contact else ""} |
+| Owner 관리부서 | {feed.department.name.ko} ({feed.department.name.en}){contact} |
 | Type 유형 | {feed.type.value} |
 | Access 공개구분 | {feed.access_class.value} |
 | Licence 이용조건 | [{feed.licence.title}]({feed.licence.url}) |

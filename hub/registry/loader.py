@@ -28,7 +28,9 @@ def load_feed(path: Path) -> FeedSpec:
     except ValidationError as exc:
         raise FeedSpecError(_describe(path, exc)) from None
     if spec.id != path.stem:
-        raise FeedSpecError(f"{path}: field 'id': {spec.id!r} must match the file name {path.stem!r}")
+        raise FeedSpecError(
+            f"{path}: field 'id': {spec.id!r} must match the file name {path.stem!r}"
+        )
     return spec
 
 

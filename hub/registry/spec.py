@@ -9,9 +9,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any, Literal
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -83,7 +81,9 @@ class FieldSpec(Spec):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     type: ColumnType
     required: bool = False
-    source: str | None = Field(default=None, description="Field name in the delivery, if different.")
+    source: str | None = Field(
+        default=None, description="Field name in the delivery, if different."
+    )
     format: str | None = Field(default=None, description="strptime format for date/timestamp text.")
     unit: str | None = None
     description: Text | None = None
@@ -145,7 +145,9 @@ class FeedSpec(Spec):
     @classmethod
     def _id_form(cls, value: str) -> str:
         if not _ID.match(value):
-            raise ValueError("a feed id is lower_snake_case, 2-63 characters, starting with a letter")
+            raise ValueError(
+                "a feed id is lower_snake_case, 2-63 characters, starting with a letter"
+            )
         return value
 
     @model_validator(mode="after")

@@ -48,7 +48,9 @@ def status(settings: HubSettings) -> dict[str, Any]:
             "seaweedfs": (
                 {"running": True, "pid": embedded.pid, "log": embedded.log_file}
                 if embedded
-                else {"running": False} if settings.s3_endpoint is None else {"external": True}
+                else {"running": False}
+                if settings.s3_endpoint is None
+                else {"external": True}
             )
         },
         "home": str(settings.home_dir),

@@ -40,7 +40,9 @@ def weed_binary() -> str:
         return str(candidate)
     found = shutil.which("weed")
     if not found:
-        raise ServiceError("the SeaweedFS binary 'weed' is not installed: run 'make demo' or 'make test' to set up .venv")
+        raise ServiceError(
+            "the SeaweedFS binary 'weed' is not installed: run 'make demo' or 'make test' to set up .venv"
+        )
     return found
 
 
@@ -119,7 +121,8 @@ class SeaweedFS:
         )
         self.state_file.write_text(state.model_dump_json(indent=2))
         if not wait_until(
-            lambda: proc.poll() is None and _s3_answers(state.endpoint), timeout_s=timeout_s,
+            lambda: proc.poll() is None and _s3_answers(state.endpoint),
+            timeout_s=timeout_s,
             interval_s=0.2,
         ):
             code = proc.poll()

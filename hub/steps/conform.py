@@ -132,10 +132,11 @@ def _timestamp(raw: pa.Array, field: FieldSpec, timezone: str) -> pa.Array:
         return pc.cast(raw, target)
     if not (pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type)):
         return pa.nulls(len(raw), target)
-    if field.format:
-        parsed = pc.strptime(raw, format=field.format, unit="us", error_is_null=True)
-    else:
-        parsed = _cast_each(raw, pa.timestamp("us"))
+    parsed = (
+        pc.strptime(raw, format=field.format, unit="us", error_is_null=True)
+        if field.format
+        else _cast_each(raw, pa.timestamp("us"))
+    )
     if parsed.type.tz is None:
         parsed = pc.assume_timezone(parsed, timezone, ambiguous="earliest", nonexistent="earliest")
     return pc.cast(parsed, target)

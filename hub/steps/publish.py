@@ -32,6 +32,7 @@ def publish_table(ctx: RunContext, data: pa.Table, manifest: Manifest) -> dict[s
     snapshot = table.current_snapshot()
     total = int(snapshot.summary.get("total-records", 0)) if snapshot and snapshot.summary else 0
     if snapshot_id is not None:
+        catalog.upsert_dataset(ctx.settings.catalog_url, ctx.feed, f"trusted.{ctx.feed.id}")
         catalog.add_version(
             ctx.settings.catalog_url, dataset_id=ctx.feed.id, snapshot_id=snapshot_id,
             window_start=ctx.window.start, window_end=ctx.window.end,
@@ -41,8 +42,9 @@ def publish_table(ctx: RunContext, data: pa.Table, manifest: Manifest) -> dict[s
     return {
         "table": f"trusted.{ctx.feed.id}",
         "location": table.location(),
-        "snapshot_id": snapshot_id if snapshot_id is not None else (
-            snapshot.snapshot_id if snapshot else None),
+        "snapshot_id": snapshot_id
+        if snapshot_id is not None
+        else (snapshot.snapshot_id if snapshot else None),
         "changed": snapshot_id is not None,
         "rows_published": data.num_rows,
         "total_rows": total,

@@ -32,7 +32,9 @@ def _row(**changes):
 
 
 def _conform(rows):
-    return conform(FEED, pa.Table.from_pylist(rows), window=WINDOW, object_key="page-1", run_id="r1")
+    return conform(
+        FEED, pa.Table.from_pylist(rows), window=WINDOW, object_key="page-1", run_id="r1"
+    )
 
 
 def test_clean_rows_get_declared_types_and_kst_becomes_utc():

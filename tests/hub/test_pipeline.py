@@ -31,7 +31,7 @@ def _table(settings):
 
 
 def test_publishes_every_row_once_and_a_rerun_adds_no_duplicates(hub_settings, agency_api):
-    ctx, first = _run(hub_settings, "run-1")
+    _ctx, first = _run(hub_settings, "run-1")
     assert first["rows_published"] == 80
     _, second = _run(hub_settings, "run-2")
     table = _table(hub_settings)
@@ -40,7 +40,10 @@ def test_publishes_every_row_once_and_a_rerun_adds_no_duplicates(hub_settings, a
     keys = set(zip(rows["station_id"].to_pylist(), rows["measured_at"].to_pylist(), strict=True))
     assert len(keys) == 80
     # each publish is exactly one snapshot, and the catalog knows both versions
-    assert [s.snapshot_id for s in table.snapshots()][-2:] == [first["snapshot_id"], second["snapshot_id"]]
+    assert [s.snapshot_id for s in table.snapshots()][-2:] == [
+        first["snapshot_id"],
+        second["snapshot_id"],
+    ]
     versions = store.versions(hub_settings.catalog_url, "air_quality_hourly")
     assert [v.snapshot_id for v in versions] == [first["snapshot_id"], second["snapshot_id"]]
     assert versions[-1].total_rows == 80
@@ -101,11 +104,14 @@ def test_pages_landed_before_a_failure_stay_in_the_raw_zone(hub_settings, agency
 def test_a_delivery_where_every_row_fails_publishes_nothing_and_keeps_the_old_version(
     hub_settings, agency_api
 ):
-    ctx, first = _run(hub_settings, "good")
+    _ctx, first = _run(hub_settings, "good")
     # the same window delivered again, but with every reading for the wrong hours
     agency_api.state.seed = 7
     bad = RunContext.create(
-        "air_quality_hourly", "2026-11-01T05:00:00+09:00", "2026-11-01T06:00:00+09:00", "bad",
+        "air_quality_hourly",
+        "2026-11-01T05:00:00+09:00",
+        "2026-11-01T06:00:00+09:00",
+        "bad",
         settings=hub_settings,
     )
     bad = _with_options(bad, params={"inqBginDt": "2026110103", "inqEndDt": "2026110104"})

@@ -17,9 +17,10 @@ HUB = str(PROJECT_ROOT / ".venv" / "bin" / "hub")
 
 @pytest.fixture
 def home(tmp_path: Path):
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DATA_GO_KR_"))
-    } | {"HUB_HOME": str(tmp_path / "var"), "HUB_S3_PORT": "0"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DATA_GO_KR_"))} | {
+        "HUB_HOME": str(tmp_path / "var"),
+        "HUB_S3_PORT": "0",
+    }
     yield env
     subprocess.run([HUB, "down"], env=env, capture_output=True, check=False)
 

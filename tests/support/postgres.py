@@ -17,7 +17,10 @@ from hub.services.process import free_port
 
 
 def _bindir() -> Path:
-    for candidate in [shutil.which("pg_ctl"), *sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)]:
+    for candidate in [
+        shutil.which("pg_ctl"),
+        *sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True),
+    ]:
         if candidate:
             return Path(candidate).resolve().parent
     raise RuntimeError("PostgreSQL server binaries (pg_ctl, initdb) are not installed")

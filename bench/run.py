@@ -1,0 +1,194 @@
+"""Benchmarks of the hub; figures go to ``bench/results.json`` (format in DESIGN.md).
+
+- ``publish_rows_per_s``: rows already landed in the raw zone (air-quality API pages) read,
+  parsed to the declared schema, written and committed as one Iceberg snapshot on the
+  embedded S3 server. Median of several runs, each replacing the same window.
+- ``dags_parse_s``: wall time to parse the whole ``dags/`` folder into a DagBag in a fresh
+  process with Airflow already imported (what a DAG processor pays per parse). Median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from connectors.base import RawPart, Window  # noqa: E402
+from hub.lake.objectstore import ObjectStore  # noqa: E402
+from hub.lake.raw import RawLanding  # noqa: E402
+from hub.services import SeaweedFS  # noqa: E402
+from hub.settings import HubSettings  # noqa: E402
+from hub.steps.context import RunContext  # noqa: E402
+from hub.steps.publish import publish_table  # noqa: E402
+from hub.steps.validate import parse_delivery  # noqa: E402
+from simulators import air_quality  # noqa: E402
+from simulators.agency_api import _envelope  # noqa: E402
+
+PAGE = 10_000
+
+
+def _land_pages(settings: HubSettings, ctx: RunContext, rows: int):
+    """Generate ``rows`` readings as API pages and land them as the connector would."""
+    hours = 24 * 31
+    stations = air_quality.stations(count=max(1, -(-rows // hours)))
+    landing = RawLanding(ObjectStore(settings), ctx.feed.id, ctx.window, ctx.run_id)
+    page, buffer, sent = 1, [], 0
+    hour = ctx.window.start
+    while sent < rows:
+        for station in stations:
+            if sent >= rows:
+                break
+            buffer.append(air_quality.reading(station, hour))
+            sent += 1
+            if len(buffer) == PAGE:
+                landing(
+                    RawPart(
+                        f"page-{page:05d}.json",
+                        _envelope("00", "NORMAL_CODE", buffer, rows, page, PAGE),
+                        "application/json",
+                        "bench",
+                        len(buffer),
+                    )
+                )
+                page, buffer = page + 1, []
+        hour += timedelta(hours=1)
+    if buffer:
+        landing(
+            RawPart(
+                f"page-{page:05d}.json",
+                _envelope("00", "NORMAL_CODE", buffer, rows, page, PAGE),
+                "application/json",
+                "bench",
+                len(buffer),
+            )
+        )
+    return landing.seal(rows_reported=rows)
+
+
+def bench_publish(rows: int, repeats: int) -> tuple[float, dict]:
+    with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
+        base = HubSettings(home=Path(tmp), s3_port=0)
+        server = SeaweedFS(base)
+        state, _ = server.start()
+        try:
+            settings = base.model_copy(update={"s3_endpoint": state.endpoint})
+            ObjectStore(settings).ensure_buckets()
+            from catalog import migrate
+
+            migrate(settings.catalog_url)
+            start = datetime(2026, 10, 1, tzinfo=air_quality.KST).astimezone(UTC)
+            window = Window(start, start + timedelta(days=31))
+            ctx = RunContext.create(
+                "air_quality_hourly", window.start, window.end, "bench", settings=settings
+            )
+            t = time.perf_counter()
+            manifest = _land_pages(settings, ctx, rows)
+            print(
+                f"landed {rows:,} rows in {len(manifest.objects)} pages ({manifest.size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s",
+                flush=True,
+            )
+            store = ObjectStore(settings)
+            timings = []
+            for i in range(repeats):
+                t = time.perf_counter()
+                conformed = parse_delivery(ctx, manifest, store)
+                result = publish_table(ctx, conformed.valid, manifest)
+                elapsed = time.perf_counter() - t
+                assert result["rows_published"] == rows - conformed.rejects.num_rows
+                timings.append(elapsed)
+                print(
+                    f"  run {i + 1}: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s, snapshot {result['snapshot_id']})",
+                    flush=True,
+                )
+            return rows / statistics.median(timings), {
+                "runs_s": timings,
+                "pages": len(manifest.objects),
+            }
+        finally:
+            server.stop()
+
+
+PARSE = """
+import time, sys
+import airflow.sdk
+from airflow.dag_processing.dagbag import DagBag
+t = time.perf_counter()
+bag = DagBag(dag_folder=sys.argv[1])
+elapsed = time.perf_counter() - t
+assert not bag.import_errors, bag.import_errors
+print(elapsed, len(bag.dags))
+"""
+
+
+def bench_dags_parse(repeats: int) -> tuple[float, int]:
+    times, count = [], 0
+    with tempfile.TemporaryDirectory(prefix="hub-bench-airflow-") as home:
+        env = {"AIRFLOW_HOME": home, "AIRFLOW__CORE__LOAD_EXAMPLES": "False", **_env()}
+        for _ in range(repeats):
+            out = subprocess.run(
+                [sys.executable, "-c", PARSE, str(ROOT / "dags")],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            )
+            elapsed, count = out.stdout.split()[-2:]
+            times.append(float(elapsed))
+    return statistics.median(times), int(count)
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(f"publish benchmark: {args.rows:,} air-quality rows", flush=True)
+    rate, detail = bench_publish(args.rows, args.repeats)
+    parse_s, dags = bench_dags_parse(5)
+    print(f"dags/ parse: {parse_s:.3f} s for {dags} DAG(s)")
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    results = {
+        "publish_rows_per_s": {"value": round(rate), "unit": "rows/s"},
+        "dags_parse_s": {"value": round(parse_s, 3), "unit": "s"},
+        "_meta": {
+            "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} cores, Python {platform.python_version()}".strip(),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "commit": commit,
+            "publish_rows": args.rows,
+            "publish_runs_s": [round(t, 3) for t in detail["runs_s"]],
+            "publish_pages": detail["pages"],
+            "dags": dags,
+        },
+    }
+    (ROOT / "bench" / "results.json").write_text(
+        json.dumps(results, indent=2, ensure_ascii=False) + "\n"
+    )
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
