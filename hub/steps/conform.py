@@ -82,8 +82,6 @@ def conform(
         )  # fmt: skip
 
     typed_table = pa.table(columns)
-    if feed.key and n:
-        reasons.append((_duplicates(typed_table, feed.key), ",".join(feed.key), "duplicate key"))
 
     bad = pc.fill_null(pa.nulls(n, pa.bool_()), False)
     first_reason: list[tuple[str, str] | None] = [None] * n
@@ -151,6 +149,23 @@ def _cast_each(raw: pa.Array, target: pa.DataType) -> pa.Array:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
             out.append(None)
     return pa.array(out, target)
+
+
+def drop_duplicate_keys(
+    feed: FeedSpec, valid: pa.Table, *, window: Window, run_id: str
+) -> Conformed:
+    """Keep the first row of each key across the whole delivery; later ones are rejected."""
+    if not feed.key or not valid.num_rows:
+        return Conformed(valid, QUARANTINE_SCHEMA.empty_table())
+    dup = _duplicates(valid, feed.key)
+    if not pc.any(dup).as_py():
+        return Conformed(valid, QUARANTINE_SCHEMA.empty_table())
+    rows = pc.indices_nonzero(dup).to_pylist()
+    reasons: list[tuple[str, str] | None] = [None] * valid.num_rows
+    for i in rows:
+        reasons[i] = (",".join(feed.key), "duplicate key")
+    rejects = _rejects(valid, reasons, window=window, object_key="(delivery)", run_id=run_id)
+    return Conformed(valid.filter(pc.invert(dup)), rejects)
 
 
 def _duplicates(table: pa.Table, key: list[str]) -> pa.Array:

@@ -20,7 +20,7 @@ from hub.errors import DeliveryError, HubError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.lake.raw import Manifest, latest_manifest, load_manifest, manifest_key
-from hub.steps.conform import Conformed, conform
+from hub.steps.conform import Conformed, conform, drop_duplicate_keys
 from hub.steps.context import RunContext
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,12 @@ def parse_delivery(ctx: RunContext, manifest: Manifest, store: ObjectStore) -> C
         parts = list(pool.map(one, manifest.objects))
     if not parts:
         return Conformed(ctx.feed.arrow_schema.empty_table(), _empty_rejects())
+    keyed = drop_duplicate_keys(
+        ctx.feed, pa.concat_tables([p.valid for p in parts]), window=ctx.window, run_id=ctx.run_id
+    )
     return Conformed(
-        valid=pa.concat_tables([p.valid for p in parts]),
-        rejects=pa.concat_tables([p.rejects for p in parts]),
+        valid=keyed.valid,
+        rejects=pa.concat_tables([*(p.rejects for p in parts), keyed.rejects]),
     )
 
 

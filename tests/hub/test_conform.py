@@ -11,7 +11,7 @@ from connectors.base import Window
 from hub.errors import DeliveryError
 from hub.registry import load_feed
 from hub.settings import PROJECT_ROOT
-from hub.steps.conform import conform
+from hub.steps.conform import conform, drop_duplicate_keys
 
 FEED = load_feed(PROJECT_ROOT / "feeds" / "air_quality_hourly.yaml")
 WINDOW = Window(
@@ -70,10 +70,14 @@ def test_missing_required_value_and_rows_outside_the_window_are_rejected():
     assert out.valid.num_rows == 0
 
 
-def test_duplicate_keys_keep_the_first_row_only():
-    out = _conform([_row(pm10Value="10"), _row(pm10Value="99")])
+def test_duplicate_keys_across_pages_keep_the_first_row_only():
+    first, second = _conform([_row(pm10Value="10")]), _conform([_row(pm10Value="99")])
+    out = drop_duplicate_keys(
+        FEED, pa.concat_tables([first.valid, second.valid]), window=WINDOW, run_id="r1"
+    )
     assert out.valid.column("pm10").to_pylist() == [10.0]
     assert out.rejects.column("reason").to_pylist() == ["duplicate key"]
+    assert '"pm10": 99.0' in out.rejects.column("record")[0].as_py()
 
 
 def test_a_missing_required_column_fails_the_whole_delivery():
