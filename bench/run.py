@@ -42,36 +42,15 @@ def _land_pages(settings: HubSettings, ctx: RunContext, rows: int):
     hours = 24 * 31
     stations = air_quality.stations(count=max(1, -(-rows // hours)))
     landing = RawLanding(ObjectStore(settings), ctx.feed.id, ctx.window, ctx.run_id)
-    page, buffer, sent = 1, [], 0
-    hour = ctx.window.start
-    while sent < rows:
-        for station in stations:
-            if sent >= rows:
-                break
-            buffer.append(air_quality.reading(station, hour))
-            sent += 1
-            if len(buffer) == PAGE:
-                landing(
-                    RawPart(
-                        f"page-{page:05d}.json",
-                        _envelope("00", "NORMAL_CODE", buffer, rows, page, PAGE),
-                        "application/json",
-                        "bench",
-                        len(buffer),
-                    )
-                )
-                page, buffer = page + 1, []
-        hour += timedelta(hours=1)
-    if buffer:
-        landing(
-            RawPart(
-                f"page-{page:05d}.json",
-                _envelope("00", "NORMAL_CODE", buffer, rows, page, PAGE),
-                "application/json",
-                "bench",
-                len(buffer),
-            )
-        )
+    readings = (
+        air_quality.reading(station, ctx.window.start + timedelta(hours=h))
+        for h in range(hours)
+        for station in stations
+    )
+    for page, start in enumerate(range(0, rows, PAGE), start=1):
+        items = [next(readings) for _ in range(min(PAGE, rows - start))]
+        body = _envelope("00", "NORMAL_CODE", items, rows, page, PAGE)
+        landing(RawPart(f"page-{page:05d}.json", body, "application/json", "bench", len(items)))
     return landing.seal(rows_reported=rows)
 
 
