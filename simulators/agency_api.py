@@ -69,7 +69,9 @@ def _envelope(code: str, msg: str, items: list[Any], total: int, page: int, rows
             },
         }
     }  # fmt: skip
-    return json.dumps(doc, ensure_ascii=False).encode()
+    return json.dumps(
+        doc, ensure_ascii=False, separators=(",", ":")
+    ).encode()  # compact, as APIs send it
 
 
 def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:

@@ -2,7 +2,7 @@
 
 The same (seed, station, hour) always gives the same reading, so a rerun of a window sees the
 same delivery. Values follow the shape of AirKorea data: a diurnal PM cycle, occasional
-instrument states with missing values ("-").
+instrument states with missing values (null), numbers as Seoul's Open API sends them.
 """
 
 from __future__ import annotations
@@ -39,11 +39,13 @@ def stations(count: int = 40, seed: int = 7) -> list[Station]:
     return result
 
 
-def _fmt(value: float | None, digits: int) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+def _num(value: float | None, digits: int) -> float | int | None:
+    if value is None:
+        return None
+    return round(value) if digits == 0 else round(value, digits)
 
 
-def reading(station: Station, hour: datetime, seed: int = 7) -> dict[str, str]:
+def reading(station: Station, hour: datetime, seed: int = 7) -> dict[str, str | float | None]:
     """One station's reading for the hour starting at ``hour`` (aware), as the API sends it."""
     local = hour.astimezone(KST)
     rng = random.Random(f"{seed}:{station.code}:{local:%Y%m%d%H}")
@@ -58,12 +60,12 @@ def reading(station: Station, hour: datetime, seed: int = 7) -> dict[str, str]:
         "stationName": station.name,
         "sggCode": station.gu_code,
         "dataTime": f"{local:%Y-%m-%d %H}:00",
-        "pm10Value": _fmt(pm10 if ok else None, 0),
-        "pm25Value": _fmt(pm25 if ok else None, 0),
-        "o3Value": _fmt(rng.uniform(0.005, 0.06) if ok else None, 3),
-        "no2Value": _fmt(rng.uniform(0.008, 0.05) if ok else None, 3),
-        "coValue": _fmt(rng.uniform(0.2, 0.9) if ok else None, 1),
-        "so2Value": _fmt(rng.uniform(0.002, 0.006) if ok else None, 3),
+        "pm10Value": _num(pm10 if ok else None, 0),
+        "pm25Value": _num(pm25 if ok else None, 0),
+        "o3Value": _num(rng.uniform(0.005, 0.06) if ok else None, 3),
+        "no2Value": _num(rng.uniform(0.008, 0.05) if ok else None, 3),
+        "coValue": _num(rng.uniform(0.2, 0.9) if ok else None, 1),
+        "so2Value": _num(rng.uniform(0.002, 0.006) if ok else None, 3),
         "statusFlag": flag,
     }
 

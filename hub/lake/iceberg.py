@@ -204,7 +204,7 @@ def _write_data_files(table: Table, tx, commit_uuid, data: pa.Table) -> list:
         runs = pc.run_end_encode(values)
     ends = runs.run_ends.to_pylist()
     slices = [data.slice(a, b - a) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:  # object-store latency, not CPU, bounds this
         return [f for files in pool.map(write, slices) for f in files]
 
 

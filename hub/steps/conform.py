@@ -169,11 +169,32 @@ def drop_duplicate_keys(
 
 
 def _duplicates(table: pa.Table, key: list[str]) -> pa.Array:
-    """True for every row whose key already appeared earlier in the delivery."""
-    indexed = table.select(key).append_column("__row", pa.array(range(table.num_rows), pa.int64()))
-    firsts = indexed.group_by(key, use_threads=False).aggregate([("__row", "min")])
-    keep = pc.is_in(indexed.column("__row"), value_set=firsts.column("__row_min"))
-    return pc.invert(keep)
+    """True for every row whose key already appeared earlier in the table.
+
+    Each key column is dictionary-encoded and the codes combined into one int64, so the
+    common case (no duplicates) is one distinct count; only a table that has duplicates pays
+    for finding which rows they are.
+    """
+    n = table.num_rows
+    combined: pa.Array | None = None
+    radix = 1
+    for name in key:
+        encoded = pc.dictionary_encode(table.column(name).combine_chunks(), null_encoding="encode")
+        cardinality = len(encoded.dictionary) + 1
+        radix *= cardinality
+        if radix >= 2**62:  # too many combinations for one int64: group on the columns
+            return _first_seen(table.select(key), n)
+        codes = pc.cast(encoded.indices, pa.int64())
+        combined = codes if combined is None else pc.add(pc.multiply(combined, cardinality), codes)
+    if len(pc.unique(combined)) == n:
+        return pc.fill_null(pa.nulls(n, pa.bool_()), False)
+    return _first_seen(pa.table({"__key": combined}), n)
+
+
+def _first_seen(keys: pa.Table, n: int) -> pa.Array:
+    indexed = keys.append_column("__row", pa.array(range(n), pa.int64()))
+    firsts = indexed.group_by(keys.column_names, use_threads=False).aggregate([("__row", "min")])
+    return pc.invert(pc.is_in(indexed.column("__row"), value_set=firsts.column("__row_min")))
 
 
 def _rejects(
