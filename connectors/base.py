@@ -33,6 +33,7 @@ class FetchContext:
     feed_id: str
     window: Window
     timezone: str
+    inbox: Any = None  # the hub's object store, for kinds that read its inbox bucket
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -105,18 +105,6 @@ def feeds_validate(
     typer.echo(f"{len(feeds)} feed(s) valid: {', '.join(feeds)}")
 
 
-def _last_window(cron: str, tz: str, at: datetime | None) -> tuple[datetime, datetime]:
-    from zoneinfo import ZoneInfo
-
-    from croniter import croniter
-
-    now = (at or datetime.now(ZoneInfo(tz))).astimezone(ZoneInfo(tz))
-    itr = croniter(cron, now + timedelta(microseconds=1))
-    end = itr.get_prev(datetime)
-    start = itr.get_prev(datetime)
-    return start, end
-
-
 @app.command()
 def run(
     feed: str,
@@ -133,12 +121,10 @@ def run(
     settings = get_settings()
     try:
         from hub.registry import load_feed
+        from hub.registry.schedule import last_window
 
         spec = load_feed(settings.feeds_dir / f"{feed}.yaml")
-        start_at, end_at = _last_window(
-            spec.schedule.cron, spec.schedule.timezone,
-            datetime.fromisoformat(end) if end else None,
-        )  # fmt: skip
+        start_at, end_at = last_window(spec.schedule, datetime.fromisoformat(end) if end else None)
         ctx = RunContext.create(
             feed, start_at, end_at, f"cli__{datetime.now().isoformat()}", settings=settings
         )

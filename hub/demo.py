@@ -57,11 +57,31 @@ def start_simulators(settings: HubSettings) -> tuple[subprocess.Popen[bytes], di
     return proc, {"DATA_GO_KR_BASE_URL": base, "DATA_GO_KR_SERVICE_KEY": key}
 
 
+def drop_files(settings: HubSettings, feed, logical: datetime) -> None:
+    """Have the simulated agency drop its files for the window the DAG run will cover."""
+    from hub.registry.schedule import last_window
+
+    start, _ = last_window(feed.schedule, logical)
+    s3 = settings.s3()
+    env = {
+        **os.environ, "HUB_S3_ENDPOINT": s3.endpoint, "HUB_S3_ACCESS_KEY": s3.access_key,
+        "HUB_S3_SECRET_KEY": s3.secret_key, "HUB_BUCKET_PREFIX": settings.bucket_prefix,
+    }  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulators", "drop", feed.id, "--start", start.isoformat()],
+        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise ServiceError(
+            f"the simulated provider of {feed.id} could not drop its files: {proc.stderr[-500:]}"
+        )
+
+
 def summary(settings: HubSettings, feed_ids: list[str], run_ids: dict[str, str | None]) -> str:
     from catalog import store
 
     lines = [
-        f"{'feed':24} {'status':10} {'landed':>8} {'quarant.':>8} {'published':>9} {'in table':>9}  snapshot",
+        f"{'feed':26} {'status':10} {'landed':>8} {'quarant.':>8} {'published':>9} {'in table':>9}  snapshot",
     ]
     for feed_id in feed_ids:
         runs = store.runs(settings.catalog_url, feed_id)
@@ -69,10 +89,10 @@ def summary(settings: HubSettings, feed_ids: list[str], run_ids: dict[str, str |
         versions = store.versions(settings.catalog_url, feed_id)
         total = versions[-1].total_rows if versions else 0
         if run is None:
-            lines.append(f"{feed_id:24} {'no run':10}")
+            lines.append(f"{feed_id:26} {'no run':10}")
             continue
         lines.append(
-            f"{feed_id:24} {run.status:10} {run.rows_landed or 0:>8} {run.rows_quarantined or 0:>8} "
+            f"{feed_id:26} {run.status:10} {run.rows_landed or 0:>8} {run.rows_quarantined or 0:>8} "
             f"{run.rows_published or 0:>9} {total:>9}  {run.snapshot_id}"
         )
         if run.error:
@@ -100,7 +120,9 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
             f"running {len(feeds)} feed DAG(s) through Airflow for the window ending {logical.isoformat()}"
         )
         run_ids: dict[str, str | None] = {}
-        for feed_id in feeds:
+        for feed_id, feed in feeds.items():
+            if feed.delivery.connector == "file_drop":
+                drop_files(settings, feed, logical)
             log_file = settings.home_dir / "log" / f"dag-{feed_id}.log"
             proc = dags_test(settings, feed_id, logical, log_file=log_file, extra_env=sim_env)
             state = "ok" if proc.returncode == 0 else f"FAILED (see {log_file})"

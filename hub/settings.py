@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ZONES = ("raw", "trusted", "open", "quarantine")
+#: Buckets: the lake zones plus the inbox where agencies drop files for the file-drop connector.
+BUCKETS = ("inbox", *ZONES)
 
 
 class S3Connection(BaseModel):
@@ -78,13 +80,13 @@ class HubSettings(BaseSettings):
         return self.home_dir / "secrets"
 
     def bucket(self, zone: str) -> str:
-        if zone not in ZONES:
-            raise ValueError(f"unknown zone {zone!r}; zones are {', '.join(ZONES)}")
+        if zone not in BUCKETS:
+            raise ValueError(f"unknown zone {zone!r}; zones are {', '.join(BUCKETS)}")
         return f"{self.bucket_prefix}{zone}"
 
     @property
     def buckets(self) -> dict[str, str]:
-        return {zone: self.bucket(zone) for zone in ZONES}
+        return {zone: self.bucket(zone) for zone in BUCKETS}
 
     @property
     def catalog_url(self) -> str:

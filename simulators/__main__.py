@@ -16,7 +16,22 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve the fake agency Open API on 127.0.0.1")
     serve.add_argument("--port", type=int, default=0)
     serve.add_argument("--seed", type=int, default=7)
+    drop = sub.add_parser("drop", help="drop a feed's files for a window into the inbox bucket")
+    drop.add_argument("feed")
+    drop.add_argument("--start", required=True, help="window start, ISO time")
+    drop.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    if args.command == "drop":
+        from datetime import datetime
+
+        from simulators.drops import DROPS
+        from simulators.inbox import drop as put
+
+        if args.feed not in DROPS:
+            parser.error(f"no file drop for {args.feed!r}; drops: {', '.join(DROPS)}")
+        for key in put(DROPS[args.feed](datetime.fromisoformat(args.start), args.seed)):
+            print(f"dropped {key}")
+        return 0
     key = os.environ.get("DATA_GO_KR_SERVICE_KEY")
     if not key:
         parser.error("set DATA_GO_KR_SERVICE_KEY to the key the fake API should accept")

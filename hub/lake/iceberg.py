@@ -6,8 +6,9 @@ of its window, so rerunning a window never duplicates rows.
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
@@ -100,30 +101,40 @@ def feed_table(settings: HubSettings, feed: FeedSpec, zone: str = "trusted") -> 
     )  # fmt: skip
 
 
-def _window_filter(column: str, window: Window):
+def _window_filter(column: str, low, high):
     from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
 
-    start = window.start.astimezone(UTC).isoformat()
-    end = window.end.astimezone(UTC).isoformat()
-    return And(GreaterThanOrEqual(column, start), LessThan(column, end))
+    return And(GreaterThanOrEqual(column, low.isoformat()), LessThan(column, high.isoformat()))
 
 
-def _inside(data_file, field_id: int, window: Window, field_type) -> bool:
+def _as_bound(value, field_type) -> int:
+    """A window edge in Iceberg's physical units: days for a date, microseconds otherwise."""
+    from pyiceberg.types import DateType
+
+    if isinstance(field_type, DateType):
+        return (value - date(1970, 1, 1)).days
+    return int(value.timestamp() * 1_000_000)
+
+
+def _inside(data_file, field_id: int, low, high, field_type) -> bool:
     from pyiceberg.conversions import from_bytes
 
     lower = (data_file.lower_bounds or {}).get(field_id)
     upper = (data_file.upper_bounds or {}).get(field_id)
     if lower is None or upper is None:
         return False
-    start_us = int(window.start.timestamp() * 1_000_000)
-    end_us = int(window.end.timestamp() * 1_000_000)
-    return from_bytes(field_type, lower) >= start_us and from_bytes(field_type, upper) < end_us
+    return from_bytes(field_type, lower) >= _as_bound(low, field_type) and from_bytes(
+        field_type, upper
+    ) < _as_bound(high, field_type)
 
 
 def replace_window(
-    table: Table, data: pa.Table, column: str, window: Window, properties: dict[str, str]
-) -> int | None:
-    """Replace the rows of ``window`` (on timestamp ``column``) with ``data`` in one commit.
+    table: Table, data: pa.Table, column: str, window: Window, properties: dict[str, str],
+    *, timezone: str = "Asia/Seoul",
+) -> int | None:  # fmt: skip
+    """Replace the rows of ``window`` (on ``column``) with ``data`` in one commit.
+
+    A date column covers the window's local dates in ``timezone``.
 
     Files that lie wholly inside the window are swapped out in a single OVERWRITE (or APPEND)
     snapshot. Should an earlier file straddle the window edges (after a compaction, say), the
@@ -137,15 +148,23 @@ def replace_window(
         CommitStateUnknownError: the catalog did not answer the commit; reconcile first.
     """
     from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
+    from pyiceberg.types import DateType
 
-    row_filter = _window_filter(column, window)
     field = table.schema().find_field(column)
+    if isinstance(field.field_type, DateType):
+        tz = ZoneInfo(timezone)
+        low, high = window.start.astimezone(tz).date(), window.end.astimezone(tz).date()
+    else:
+        low, high = window.start.astimezone(UTC), window.end.astimezone(UTC)
+    row_filter = _window_filter(column, low, high)
     old = [task.file for task in table.scan(row_filter=row_filter).plan_files()]
     before = table.current_snapshot()
     data = data.cast(_arrow_schema(table, data))
     try:
         with table.transaction() as tx:
-            if old and not all(_inside(f, field.field_id, window, field.field_type) for f in old):
+            if old and not all(
+                _inside(f, field.field_id, low, high, field.field_type) for f in old
+            ):
                 tx.overwrite(data, overwrite_filter=row_filter, snapshot_properties=properties)
             elif old or data.num_rows:
                 with tx.update_snapshot(snapshot_properties=properties).overwrite() as snap:

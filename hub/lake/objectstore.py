@@ -10,7 +10,7 @@ from minio.error import S3Error
 from urllib3 import PoolManager, Retry
 
 from hub.errors import LakeError
-from hub.settings import ZONES, HubSettings
+from hub.settings import BUCKETS, HubSettings
 
 
 class ObjectStore:
@@ -33,7 +33,7 @@ class ObjectStore:
 
     def ensure_buckets(self) -> dict[str, str]:
         """Create any missing zone bucket; returns zone -> bucket."""
-        for zone in ZONES:
+        for zone in BUCKETS:
             bucket = self.settings.bucket(zone)
             try:
                 if not self.client.bucket_exists(bucket):

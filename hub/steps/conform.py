@@ -71,10 +71,12 @@ def conform(
         columns[field.name] = typed
 
     part = columns[feed.partition.column]
-    if feed.field(feed.partition.column).type == ColumnType.timestamp and n:
+    part_type = feed.field(feed.partition.column).type
+    if part_type in (ColumnType.timestamp, ColumnType.date) and n:
+        low, high = window_bounds(window, part_type, feed.schedule.timezone)
         outside = pc.or_(
-            pc.less(part, pa.scalar(window.start, part.type)),
-            pc.greater_equal(part, pa.scalar(window.end, part.type)),
+            pc.less(part, pa.scalar(low, part.type)),
+            pc.greater_equal(part, pa.scalar(high, part.type)),
         )
         reasons.append(
             (outside, feed.partition.column,
@@ -98,6 +100,16 @@ def conform(
     valid = valid.cast(feed.arrow_schema)
     rejects = _rejects(source, first_reason, window=window, object_key=object_key, run_id=run_id)
     return Conformed(valid=valid, rejects=rejects)
+
+
+def window_bounds(window: Window, column_type: ColumnType, timezone: str):
+    """The window as values of the partition column: instants, or local dates for a date."""
+    if column_type == ColumnType.date:
+        from zoneinfo import ZoneInfo
+
+        tz = ZoneInfo(timezone)
+        return window.start.astimezone(tz).date(), window.end.astimezone(tz).date()
+    return window.start, window.end
 
 
 def _cast(raw: pa.Array, field: FieldSpec, timezone: str) -> pa.Array:

@@ -34,7 +34,7 @@ def land(ctx: RunContext) -> dict[str, Any]:
     landing = RawLanding(store, ctx.feed.id, ctx.window, ctx.run_id)
     fetch = connectors.fetcher(ctx.feed.delivery.connector)
     fetch_ctx = FetchContext(
-        feed_id=ctx.feed.id, window=ctx.window, timezone=ctx.feed.schedule.timezone
+        feed_id=ctx.feed.id, window=ctx.window, timezone=ctx.feed.schedule.timezone, inbox=store
     )
     try:
         result = fetch(ctx.feed.delivery.config, fetch_ctx, landing)

@@ -28,6 +28,7 @@ def publish_table(ctx: RunContext, data: pa.Table, manifest: Manifest) -> dict[s
             "hub.window-start": ctx.window.start.isoformat(),
             "hub.window-end": ctx.window.end.isoformat(),
         },
+        timezone=ctx.feed.schedule.timezone,
     )  # fmt: skip
     snapshot = table.current_snapshot()
     total = int(snapshot.summary.get("total-records", 0)) if snapshot and snapshot.summary else 0

@@ -117,10 +117,12 @@ def validate(ctx: RunContext, landed: dict[str, Any] | None = None) -> dict[str,
     sink = io.BytesIO()
     pq.write_table(result.valid, sink, compression="zstd")
     store.put("raw", key, sink.getvalue(), content_type="application/vnd.apache.parquet")
+    counts = {"rows_valid": result.valid.num_rows, "rows_quarantined": result.rejects.num_rows}
+    if manifest.rows_reported is None:  # files carry no count of their own: count what parsed
+        counts["rows_landed"] = result.rows
     catalog.update_run(
-        ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, step="publish",
-        rows_valid=result.valid.num_rows, rows_quarantined=result.rejects.num_rows,
-    )  # fmt: skip
+        ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, step="publish", **counts
+    )
     log.info(
         "%s: %d rows valid, %d quarantined%s", ctx.where, result.valid.num_rows,
         result.rejects.num_rows, _examples(result.rejects),

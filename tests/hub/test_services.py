@@ -40,7 +40,7 @@ def test_up_is_idempotent_status_describes_the_lake_and_down_stops_only_that_pid
     assert json.loads(_hub(home, "status", "--json").stdout)["services"]["seaweedfs"]["pid"] == pid
 
     assert set(status["s3"]) >= {"endpoint", "access_key", "secret_key", "buckets"}
-    assert set(status["s3"]["buckets"]) == {"raw", "trusted", "open", "quarantine"}
+    assert set(status["s3"]["buckets"]) == {"inbox", "raw", "trusted", "open", "quarantine"}
     assert status["iceberg"]["uri"] == status["database_url"]
     from minio import Minio
 

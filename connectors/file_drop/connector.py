@@ -1,0 +1,202 @@
+"""Landing and reading files from the inbox bucket.
+
+``fetch`` lands every file of the window's prefix byte-for-byte; ``read`` turns one file into
+an Arrow table of text columns (typing is the validate step's job, so codes such as "0012"
+keep their leading zeros).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+
+from connectors.base import FetchContext, FetchResult, RawPart, Sink
+from connectors.file_drop.config import FileDropConfig
+from hub.errors import DeliveryError, TransientDeliveryError
+
+CONFIG = FileDropConfig
+
+_CONTENT_TYPES = {
+    "csv": "text/csv",
+    "excel": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+    "jsonl": "application/x-ndjson",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+
+def window_prefix(config: FileDropConfig, ctx: FetchContext) -> str:
+    tz = ZoneInfo(ctx.timezone)
+    return config.prefix.format(
+        start=ctx.window.start.astimezone(tz), end=ctx.window.end.astimezone(tz)
+    )
+
+
+def fetch(config: FileDropConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
+    """Land each file of the window, in name order.
+
+    Raises:
+        TransientDeliveryError: fewer files than ``min_files`` yet (the agency may still drop).
+        DeliveryError: a file is empty.
+    """
+    store = ctx.inbox
+    if store is None:
+        raise DeliveryError(f"feed {ctx.feed_id}: the file-drop connector needs the hub's inbox")
+    prefix = window_prefix(config, ctx)
+    names = sorted(
+        key
+        for key in store.list("inbox", prefix)
+        if fnmatch.fnmatch(key.rsplit("/", 1)[-1], config.pattern)
+    )
+    where = f"feed {ctx.feed_id}: {store.url('inbox', prefix)}{config.pattern}"
+    if len(names) < config.min_files:
+        raise TransientDeliveryError(
+            f"{where}: {len(names)} file(s) dropped, {config.min_files} expected; "
+            "the provider has not delivered this window yet"
+        )
+    result = FetchResult()
+    for key in names:
+        data = store.get("inbox", key)
+        if not data:
+            raise DeliveryError(f"feed {ctx.feed_id}: {store.url('inbox', key)} is empty (0 bytes)")
+        sink(
+            RawPart(
+                name=key.rsplit("/", 1)[-1],
+                data=data,
+                content_type=_CONTENT_TYPES[config.format],
+                source=store.url("inbox", key),
+            )
+        )
+        result.parts += 1
+    return result
+
+
+def read(config: FileDropConfig, data: bytes, *, name: str) -> pa.Table:
+    """One landed file as a table of source columns.
+
+    Raises:
+        DeliveryError: the file does not parse as the declared format (names file and cause).
+    """
+    if not data:
+        raise DeliveryError(f"{name}: empty file (0 bytes)")
+    readers = {
+        "csv": _read_csv, "excel": _read_excel, "json": _read_json, "jsonl": _read_jsonl,
+        "parquet": _read_parquet,
+    }  # fmt: skip
+    try:
+        return readers[config.format](config, data, name)
+    except DeliveryError:
+        raise
+    except (pa.ArrowInvalid, ValueError, KeyError) as exc:
+        raise DeliveryError(f"{name}: cannot be read as {config.format}: {exc}") from None
+
+
+def detect_encoding(data: bytes, declared: str) -> str:
+    """The declared encoding, or for 'auto' the one charset-normalizer finds (BOM first)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if declared != "auto":
+        return declared
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:65536]).best()
+    if best is None:
+        raise DeliveryError("cannot detect the text encoding")
+    return best.encoding
+
+
+def _read_csv(config: FileDropConfig, data: bytes, name: str) -> pa.Table:
+    import pyarrow.csv as pv
+
+    encoding = detect_encoding(data, config.encoding)
+    if encoding in ("utf-8-sig", "utf_8_sig"):
+        data, encoding = data[3:], "utf-8"
+    try:
+        head = data[: data.find(b"\n") if b"\n" in data else len(data)].decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DeliveryError(f"{name}: the header is not {encoding} text ({exc.reason})") from None
+    import csv
+
+    header = next(csv.reader([head.rstrip("\r")], delimiter=config.delimiter))
+    strings = {column: pa.string() for column in header}
+    invalid: list[str] = []
+
+    def on_invalid(row) -> str:
+        invalid.append(
+            f"line {row.number}: {row.actual_columns} fields, {row.expected_columns} expected"
+        )
+        return "skip"
+
+    table = pv.read_csv(
+        io.BytesIO(data),
+        read_options=pv.ReadOptions(encoding=encoding, block_size=8 << 20),
+        parse_options=pv.ParseOptions(delimiter=config.delimiter, invalid_row_handler=on_invalid),
+        convert_options=pv.ConvertOptions(column_types=strings, strings_can_be_null=True),
+    )
+    if invalid:
+        raise DeliveryError(
+            f"{name}: {len(invalid)} malformed row(s), e.g. {invalid[0]}; the file looks truncated or "
+            "its columns shifted"
+        )
+    return table
+
+
+def _read_excel(config: FileDropConfig, data: bytes, name: str) -> pa.Table:
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    sheet = config.sheet or book.sheet_names[0]
+    if sheet not in book.sheet_names:
+        raise DeliveryError(
+            f"{name}: no sheet {sheet!r}; the workbook has {', '.join(map(repr, book.sheet_names))}"
+        )
+    rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    if len(rows) <= config.header_row:
+        raise DeliveryError(f"{name}: sheet {sheet!r} has no header at row {config.header_row + 1}")
+    header = [str(h).strip() for h in rows[config.header_row]]
+    body = [r for r in rows[config.header_row + 1 :] if any(v not in ("", None) for v in r)]
+    columns = {
+        h: pa.array([_cell(r[i]) if i < len(r) else None for r in body], pa.string())
+        for i, h in enumerate(header)
+        if h
+    }
+    return pa.table(columns)
+
+
+def _cell(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_json(config: FileDropConfig, data: bytes, name: str) -> pa.Table:
+    try:
+        doc = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DeliveryError(f"{name}: not JSON ({exc})") from None
+    for part in (config.records_path or "").split(".") if config.records_path else []:
+        if not isinstance(doc, dict) or part not in doc:
+            raise DeliveryError(f"{name}: no '{config.records_path}' in the document")
+        doc = doc[part]
+    if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
+        raise DeliveryError(f"{name}: expected a list of records")
+    return pa.Table.from_pylist(doc)
+
+
+def _read_jsonl(config: FileDropConfig, data: bytes, name: str) -> pa.Table:
+    import pyarrow.json as pj
+
+    return pj.read_json(io.BytesIO(data))
+
+
+def _read_parquet(config: FileDropConfig, data: bytes, name: str) -> pa.Table:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(io.BytesIO(data))
