@@ -54,7 +54,7 @@ def test_dag_files_import_nothing_heavy():
     assert out.stdout.strip() == "[]"
 
 
-def _read_with_plain_pyiceberg(settings) -> int:
+def _read_with_plain_pyiceberg(settings, feed_id: str = "air_quality_hourly") -> int:
     """Read the table knowing only `hub status --json`, as an outside client would."""
     status = subprocess.run(
         [str(PROJECT_ROOT / ".venv" / "bin" / "hub"), "status", "--json"],
@@ -65,10 +65,10 @@ def _read_with_plain_pyiceberg(settings) -> int:
         "from pyiceberg.catalog.sql import SqlCatalog\n"
         "props = json.loads(sys.stdin.read())['iceberg']\n"
         "catalog = SqlCatalog(props.pop('name'), **props)\n"
-        "print(catalog.load_table('trusted.air_quality_hourly').scan().to_arrow().num_rows)\n"
+        "print(catalog.load_table(sys.argv[1]).scan().to_arrow().num_rows)\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", script], input=status.stdout, capture_output=True, text=True,
+        [sys.executable, "-c", script, f"trusted.{feed_id}"], input=status.stdout, capture_output=True, text=True,
         check=True, cwd="/",
     )  # fmt: skip
     return int(out.stdout.strip())
@@ -98,3 +98,22 @@ def test_agency_error_fails_the_dag_run_with_the_cause_and_publishes_nothing(
     from hub.lake import iceberg
 
     assert not iceberg.catalog(hub_settings).table_exists(("trusted", "air_quality_hourly"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=False)
+@pytest.mark.parametrize("feed_id", sorted(f for f in FEEDS if f != "air_quality_hourly"))
+def test_every_file_feed_dag_reruns_with_row_counts_unchanged(hub_settings, feed_id, tmp_path):
+    from hub.lake.objectstore import ObjectStore
+    from hub.registry.schedule import last_window
+    from simulators import drops
+
+    start, _ = last_window(FEEDS[feed_id].schedule, LOGICAL)
+    for key, data in drops.DROPS[feed_id](start, 7).items():
+        ObjectStore(hub_settings).put("inbox", key, data)
+    counts = []
+    for attempt in ("1", "2"):
+        log = tmp_path / f"{attempt}.log"
+        proc = dags_test(hub_settings, feed_id, LOGICAL, log_file=log)
+        assert proc.returncode == 0, log.read_text()[-3000:]
+        counts.append(_read_with_plain_pyiceberg(hub_settings, feed_id))
+    assert counts[0] == counts[1] > 0
