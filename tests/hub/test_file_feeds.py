@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -37,7 +38,9 @@ def drop_for(settings, feed_id: str) -> RunContext:
 def test_file_feed_publishes_every_row_once_even_when_rerun(hub_settings, feed_id):
     ctx = drop_for(hub_settings, feed_id)
     for run in ("run-1", "run-2"):
-        ctx = RunContext.create(feed_id, ctx.window.start, ctx.window.end, run, settings=hub_settings)
+        ctx = RunContext.create(
+            feed_id, ctx.window.start, ctx.window.end, run, settings=hub_settings
+        )
         result = publish(ctx, validate(ctx, land(ctx)))
         assert result["rows_published"] == EXPECTED[feed_id]
     table = iceberg.catalog(hub_settings).load_table(("trusted", feed_id))
@@ -59,7 +62,10 @@ def test_a_renamed_header_fails_the_run_and_keeps_the_delivery_in_raw(hub_settin
     renamed = store.get("inbox", key).decode("utf-8").replace("측정소코드", "지점코드", 1)
     store.put("inbox", key, renamed.encode("utf-8"))
     landed = land(ctx)
-    with pytest.raises(DeliveryError, match="incheon_20261031.csv: required column '측정소코드' is missing"):
+    with pytest.raises(
+        DeliveryError,
+        match=re.escape("incheon_20261031.csv: required column '측정소코드' is missing"),
+    ):
         validate(ctx, landed)
     assert landed["objects"] == 3
     assert not iceberg.catalog(hub_settings).table_exists(("trusted", "pm_composition"))
