@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from connectors.base import RawPart, Window  # noqa: E402
+from connectors.base import FetchContext, RawPart, Window  # noqa: E402
 from hub.lake.objectstore import ObjectStore  # noqa: E402
 from hub.lake.raw import RawLanding  # noqa: E402
 from hub.services import SeaweedFS  # noqa: E402
@@ -31,7 +31,7 @@ from hub.settings import HubSettings  # noqa: E402
 from hub.steps.context import RunContext  # noqa: E402
 from hub.steps.publish import publish_table  # noqa: E402
 from hub.steps.validate import parse_delivery  # noqa: E402
-from simulators import air_quality  # noqa: E402
+from simulators import air_quality, drops  # noqa: E402
 from simulators.agency_api import _envelope  # noqa: E402
 
 PAGE = 10_000
@@ -103,6 +103,55 @@ def bench_publish(rows: int, repeats: int) -> tuple[float, dict]:
             server.stop()
 
 
+def _cached(name: str, make) -> bytes:
+    """Deterministic bench inputs, generated once under var/bench-cache (generation is slow)."""
+    path = ROOT / "var" / "bench-cache" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(make())
+    return path.read_bytes()
+
+
+def bench_file_connector(kind: str, rows: int, repeats: int) -> tuple[float, dict]:
+    """Rows/s of one file delivery: fetch from the inbox, land in raw (checksummed), read."""
+    from connectors.file_drop.config import FileDropConfig
+    from connectors.file_drop.connector import fetch, read
+
+    day = datetime(2026, 10, 1, tzinfo=air_quality.KST)
+    if kind == "csv_cp949":
+        data = _cached(f"pm_gyeonggi_{rows}.csv", lambda: drops.pm_csv("gyeonggi", day.date(), sites=rows))
+        config = FileDropConfig(prefix="bench/", format="csv", encoding="cp949")
+    else:
+        data = _cached(f"childcare_{rows}.xlsx", lambda: drops.childcare_workbook(day, facilities=rows))
+        config = FileDropConfig(prefix="bench/", format="excel", sheet="시설현황", header_row=2)
+    with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
+        base = HubSettings(home=Path(tmp), s3_port=0)
+        server = SeaweedFS(base)
+        state, _ = server.start()
+        try:
+            settings = base.model_copy(update={"s3_endpoint": state.endpoint})
+            store = ObjectStore(settings)
+            store.ensure_buckets()
+            store.put("inbox", f"bench/{kind}.bin", data)
+            window = Window(day, day + timedelta(days=1))
+            ctx = FetchContext(feed_id=f"bench_{kind}", window=window, timezone="Asia/Seoul", inbox=store)
+            timings = []
+            for i in range(-1, repeats):
+                t = time.perf_counter()
+                landing = RawLanding(store, ctx.feed_id, window, f"bench-{i}")
+                fetch(config, ctx, landing)
+                manifest = landing.seal(rows_reported=None)
+                table = read(config, store.get("raw", manifest.objects[0].key), name=kind)
+                elapsed = time.perf_counter() - t
+                assert table.num_rows == rows, table.num_rows
+                if i >= 0:
+                    timings.append(elapsed)
+                print(f"  {kind} {'warm-up' if i < 0 else f'run {i + 1}'}: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s)", flush=True)
+            return rows / statistics.median(timings), {"runs_s": timings, "bytes": len(data)}
+        finally:
+            server.stop()
+
+
 PARSE = """
 import time, sys
 import airflow.sdk
@@ -142,9 +191,14 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--excel-rows", type=int, default=1_000_000)
     args = parser.parse_args()
     print(f"publish benchmark: {args.rows:,} air-quality rows", flush=True)
     rate, detail = bench_publish(args.rows, args.repeats)
+    connectors = {}
+    for kind, kind_rows in (("csv_cp949", 1_000_000), ("excel", args.excel_rows)):
+        print(f"connector benchmark: {kind}, {kind_rows:,} rows", flush=True)
+        connectors[kind] = (kind_rows, *bench_file_connector(kind, kind_rows, 3))
     parse_s, dags = bench_dags_parse(5)
     print(f"dags/ parse: {parse_s:.3f} s for {dags} DAG(s)")
     commit = subprocess.run(
@@ -153,6 +207,10 @@ def main() -> int:
     results = {
         "publish_rows_per_s": {"value": round(rate), "unit": "rows/s"},
         "dags_parse_s": {"value": round(parse_s, 3), "unit": "s"},
+        **{
+            f"connector_{kind}_rows_per_s": {"value": round(rate), "unit": "rows/s"}
+            for kind, (_, rate, _) in connectors.items()
+        },
         "_meta": {
             "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} cores, Python {platform.python_version()}".strip(),
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -161,6 +219,7 @@ def main() -> int:
             "publish_runs_s": [round(t, 3) for t in detail["runs_s"]],
             "publish_pages": detail["pages"],
             "dags": dags,
+            **{f"connector_{kind}_rows": n for kind, (n, _, _) in connectors.items()},
         },
     }
     (ROOT / "bench" / "results.json").write_text(

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.base import FetchContext, FetchResult, RawPart, Sink
 from connectors.file_drop.config import FileDropConfig
@@ -159,13 +160,22 @@ def _read_excel(config: FileDropConfig, data: bytes, name: str) -> pa.Table:
     if len(rows) <= config.header_row:
         raise DeliveryError(f"{name}: sheet {sheet!r} has no header at row {config.header_row + 1}")
     header = [str(h).strip() for h in rows[config.header_row]]
+    width = len(header)
     body = [r for r in rows[config.header_row + 1 :] if any(v not in ("", None) for v in r)]
-    columns = {
-        h: pa.array([_cell(r[i]) if i < len(r) else None for r in body], pa.string())
-        for i, h in enumerate(header)
-        if h
-    }
-    return pa.table(columns)
+    body = [r if len(r) == width else (list(r) + [None] * width)[:width] for r in body]
+    columns = list(zip(*body, strict=True)) if body else [() for _ in header]
+    return pa.table(
+        {h: _text_column(col) for h, col in zip(header, columns, strict=True) if h}
+    )
+
+
+def _text_column(values: tuple) -> pa.Array:
+    """A sheet column as text: one Arrow conversion when the cells share a type, else per cell."""
+    cleaned = [None if v == "" else v for v in values]
+    try:
+        return pc.cast(pa.array(cleaned), pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pa.array([_cell(v) for v in cleaned], pa.string())
 
 
 def _cell(value: Any) -> str | None:
