@@ -119,10 +119,14 @@ def bench_file_connector(kind: str, rows: int, repeats: int) -> tuple[float, dic
 
     day = datetime(2026, 10, 1, tzinfo=air_quality.KST)
     if kind == "csv_cp949":
-        data = _cached(f"pm_gyeonggi_{rows}.csv", lambda: drops.pm_csv("gyeonggi", day.date(), sites=rows))
+        data = _cached(
+            f"pm_gyeonggi_{rows}.csv", lambda: drops.pm_csv("gyeonggi", day.date(), sites=rows)
+        )
         config = FileDropConfig(prefix="bench/", format="csv", encoding="cp949")
     else:
-        data = _cached(f"childcare_{rows}.xlsx", lambda: drops.childcare_workbook(day, facilities=rows))
+        data = _cached(
+            f"childcare_{rows}.xlsx", lambda: drops.childcare_workbook(day, facilities=rows)
+        )
         config = FileDropConfig(prefix="bench/", format="excel", sheet="시설현황", header_row=2)
     with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
         base = HubSettings(home=Path(tmp), s3_port=0)
@@ -134,7 +138,9 @@ def bench_file_connector(kind: str, rows: int, repeats: int) -> tuple[float, dic
             store.ensure_buckets()
             store.put("inbox", f"bench/{kind}.bin", data)
             window = Window(day, day + timedelta(days=1))
-            ctx = FetchContext(feed_id=f"bench_{kind}", window=window, timezone="Asia/Seoul", inbox=store)
+            ctx = FetchContext(
+                feed_id=f"bench_{kind}", window=window, timezone="Asia/Seoul", inbox=store
+            )
             timings = []
             for i in range(-1, repeats):
                 t = time.perf_counter()
@@ -146,7 +152,10 @@ def bench_file_connector(kind: str, rows: int, repeats: int) -> tuple[float, dic
                 assert table.num_rows == rows, table.num_rows
                 if i >= 0:
                     timings.append(elapsed)
-                print(f"  {kind} {'warm-up' if i < 0 else f'run {i + 1}'}: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s)", flush=True)
+                print(
+                    f"  {kind} {'warm-up' if i < 0 else f'run {i + 1}'}: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s)",
+                    flush=True,
+                )
             return rows / statistics.median(timings), {"runs_s": timings, "bytes": len(data)}
         finally:
             server.stop()

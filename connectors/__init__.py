@@ -22,12 +22,14 @@ __all__ = ["Kind", "config_model", "fetcher", "reader"]
 class Kind(StrEnum):
     http_api = "http_api"
     file_drop = "file_drop"
+    ngsi_ld = "ngsi_ld"
 
 
 # kind -> module; each module exports CONFIG, fetch and read (see connectors.base).
 _MODULES: dict[Kind, tuple[str, str]] = {
     Kind.http_api: ("connectors.http_api.config", "connectors.http_api.connector"),
     Kind.file_drop: ("connectors.file_drop.config", "connectors.file_drop.connector"),
+    Kind.ngsi_ld: ("connectors.ngsi_ld.config", "connectors.ngsi_ld.connector"),
 }
 
 

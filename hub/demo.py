@@ -54,7 +54,11 @@ def start_simulators(settings: HubSettings) -> tuple[subprocess.Popen[bytes], di
     wait_until(answers, timeout_s=20)
     if proc.poll() is not None:
         raise ServiceError(f"the simulated agencies did not start; see {log.name}")
-    return proc, {"DATA_GO_KR_BASE_URL": base, "DATA_GO_KR_SERVICE_KEY": key}
+    return proc, {
+        "DATA_GO_KR_BASE_URL": base,
+        "DATA_GO_KR_SERVICE_KEY": key,
+        "CITY_IOT_BROKER_URL": base,
+    }
 
 
 def drop_files(settings: HubSettings, feed, logical: datetime) -> None:

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from simulators import air_quality
+from simulators import air_quality, iot_sensors
 
 AIR_QUALITY_PATH = "/B552584/ArpltnInforInqireSvc/getMsrstnAcctoRltmMesureDnsty"
 MAX_ROWS = 10_000
@@ -104,10 +104,56 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
                 state.faults = [Fault(**f) for f in json.loads(body or b"[]")]
             self._send(200, b"{}", "application/json")
 
+        def _problem(self, status: int, kind: str, title: str, detail: str) -> None:
+            body = json.dumps({"type": f"https://uri.etsi.org/ngsi-ld/errors/{kind}", "title": title,
+                               "detail": detail}).encode()  # fmt: skip
+            self._send(status, body, "application/json")
+
+        def _broker(self, query: dict[str, str]) -> None:
+            """``GET /ngsi-ld/v1/entities``: the IoT platform's context broker."""
+            try:
+                limit = int(query.get("limit", "20"))
+                offset = int(query.get("offset", "0"))
+                if not 1 <= limit <= 1000 or offset < 0:
+                    raise ValueError
+            except ValueError:
+                return self._problem(
+                    400, "BadRequestData", "Invalid paging", "limit must be 1-1000"
+                )
+            fault = state.take_fault(offset // limit + 1)
+            if fault and fault.kind in ("http_500", "http_429"):
+                status = 500 if fault.kind == "http_500" else 429
+                headers = (
+                    {"Retry-After": f"{fault.retry_after:g}"}
+                    if fault.retry_after is not None
+                    else {}
+                )
+                return self._send(status, b"", "text/plain", headers)
+            if fault and fault.kind == "bad_request":
+                return self._problem(
+                    400, "BadRequestData", "Invalid query", "q could not be parsed"
+                )
+            start, end = _time_range(query.get("q", ""))
+            if start is None or end is None:
+                return self._problem(400, "BadRequestData", "Invalid query",
+                                     "q needs dateObserved>=...;dateObserved<...")  # fmt: skip
+            entities = (
+                iot_sensors.current(start, end, seed=state.seed)
+                if query.get("type") == "AirQualityObserved" else []
+            )  # fmt: skip
+            body = json.dumps(entities[offset : offset + limit], ensure_ascii=False,
+                              separators=(",", ":")).encode()  # fmt: skip
+            headers = (
+                {"NGSILD-Results-Count": str(len(entities))} if query.get("count") == "true" else {}
+            )
+            self._send(200, body, "application/json", headers)
+
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             state.requests.append(self.path)
+            if url.path == "/ngsi-ld/v1/entities":
+                return self._broker(query)
             route = routes.get(url.path)
             if route is None:
                 return self._send(404, b"<html>404 Not Found</html>", "text/html")
@@ -167,6 +213,25 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
             self._send(200, body, "application/json;charset=UTF-8")
 
     return Handler
+
+
+def _time_range(q: str) -> tuple[datetime | None, datetime | None]:
+    """The [start, end) of an NGSI-LD ``q`` such as ``dateObserved>="...";dateObserved<"..."``."""
+    start = end = None
+    for term in filter(None, q.split(";")):
+        for op in (">=", "<"):
+            name, sep, value = term.partition(op)
+            if sep and name == "dateObserved":
+                try:
+                    moment = datetime.fromisoformat(value.strip('"'))
+                except ValueError:
+                    return None, None
+                if op == ">=":
+                    start = moment
+                else:
+                    end = moment
+                break
+    return start, end
 
 
 class AgencyApiServer:

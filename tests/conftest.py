@@ -102,6 +102,7 @@ def agency_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[AgencyApiServer]:
     with AgencyApiServer(key) as server:
         monkeypatch.setenv("DATA_GO_KR_SERVICE_KEY", key)
         monkeypatch.setenv("DATA_GO_KR_BASE_URL", server.base_url)
+        monkeypatch.setenv("CITY_IOT_BROKER_URL", server.base_url)
         yield server
 
 

@@ -164,9 +164,7 @@ def _read_excel(config: FileDropConfig, data: bytes, name: str) -> pa.Table:
     body = [r for r in rows[config.header_row + 1 :] if any(v not in ("", None) for v in r)]
     body = [r if len(r) == width else (list(r) + [None] * width)[:width] for r in body]
     columns = list(zip(*body, strict=True)) if body else [() for _ in header]
-    return pa.table(
-        {h: _text_column(col) for h, col in zip(header, columns, strict=True) if h}
-    )
+    return pa.table({h: _text_column(col) for h, col in zip(header, columns, strict=True) if h})
 
 
 def _text_column(values: tuple) -> pa.Array:

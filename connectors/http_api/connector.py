@@ -16,51 +16,16 @@ import httpx
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
-from tenacity import (
-    RetryCallState,
-    retry,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from connectors.base import FetchContext, FetchResult, RawPart, Sink, expand_env
 from connectors.http_api.config import HttpApiConfig
+from connectors.http_common import sender
 from connectors.redaction import redact_url
 from hub.errors import DeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
 
 CONFIG = HttpApiConfig
-
-
-class _RetryableResponse(TransientDeliveryError):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-def _wait(config: HttpApiConfig):
-    backoff = wait_exponential_jitter(multiplier=0.5, max=max(config.backoff_max_s, 0.01))
-
-    def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        after = getattr(exc, "retry_after", None)
-        if after is not None:
-            return min(after, config.backoff_max_s)
-        return backoff(state)
-
-    return wait
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: fall back to backoff
 
 
 def _dig(doc: Any, path: str) -> Any:
@@ -99,12 +64,7 @@ def fetch(config: HttpApiConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
     seen = 0
     total: int | None = None
     with httpx.Client(timeout=config.timeout_s, headers=headers) as client:
-        get = retry(
-            retry=retry_if_exception_type(TransientDeliveryError),
-            stop=stop_after_attempt(config.max_attempts),
-            wait=_wait(config),
-            reraise=True,
-        )(_get_page)
+        get = sender(config.max_attempts, config.backoff_max_s)
         for page in range(1, config.max_pages + 1):
             page_params = {**params, config.page_param: page, config.size_param: config.page_size}
             request = httpx.Request("GET", url, params=page_params)
@@ -151,26 +111,6 @@ def fetch(config: HttpApiConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
         )
     result.rows_reported = total if total is not None else seen
     return result
-
-
-def _get_page(client: httpx.Client, request: httpx.Request, where: str) -> httpx.Response:
-    try:
-        response = client.send(request)
-    except httpx.TimeoutException:
-        raise _RetryableResponse(f"{where}: timed out after {client.timeout.read} s") from None
-    except httpx.TransportError as exc:
-        raise _RetryableResponse(f"{where}: cannot connect: {exc.__class__.__name__}") from None
-    if response.status_code == 429 or response.status_code >= 500:
-        raise _RetryableResponse(
-            f"{where}: HTTP {response.status_code} {response.reason_phrase}",
-            retry_after=_retry_after(response),
-        )
-    if response.status_code >= 400:
-        raise DeliveryError(
-            f"{where}: HTTP {response.status_code} {response.reason_phrase}: "
-            f"{response.text[:200]!r}"
-        )
-    return response
 
 
 def _decode(response: httpx.Response, where: str) -> dict[str, Any]:

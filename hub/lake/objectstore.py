@@ -12,7 +12,6 @@ from urllib3 import PoolManager, Retry
 from hub.errors import LakeError
 from hub.settings import BUCKETS, HubSettings
 
-
 #: Multipart part size: the client's 5 MiB default makes a 60 MB delivery take 3.5x longer.
 PART_SIZE = 64 * 1024 * 1024
 

@@ -102,13 +102,15 @@ def test_agency_error_fails_the_dag_run_with_the_cause_and_publishes_nothing(
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=False)
 @pytest.mark.parametrize("feed_id", sorted(f for f in FEEDS if f != "air_quality_hourly"))
-def test_every_file_feed_dag_reruns_with_row_counts_unchanged(hub_settings, feed_id, tmp_path):
+def test_every_other_feed_dag_reruns_with_row_counts_unchanged(
+    hub_settings, agency_api, feed_id, tmp_path
+):
     from hub.lake.objectstore import ObjectStore
     from hub.registry.schedule import last_window
     from simulators import drops
 
     start, _ = last_window(FEEDS[feed_id].schedule, LOGICAL)
-    for key, data in drops.DROPS[feed_id](start, 7).items():
+    for key, data in drops.DROPS.get(feed_id, lambda *_: {})(start, 7).items():
         ObjectStore(hub_settings).put("inbox", key, data)
     counts = []
     for attempt in ("1", "2"):
