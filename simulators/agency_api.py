@@ -18,9 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from simulators import air_quality, iot_sensors
+from simulators import air_quality, iot_sensors, traffic
 
 AIR_QUALITY_PATH = "/B552584/ArpltnInforInqireSvc/getMsrstnAcctoRltmMesureDnsty"
+TRAFFIC_PATH = "/6110000/TrafficCountService/getTrafficCountList"
 MAX_ROWS = 10_000
 
 GATEWAY_KEY_ERROR = (
@@ -60,6 +61,30 @@ class AgencyState:
         return None
 
 
+def _kst(value: str) -> datetime:
+    """YYYYMMDDHH or YYYYMMDDHHMM in KST."""
+    fmt = "%Y%m%d%H%M" if len(value) == 12 else "%Y%m%d%H"
+    return datetime.strptime(value, fmt).replace(tzinfo=air_quality.KST)
+
+
+def _xml_envelope(
+    code: str, msg: str, items: list[dict], total: int, page: int, rows: int
+) -> bytes:
+    from xml.sax.saxutils import escape
+
+    body = "".join(
+        "<item>"
+        + "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in item.items() if v is not None)
+        + "</item>"
+        for item in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><response><header>'
+        f"<resultCode>{code}</resultCode><resultMsg>{msg}</resultMsg></header><body><items>{body}</items>"
+        f"<numOfRows>{rows}</numOfRows><pageNo>{page}</pageNo><totalCount>{total}</totalCount></body></response>"
+    ).encode()
+
+
 def _envelope(code: str, msg: str, items: list[Any], total: int, page: int, rows: int) -> bytes:
     doc = {
         "response": {
@@ -77,6 +102,7 @@ def _envelope(code: str, msg: str, items: list[Any], total: int, page: int, rows
 def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
     routes: dict[str, Callable[[datetime, datetime], list[dict[str, str]]]] = {
         AIR_QUALITY_PATH: lambda s, e: air_quality.readings(s, e, seed=state.seed),
+        TRAFFIC_PATH: lambda s, e: traffic.counts(s, e, seed=state.seed),
     }
 
     class Handler(BaseHTTPRequestHandler):
@@ -159,58 +185,50 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
                 return self._send(404, b"<html>404 Not Found</html>", "text/html")
             if query.get("serviceKey") != state.service_key:
                 return self._send(200, GATEWAY_KEY_ERROR.encode(), "text/xml;charset=UTF-8")
+            xml = query.get("returnType", "xml").lower() == "xml"  # data.go.kr's default is XML
+            envelope = _xml_envelope if xml else _envelope
+            ctype = "application/xml;charset=UTF-8" if xml else "application/json;charset=UTF-8"
             try:
                 page = int(query.get("pageNo", "1"))
                 rows = int(query.get("numOfRows", "10"))
-                start = datetime.strptime(query["inqBginDt"], "%Y%m%d%H").replace(
-                    tzinfo=air_quality.KST
-                )
-                end = datetime.strptime(query["inqEndDt"], "%Y%m%d%H").replace(
-                    tzinfo=air_quality.KST
-                )
+                start, end = _kst(query["inqBginDt"]), _kst(query["inqEndDt"])
                 if page < 1 or not 1 <= rows <= MAX_ROWS:
                     raise ValueError
             except (KeyError, ValueError):
-                body = _envelope("10", "INVALID_REQUEST_PARAMETER_ERROR", [], 0, 0, 0)
-                return self._send(200, body, "application/json;charset=UTF-8")
+                return self._send(
+                    200, envelope("10", "INVALID_REQUEST_PARAMETER_ERROR", [], 0, 0, 0), ctype
+                )
 
             fault = state.take_fault(page)
             if fault and fault.kind == "http_500":
                 return self._send(500, b"<html>Internal Server Error</html>", "text/html")
             if fault and fault.kind == "http_429":
-                headers = (
+                after = (
                     {"Retry-After": f"{fault.retry_after:g}"}
                     if fault.retry_after is not None
                     else {}
                 )
-                return self._send(429, b"Too Many Requests", "text/plain", headers)
+                return self._send(429, b"Too Many Requests", "text/plain", after)
             if fault and fault.kind == "slow":
                 time.sleep(fault.delay_s)
             if fault and fault.kind == "malformed_json":
-                return self._send(
-                    200, b'{"response": {"header": {"resultCode": "00", "re', "application/json"
-                )
+                return self._send(200, b'{"response": {"header": {"resultCode": "00", "re', ctype)
             if fault and fault.kind == "result_code":
-                body = _envelope(
-                    fault.code,
+                message = (
                     "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"
                     if fault.code == "22"
-                    else "SERVICE_ERROR",
-                    [],
-                    0,
-                    page,
-                    rows,
+                    else "SERVICE_ERROR"
                 )
-                return self._send(200, body, "application/json;charset=UTF-8")
+                return self._send(200, envelope(fault.code, message, [], 0, page, rows), ctype)
 
             items = route(start, end)
             total = len(items) + (1 if fault and fault.kind == "total_changes" else 0)
             chunk = items[(page - 1) * rows : page * rows]
             if not items:
-                body = _envelope("03", "NODATA_ERROR", [], 0, page, rows)
+                body = envelope("03", "NODATA_ERROR", [], 0, page, rows)
             else:
-                body = _envelope("00", "NORMAL_CODE", chunk, total, page, rows)
-            self._send(200, body, "application/json;charset=UTF-8")
+                body = envelope("00", "NORMAL_CODE", chunk, total, page, rows)
+            self._send(200, body, ctype)
 
     return Handler
 

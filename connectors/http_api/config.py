@@ -13,7 +13,7 @@ class HttpApiConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     url: str = Field(description="Endpoint; ${VAR} is read from the environment at run time.")
-    format: Literal["json"] = "json"
+    format: Literal["json", "xml"] = "json"
     service_key: str | None = Field(
         default=None, description="The key, normally '${SOME_ENV_VAR}' so no secret sits in git."
     )
@@ -27,7 +27,9 @@ class HttpApiConfig(BaseModel):
         default_factory=dict,
         description="Extra query parameters; '{start:%Y%m%d%H}' and '{end:...}' format the window.",
     )
-    items_path: str = "response.body.items"
+    items_path: str = Field(
+        default="response.body.items", description="XML answers: 'response.body.items.item'."
+    )
     total_path: str = "response.body.totalCount"
     result_code_path: str = "response.header.resultCode"
     result_msg_path: str = "response.header.resultMsg"

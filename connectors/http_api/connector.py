@@ -70,9 +70,11 @@ def fetch(config: HttpApiConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
             request = httpx.Request("GET", url, params=page_params)
             where = f"feed {ctx.feed_id}: GET {redact_url(str(request.url), secrets)}"
             response = get(client, request, where)
-            doc = _decode(response, where)
+            doc = _decode(response, where, config.format)
             _check_result_code(config, doc, where)
             items = _dig(doc, config.items_path)
+            if isinstance(items, dict):  # XML: a single <item> is not a list
+                items = [items]
             if items is None and _dig(doc, config.result_code_path) in config.no_data_codes:
                 items = []
             if not isinstance(items, list):
@@ -113,11 +115,15 @@ def fetch(config: HttpApiConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
     return result
 
 
-def _decode(response: httpx.Response, where: str) -> dict[str, Any]:
+def _decode(response: httpx.Response, where: str, fmt: str = "json") -> dict[str, Any]:
     body = response.content
-    if body.lstrip().startswith(b"<"):
-        # data.go.kr answers gateway errors (bad key, quota) as XML even to JSON requests.
+    if b"<OpenAPI_ServiceResponse" in body[:200]:
+        # data.go.kr answers gateway errors (bad key, quota) as XML whatever format was asked.
         raise DeliveryError(f"{where}: {_gateway_error(body)}")
+    if fmt == "xml":
+        return _xml_document(body, where)
+    if body.lstrip().startswith(b"<"):
+        raise DeliveryError(f"{where}: answered XML or HTML where JSON was expected: {body[:80]!r}")
     try:
         doc = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -127,6 +133,33 @@ def _decode(response: httpx.Response, where: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise DeliveryError(f"{where}: answered JSON {type(doc).__name__}, expected an object")
     return doc
+
+
+def _xml_document(body: bytes, where: str) -> dict[str, Any]:
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError as exc:
+        raise DeliveryError(f"{where}: answered malformed XML ({exc})") from None
+    return {root.tag: _xml_value(root)}
+
+
+def _xml_value(element) -> Any:
+    """An element as JSON-like data: leaves are text, repeated child tags become lists."""
+    children = list(element)
+    if not children:
+        return (element.text or "").strip() or None
+    out: dict[str, Any] = {}
+    for child in children:
+        value = _xml_value(child)
+        if child.tag in out:
+            if not isinstance(out[child.tag], list):
+                out[child.tag] = [out[child.tag]]
+            out[child.tag].append(value)
+        else:
+            out[child.tag] = value
+    return out
 
 
 def _gateway_error(body: bytes) -> str:
@@ -169,6 +202,10 @@ def read(config: HttpApiConfig, data: bytes, *, name: str) -> pa.Table:
     Raises:
         DeliveryError: the page does not parse or has no item list.
     """
+    if config.format == "xml":
+        items = _dig(_xml_document(data, name), config.items_path)
+        items = [items] if isinstance(items, dict) else items or []
+        return pa.Table.from_pylist([i for i in items if isinstance(i, dict)])
     try:
         doc = pj.read_json(
             io.BytesIO(data),

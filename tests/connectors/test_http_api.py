@@ -104,3 +104,41 @@ def test_missing_key_variable_is_a_config_error(agency_api, monkeypatch):
     monkeypatch.delenv("DATA_GO_KR_SERVICE_KEY")
     with pytest.raises(ConfigError, match="DATA_GO_KR_SERVICE_KEY"):
         _fetch(_config())
+
+
+TRAFFIC = load_feed(PROJECT_ROOT / "feeds" / "traffic_ped_counts.yaml")
+TRAFFIC_CTX = FetchContext(
+    feed_id=TRAFFIC.id,
+    window=Window(
+        datetime.fromisoformat("2026-11-01T13:00:00+09:00"),
+        datetime.fromisoformat("2026-11-01T13:30:00+09:00"),
+    ),
+    timezone="Asia/Seoul",
+)
+
+
+def _fetch_xml(**changes) -> list[RawPart]:
+    config = TRAFFIC.delivery.config.model_copy(update={"backoff_max_s": 0.05, **changes})
+    parts: list[RawPart] = []
+    fetch(config, TRAFFIC_CTX, parts.append)
+    return parts
+
+
+def test_xml_answers_page_through_total_count_with_hangul_intact(agency_api):
+    parts = _fetch_xml(page_size=150)
+    tables = [read(TRAFFIC.delivery.config, p.data, name=p.name) for p in parts]
+    assert [t.num_rows for t in tables] == [150, 150, 100]  # 200 points x 2 slots
+    assert parts[0].data.startswith(b"<?xml")
+    assert set(tables[0].column("drctn").to_pylist()) <= {"상행", "하행"}
+
+
+def test_xml_result_code_error_is_terminal(agency_api):
+    agency_api.state.faults = [Fault("result_code", code="99")]
+    with pytest.raises(DeliveryError, match="resultCode 99"):
+        _fetch_xml()
+
+
+def test_xml_that_does_not_parse_is_named(agency_api):
+    agency_api.state.faults = [Fault("malformed_json")]  # a cut-off body, whatever the format
+    with pytest.raises(DeliveryError, match="malformed XML"):
+        _fetch_xml()
