@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -54,7 +55,9 @@ def _land_pages(settings: HubSettings, ctx: RunContext, rows: int):
     return landing.seal(rows_reported=rows)
 
 
-def bench_publish(rows: int, repeats: int) -> tuple[float, dict]:
+@contextmanager
+def embedded_lake():
+    """A throwaway SeaweedFS lake with its buckets, stopped (by PID) afterwards."""
     with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
         base = HubSettings(home=Path(tmp), s3_port=0)
         server = SeaweedFS(base)
@@ -62,45 +65,50 @@ def bench_publish(rows: int, repeats: int) -> tuple[float, dict]:
         try:
             settings = base.model_copy(update={"s3_endpoint": state.endpoint})
             ObjectStore(settings).ensure_buckets()
-            from catalog import migrate
-
-            migrate(settings.catalog_url)
-            start = datetime(2026, 10, 1, tzinfo=air_quality.KST).astimezone(UTC)
-            window = Window(start, start + timedelta(days=31))
-            ctx = RunContext.create(
-                "air_quality_hourly", window.start, window.end, "bench", settings=settings
-            )
-            t = time.perf_counter()
-            manifest = _land_pages(settings, ctx, rows)
-            print(
-                f"landed {rows:,} rows in {len(manifest.objects)} pages ({manifest.size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s",
-                flush=True,
-            )
-            store = ObjectStore(settings)
-            timings = []
-            # one unmeasured warm-up run (cold page cache and first-use kernels), then repeats
-            for i in range(-1, repeats):
-                t = time.perf_counter()
-                conformed = parse_delivery(ctx, manifest, store)
-                parsed = time.perf_counter() - t
-                result = publish_table(ctx, conformed.valid, manifest)
-                elapsed = time.perf_counter() - t
-                assert result["rows_published"] == rows - conformed.rejects.num_rows
-                if i < 0:
-                    print(f"  warm-up: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s)", flush=True)
-                    continue
-                timings.append(elapsed)
-                print(
-                    f"  run {i + 1}: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s: read+parse "
-                    f"{parsed:.2f} s, write+commit {elapsed - parsed:.2f} s)",
-                    flush=True,
-                )
-            return rows / statistics.median(timings), {
-                "runs_s": timings,
-                "pages": len(manifest.objects),
-            }
+            yield settings
         finally:
             server.stop()
+
+
+def bench_publish(rows: int, repeats: int) -> tuple[float, dict]:
+    with embedded_lake() as settings:
+        from catalog import migrate
+
+        migrate(settings.catalog_url)
+        start = datetime(2026, 10, 1, tzinfo=air_quality.KST).astimezone(UTC)
+        window = Window(start, start + timedelta(days=31))
+        ctx = RunContext.create(
+            "air_quality_hourly", window.start, window.end, "bench", settings=settings
+        )
+        t = time.perf_counter()
+        manifest = _land_pages(settings, ctx, rows)
+        print(
+            f"landed {rows:,} rows in {len(manifest.objects)} pages ({manifest.size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s",
+            flush=True,
+        )
+        store = ObjectStore(settings)
+        timings = []
+        # one unmeasured warm-up run (cold page cache and first-use kernels), then repeats
+        for i in range(-1, repeats):
+            t = time.perf_counter()
+            conformed = parse_delivery(ctx, manifest, store)
+            parsed = time.perf_counter() - t
+            result = publish_table(ctx, conformed.valid, manifest)
+            elapsed = time.perf_counter() - t
+            assert result["rows_published"] == rows - conformed.rejects.num_rows
+            if i < 0:
+                print(f"  warm-up: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s)", flush=True)
+                continue
+            timings.append(elapsed)
+            print(
+                f"  run {i + 1}: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s: read+parse "
+                f"{parsed:.2f} s, write+commit {elapsed - parsed:.2f} s)",
+                flush=True,
+            )
+        return rows / statistics.median(timings), {
+            "runs_s": timings,
+            "pages": len(manifest.objects),
+        }
 
 
 def _cached(name: str, make) -> bytes:
@@ -128,37 +136,29 @@ def bench_file_connector(kind: str, rows: int, repeats: int) -> tuple[float, dic
             f"childcare_{rows}.xlsx", lambda: drops.childcare_workbook(day, facilities=rows)
         )
         config = FileDropConfig(prefix="bench/", format="excel", sheet="시설현황", header_row=2)
-    with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
-        base = HubSettings(home=Path(tmp), s3_port=0)
-        server = SeaweedFS(base)
-        state, _ = server.start()
-        try:
-            settings = base.model_copy(update={"s3_endpoint": state.endpoint})
-            store = ObjectStore(settings)
-            store.ensure_buckets()
-            store.put("inbox", f"bench/{kind}.bin", data)
-            window = Window(day, day + timedelta(days=1))
-            ctx = FetchContext(
-                feed_id=f"bench_{kind}", window=window, timezone="Asia/Seoul", inbox=store
+    with embedded_lake() as settings:
+        store = ObjectStore(settings)
+        store.put("inbox", f"bench/{kind}.bin", data)
+        window = Window(day, day + timedelta(days=1))
+        ctx = FetchContext(
+            feed_id=f"bench_{kind}", window=window, timezone="Asia/Seoul", inbox=store
+        )
+        timings = []
+        for i in range(-1, repeats):
+            t = time.perf_counter()
+            landing = RawLanding(store, ctx.feed_id, window, f"bench-{i}")
+            fetch(config, ctx, landing)
+            manifest = landing.seal(rows_reported=None)
+            table = read(config, store.get("raw", manifest.objects[0].key), name=kind)
+            elapsed = time.perf_counter() - t
+            assert table.num_rows == rows, table.num_rows
+            if i >= 0:
+                timings.append(elapsed)
+            print(
+                f"  {kind} {'warm-up' if i < 0 else f'run {i + 1}'}: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s)",
+                flush=True,
             )
-            timings = []
-            for i in range(-1, repeats):
-                t = time.perf_counter()
-                landing = RawLanding(store, ctx.feed_id, window, f"bench-{i}")
-                fetch(config, ctx, landing)
-                manifest = landing.seal(rows_reported=None)
-                table = read(config, store.get("raw", manifest.objects[0].key), name=kind)
-                elapsed = time.perf_counter() - t
-                assert table.num_rows == rows, table.num_rows
-                if i >= 0:
-                    timings.append(elapsed)
-                print(
-                    f"  {kind} {'warm-up' if i < 0 else f'run {i + 1}'}: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s)",
-                    flush=True,
-                )
-            return rows / statistics.median(timings), {"runs_s": timings, "bytes": len(data)}
-        finally:
-            server.stop()
+        return rows / statistics.median(timings), {"runs_s": timings, "bytes": len(data)}
 
 
 PARSE = """

@@ -29,6 +29,7 @@ class SeaweedState(BaseModel):
     s3_port: int
     data_dir: str
     socket_dir: str
+    temp_sockets: list[str] = []
     log_file: str
     started_at: float
 
@@ -89,6 +90,12 @@ class SeaweedFS:
         socket_dir = tempfile.mkdtemp(prefix="hub-weed-")
         config = self.settings.run_dir / "seaweedfs-s3.json"
         self._write_identities(config)
+        # Every bucket is a collection, and by default each new collection grabs 7 volumes:
+        # a lake with many buckets (tests use a prefix each) soon has no free volume left
+        # ("No writable volumes and no free volumes left"). weed reads master.toml from its cwd.
+        (self.data_dir / "master.toml").write_text(
+            "[master.volume_growth]\ncopy_1 = 2\ncopy_2 = 2\ncopy_3 = 3\ncopy_other = 1\n"
+        )
 
         master, volume, filer = (free_port(also_free=10000) for _ in range(3))
         args = [
@@ -97,7 +104,7 @@ class SeaweedFS:
             "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             f"-master.port={master}", "-master.electionTimeout=1s",
             "-master.volumeSizeLimitMB=256",
-            f"-volume.port={volume}", "-volume.max=0",
+            f"-volume.port={volume}", "-volume.max=1000",
             "-filer", f"-filer.port={filer}",
             f"-filer.localSocket={socket_dir}/filer.sock",
             "-s3", f"-s3.port={s3_port}", f"-s3.config={config}",
@@ -116,6 +123,10 @@ class SeaweedFS:
             s3_port=s3_port,
             data_dir=str(self.data_dir),
             socket_dir=socket_dir,
+            temp_sockets=[
+                str(Path(tempfile.gettempdir()) / f"seaweedfs-{name}-grpc-{port + 10000}.sock")
+                for name, port in (("master", master), ("volume", volume), ("s3", s3_port))
+            ],
             log_file=str(log_file),
             started_at=time.time(),
         )
@@ -145,6 +156,8 @@ class SeaweedFS:
 
     def _cleanup(self, state: SeaweedState) -> None:
         shutil.rmtree(state.socket_dir, ignore_errors=True)
+        for path in state.temp_sockets:  # gRPC sockets weed always puts in the temp dir
+            Path(path).unlink(missing_ok=True)
         self.state_file.unlink(missing_ok=True)
 
     def _write_identities(self, path: Path) -> None:
