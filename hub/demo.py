@@ -7,6 +7,7 @@ the Airflow UI until Ctrl-C. Everything it started, it stops, by PID.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -105,10 +106,11 @@ def summary(settings: HubSettings, feed_ids: list[str], run_ids: dict[str, str |
 
 
 def run_demo(*, serve: bool, at: datetime | None = None) -> int:
-    from hub.orchestration.airflow_env import airflow_bin, airflow_env, dags_test
+    from hub.orchestration.airflow_env import dags_test
     from hub.registry import load_registry
     from hub.services.lake import down, up
 
+    interruptible()
     base_settings = get_settings()
     (base_settings.home_dir / "log").mkdir(parents=True, exist_ok=True)
     settings, started = up(base_settings)
@@ -139,7 +141,7 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
         print("\nread the tables with any pyiceberg client:")
         print(f"  SqlCatalog(**{json.dumps(props, ensure_ascii=False)})")
         if serve:
-            _serve_airflow(settings, sim_env, airflow_bin(), airflow_env)
+            _serve_airflow(settings, sim_env)
     finally:
         stop_pid(sim.pid, grace_s=3)
         if started.get("seaweedfs"):
@@ -147,22 +149,45 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
     return 1 if failures else 0
 
 
-def _serve_airflow(settings, sim_env, airflow_bin, airflow_env) -> None:
-    from hub.orchestration.airflow_env import airflow_home
+def _serve_airflow(settings: HubSettings, sim_env: dict[str, str]) -> None:
+    """Airflow standalone on 127.0.0.1 until Ctrl-C (it shuts down cleanly only on SIGINT)."""
+    from hub.orchestration.airflow_env import airflow_bin, airflow_env, airflow_home
 
     port = int(os.environ.get("HUB_AIRFLOW_PORT", "8080"))
-    env = airflow_env(settings, extra={**sim_env, "AIRFLOW__API__PORT": str(port)})
+    api = {
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+    }
+    env = airflow_env(settings, extra={**sim_env, **api})
     print(
         f"\nAirflow UI on http://127.0.0.1:{port} (user 'admin', password in "
         f"{airflow_home(settings) / 'simple_auth_manager_passwords.json.generated'}); "
         "Ctrl-C stops everything"
     )
-    proc = subprocess.Popen([airflow_bin(), "standalone"], env=env)
+    # Its own process group, with SIGINT at its default even if ours was ignored (a background
+    # job of a non-interactive shell): then SIGINT to the group shuts every component down.
+    proc = subprocess.Popen(
+        [airflow_bin(), "standalone"], env=env, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     try:
         proc.wait()
     except KeyboardInterrupt:
-        proc.send_signal(signal.SIGINT)  # standalone shuts down cleanly only on SIGINT
+        print("\nstopping Airflow...", flush=True)
+        _signal_group(proc, signal.SIGINT)
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            stop_pid(proc.pid)
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
+
+
+def interruptible() -> None:
+    """Make Ctrl-C and SIGTERM both raise KeyboardInterrupt here, so cleanup always runs."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)

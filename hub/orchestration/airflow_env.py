@@ -36,6 +36,8 @@ def airflow_env(settings: HubSettings, *, extra: dict[str, str] | None = None) -
             "HUB_S3_ENDPOINT": settings.s3().endpoint,
             "HUB_BUCKET_PREFIX": settings.bucket_prefix,
             "PYTHONUNBUFFERED": "1",
+            # standalone starts its components as `airflow ...` found on PATH
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         }
     )
     if settings.database_url:

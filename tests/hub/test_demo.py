@@ -1,0 +1,59 @@
+"""`make demo` as a person runs it: every feed through Airflow, the UI served, Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from hub.services.process import free_port, pid_alive
+from hub.settings import PROJECT_ROOT
+from tests.dags.test_feed_dags import FEEDS
+
+HUB = str(PROJECT_ROOT / ".venv" / "bin" / "hub")
+
+
+def _healthy(port: int) -> bool:
+    try:
+        health = httpx.get(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=2).json()
+    except (httpx.HTTPError, ValueError):
+        return False
+    return all(part.get("status") == "healthy" for part in health.values())
+
+
+def test_demo_runs_every_feed_serves_the_ui_and_ctrl_c_stops_what_it_started(tmp_path: Path):
+    port = free_port()
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DATA_GO_KR_", "CITY_"))
+    }
+    env |= {"HUB_HOME": str(tmp_path / "var"), "HUB_S3_PORT": "0", "HUB_AIRFLOW_PORT": str(port)}
+    proc = subprocess.Popen(
+        [HUB, "demo", "--at", "2026-11-01T05:00:00+09:00"], env=env, cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("Airflow UI on"):
+                break
+        output = "".join(lines)
+        for feed in FEEDS:
+            assert f"  {feed}: ok" in output, output
+            assert f"\n{feed} " in output and "published" in output
+        state = json.loads((tmp_path / "var" / "run" / "seaweedfs.json").read_text())
+        deadline = time.monotonic() + 180
+        while not _healthy(port) and time.monotonic() < deadline:
+            time.sleep(2)
+        assert _healthy(port), "the Airflow UI never became healthy"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=120)
+    assert proc.returncode == 0
+    assert not pid_alive(state["pid"])
+    assert not _healthy(port)
