@@ -45,6 +45,9 @@ class RawPart:
     content_type: str
     source: str  # where it came from, with secrets redacted
     rows_reported: int | None = None
+    #: (zone, key, etag) when the bytes already sit in the hub's object store: landing is then
+    #: a server-side copy of exactly that version instead of a second upload.
+    copy_source: tuple[str, str, str] | None = None
 
 
 @dataclass

@@ -62,7 +62,7 @@ def fetch(config: FileDropConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
         )
     result = FetchResult()
     for key in names:
-        data = store.get("inbox", key)
+        data, etag = store.get_versioned("inbox", key)
         if not data:
             raise DeliveryError(f"feed {ctx.feed_id}: {store.url('inbox', key)} is empty (0 bytes)")
         sink(
@@ -71,6 +71,7 @@ def fetch(config: FileDropConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
                 data=data,
                 content_type=_CONTENT_TYPES[config.format],
                 source=store.url("inbox", key),
+                copy_source=("inbox", key, etag),
             )
         )
         result.parts += 1

@@ -69,6 +69,34 @@ class ObjectStore:
             response.close()
             response.release_conn()
 
+    def get_versioned(self, zone: str, key: str) -> tuple[bytes, str]:
+        """The object's bytes and its ETag, to copy exactly this version later."""
+        try:
+            response = self.client.get_object(self.settings.bucket(zone), key)
+        except S3Error as exc:
+            raise LakeError(f"cannot read s3://{self.settings.bucket(zone)}/{key}: {exc}") from exc
+        try:
+            return response.read(), response.headers.get("ETag", "").strip('"')
+        finally:
+            response.close()
+            response.release_conn()
+
+    def copy(self, source: tuple[str, str, str], zone: str, key: str) -> None:
+        """Server-side copy of (zone, key, etag) to ``zone/key``; refused if the source changed."""
+        from minio.commonconfig import CopySource
+
+        src_zone, src_key, etag = source
+        try:
+            self.client.copy_object(
+                self.settings.bucket(zone), key,
+                CopySource(self.settings.bucket(src_zone), src_key, match_etag=etag or None),
+            )  # fmt: skip
+        except S3Error as exc:
+            raise LakeError(
+                f"cannot copy s3://{self.settings.bucket(src_zone)}/{src_key} to "
+                f"s3://{self.settings.bucket(zone)}/{key}: {exc}"
+            ) from exc
+
     def exists(self, zone: str, key: str) -> bool:
         try:
             self.client.stat_object(self.settings.bucket(zone), key)

@@ -73,9 +73,12 @@ class RawLanding:
     def __call__(self, part: RawPart) -> None:
         key = self.prefix + part.name
         digest = hashlib.sha256(part.data).hexdigest()
-        self.store.put(
-            "raw", key, part.data, content_type=part.content_type, metadata={"sha256": digest}
-        )
+        if part.copy_source is not None:
+            self.store.copy(part.copy_source, "raw", key)
+        else:
+            self.store.put(
+                "raw", key, part.data, content_type=part.content_type, metadata={"sha256": digest}
+            )
         self.objects.append(
             RawObject(
                 key=key, sha256=digest, size=len(part.data), content_type=part.content_type,

@@ -69,3 +69,19 @@ def test_a_renamed_header_fails_the_run_and_keeps_the_delivery_in_raw(hub_settin
         validate(ctx, landed)
     assert landed["objects"] == 3
     assert not iceberg.catalog(hub_settings).table_exists(("trusted", "pm_composition"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_raw_copies_of_dropped_files_are_byte_identical_and_checksummed(hub_settings):
+    import hashlib
+
+    from hub.lake.raw import load_manifest
+
+    ctx = drop_for(hub_settings, "pm_composition")
+    store = ObjectStore(hub_settings)
+    manifest = load_manifest(store, land(ctx)["manifest"])
+    for obj in manifest.objects:
+        dropped = store.get("inbox", obj.source.split(f"{hub_settings.bucket('inbox')}/", 1)[1])
+        landed = store.get("raw", obj.key)
+        assert landed == dropped
+        assert hashlib.sha256(landed).hexdigest() == obj.sha256
