@@ -187,6 +187,11 @@ def replace_window(
     return after.snapshot_id
 
 
+#: Parallel Parquet writers, and the smallest piece worth a file of its own.
+WRITERS = 4
+MIN_FILE_ROWS = 100_000
+
+
 def _write_data_files(table: Table, tx, commit_uuid, data: pa.Table) -> list:
     """Write ``data`` as Parquet data files, one partition slice per task, in parallel.
 
@@ -222,8 +227,14 @@ def _write_data_files(table: Table, tx, commit_uuid, data: pa.Table) -> list:
         data, values = data.take(order), values.take(order)
         runs = pc.run_end_encode(values)
     ends = runs.run_ends.to_pylist()
-    slices = [data.slice(a, b - a) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
-    with ThreadPoolExecutor(max_workers=4) as pool:  # object-store latency, not CPU, bounds this
+    # a big partition is cut into pieces too, so both cores encode Parquet at once
+    piece = max(MIN_FILE_ROWS, -(-data.num_rows // WRITERS))
+    slices = [
+        data.slice(offset, min(piece, b - offset))
+        for a, b in zip([0, *ends[:-1]], ends, strict=True)
+        for offset in range(a, b, piece)
+    ]
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
         return [f for files in pool.map(write, slices) for f in files]
 
 
