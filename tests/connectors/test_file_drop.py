@@ -121,3 +121,23 @@ def test_fetch_waits_for_missing_files_and_refuses_empty_ones(hub_settings):
     store.put("inbox", "pm/20261001/incheon.csv", b"")
     with pytest.raises(DeliveryError, match=re.escape("incheon.csv is empty")):
         fetch(config, _ctx(store), lambda part: None)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_file_replaced_between_read_and_landing_is_not_landed(hub_settings):
+    from hub.errors import LakeError
+
+    store = ObjectStore(hub_settings)
+    store.put("inbox", "pm/20261001/seoul.csv", drops.pm_csv("seoul", DAY))
+    original = store.put
+
+    class Racing:
+        """The provider re-uploads the file right after the hub read it."""
+
+        def __call__(self, part: RawPart) -> None:
+            original("inbox", "pm/20261001/seoul.csv", drops.pm_csv("seoul", date(2026, 10, 2)))
+            store.copy(part.copy_source, "raw", "landed/seoul.csv")
+
+    with pytest.raises(LakeError, match=r"cannot copy .*seoul\.csv"):
+        fetch(CSV, _ctx(store), Racing())
+    assert not store.exists("raw", "landed/seoul.csv")

@@ -12,24 +12,19 @@ from hub.errors import DeliveryError, TransientDeliveryError
 from hub.registry import load_feed
 from hub.settings import PROJECT_ROOT
 from simulators.agency_api import Fault
+from tests.support.fetching import feed_and_context, fetch_all, quick
 
-FEED = load_feed(PROJECT_ROOT / "feeds" / "air_quality_hourly.yaml")
-WINDOW = Window(
-    datetime.fromisoformat("2026-11-01T03:00:00+09:00"),
-    datetime.fromisoformat("2026-11-01T05:00:00+09:00"),
+FEED, CTX = feed_and_context(
+    "air_quality_hourly", "2026-11-01T03:00:00+09:00", "2026-11-01T05:00:00+09:00"
 )
-CTX = FetchContext(feed_id=FEED.id, window=WINDOW, timezone="Asia/Seoul")
 
 
 def _config(**changes):
-    base = {"backoff_max_s": 0.05, "timeout_s": 2.0, "max_attempts": 3, **changes}
-    return FEED.delivery.config.model_copy(update=base)
+    return quick(FEED, **changes)
 
 
 def _fetch(config) -> list[RawPart]:
-    parts: list[RawPart] = []
-    fetch(config, CTX, parts.append)
-    return parts
+    return fetch_all(fetch, config, CTX)
 
 
 def test_pages_through_total_count_and_keeps_every_row(agency_api):

@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
-from connectors.base import FetchContext, RawPart, Window
+from connectors.base import RawPart
 from connectors.ngsi_ld.connector import fetch, flatten, read
 from hub.errors import DeliveryError, TransientDeliveryError
-from hub.registry import load_feed
-from hub.settings import PROJECT_ROOT
 from simulators.agency_api import Fault
+from tests.support.fetching import feed_and_context, fetch_all, quick
 
-FEED = load_feed(PROJECT_ROOT / "feeds" / "iot_air_sensors.yaml")
-WINDOW = Window(
-    datetime.fromisoformat("2026-11-01T13:00:00+09:00"),
-    datetime.fromisoformat("2026-11-01T13:10:00+09:00"),
+FEED, CTX = feed_and_context(
+    "iot_air_sensors", "2026-11-01T13:00:00+09:00", "2026-11-01T13:10:00+09:00"
 )
-CTX = FetchContext(feed_id=FEED.id, window=WINDOW, timezone="Asia/Seoul")
 
 
 def _config(**changes):
-    return FEED.delivery.config.model_copy(
-        update={"backoff_max_s": 0.05, "timeout_s": 2.0, "max_attempts": 3, **changes}
-    )
+    return quick(FEED, **changes)
 
 
 def _fetch(config) -> list[RawPart]:
-    parts: list[RawPart] = []
-    fetch(config, CTX, parts.append)
-    return parts
+    return fetch_all(fetch, config, CTX)
 
 
 def test_pages_by_offset_until_the_results_count(agency_api):
