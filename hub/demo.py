@@ -82,7 +82,8 @@ def drop_files(settings: HubSettings, feed, logical: datetime) -> None:
         )
 
 
-def summary(settings: HubSettings, feed_ids: list[str], run_ids: dict[str, str | None]) -> str:
+def summary(settings: HubSettings, feed_ids: list[str]) -> str:
+    """Each feed's latest run as a table: what landed, what was quarantined, what is published."""
     from catalog import store
 
     lines = [
@@ -125,7 +126,6 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
         print(
             f"running {len(feeds)} feed DAG(s) through Airflow for the window ending {logical.isoformat()}"
         )
-        run_ids: dict[str, str | None] = {}
         for feed_id, feed in feeds.items():
             if feed.delivery.connector == "file_drop":
                 drop_files(settings, feed, logical)
@@ -135,7 +135,7 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
             failures += proc.returncode != 0
             print(f"  {feed_id}: {state}")
         print()
-        print(summary(settings, list(feeds), run_ids))
+        print(summary(settings, list(feeds)))
         props = {"name": settings.catalog_name, **settings.iceberg_properties()}
         props["s3.secret-access-key"] = "<see `hub status --json`>"
         print("\nread the tables with any pyiceberg client:")
