@@ -115,9 +115,10 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
     base_settings = get_settings()
     (base_settings.home_dir / "log").mkdir(parents=True, exist_ok=True)
     settings, started = up(base_settings)
-    sim, sim_env = start_simulators(settings)
+    sim = None
     failures = 0
     try:
+        sim, sim_env = start_simulators(settings)
         feeds = load_registry(settings.feeds_dir)
         tz = ZoneInfo("Asia/Seoul")
         now = (at or datetime.now(tz)).astimezone(tz)
@@ -143,7 +144,8 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
         if serve:
             _serve_airflow(settings, sim_env)
     finally:
-        stop_pid(sim.pid, grace_s=3)
+        if sim is not None:
+            stop_pid(sim.pid, grace_s=3)
         if started.get("seaweedfs"):
             down(base_settings)
     return 1 if failures else 0

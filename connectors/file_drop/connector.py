@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from connectors.base import FetchContext, FetchResult, RawPart, Sink
 from connectors.file_drop.config import FileDropConfig
+from connectors.records import records_table
 from hub.errors import DeliveryError, TransientDeliveryError
 
 CONFIG = FileDropConfig
@@ -138,7 +139,10 @@ def _read_csv(config: FileDropConfig, data: bytes, name: str) -> pa.Table:
         io.BytesIO(data),
         read_options=pv.ReadOptions(encoding=encoding, block_size=8 << 20),
         parse_options=pv.ParseOptions(delimiter=config.delimiter, invalid_row_handler=on_invalid),
-        convert_options=pv.ConvertOptions(column_types=strings, strings_can_be_null=True),
+        # only an empty field is missing: "NA" or "NULL" stay text, as sent
+        convert_options=pv.ConvertOptions(
+            column_types=strings, strings_can_be_null=True, null_values=[""]
+        ),
     )
     if invalid:
         raise DeliveryError(
@@ -196,7 +200,7 @@ def _read_json(config: FileDropConfig, data: bytes, name: str) -> pa.Table:
         doc = doc[part]
     if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
         raise DeliveryError(f"{name}: expected a list of records")
-    return pa.Table.from_pylist(doc)
+    return records_table(doc, name=name)
 
 
 def _read_jsonl(config: FileDropConfig, data: bytes, name: str) -> pa.Table:

@@ -20,6 +20,7 @@ import pyarrow.json as pj
 from connectors.base import FetchContext, FetchResult, RawPart, Sink, expand_env
 from connectors.http_api.config import HttpApiConfig
 from connectors.http_common import sender
+from connectors.records import records_table
 from connectors.redaction import redact_url
 from hub.errors import DeliveryError, TransientDeliveryError
 
@@ -205,7 +206,7 @@ def read(config: HttpApiConfig, data: bytes, *, name: str) -> pa.Table:
     if config.format == "xml":
         items = _dig(_xml_document(data, name), config.items_path)
         items = [items] if isinstance(items, dict) else items or []
-        return pa.Table.from_pylist([i for i in items if isinstance(i, dict)])
+        return records_table([i for i in items if isinstance(i, dict)], name=name)
     try:
         doc = pj.read_json(
             io.BytesIO(data),

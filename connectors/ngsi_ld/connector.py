@@ -18,6 +18,7 @@ import pyarrow as pa
 from connectors.base import FetchContext, FetchResult, RawPart, Sink, expand_env
 from connectors.http_common import sender
 from connectors.ngsi_ld.config import NgsiLdConfig
+from connectors.records import records_table
 from connectors.redaction import redact_url
 from hub.errors import DeliveryError, TransientDeliveryError
 
@@ -139,4 +140,4 @@ def read(config: NgsiLdConfig, data: bytes, *, name: str) -> pa.Table:
         raise DeliveryError(f"{name}: not JSON ({exc})") from None
     if not isinstance(entities, list):
         raise DeliveryError(f"{name}: not a JSON array of entities")
-    return pa.Table.from_pylist([flatten(e) for e in entities if isinstance(e, dict)])
+    return records_table([flatten(e) for e in entities if isinstance(e, dict)], name=name)

@@ -139,6 +139,10 @@ class FeedSpec(Spec):
     schema_: list[FieldSpec] = Field(alias="schema", min_length=1)
     partition: Partition
     key: list[str] = Field(default_factory=list, description="Columns that identify a row.")
+    allow_empty: bool = Field(
+        default=False,
+        description="Accept a window with no rows; otherwise an empty answer is retried later.",
+    )
     keywords: list[str] = Field(default_factory=list)
 
     @field_validator("id")
@@ -159,13 +163,13 @@ class FeedSpec(Spec):
         if self.partition.column not in names:
             raise ValueError(f"partition column {self.partition.column!r} is not in the schema")
         part = self.field(self.partition.column)
-        if self.partition.transform != "identity" and part.type not in (
-            ColumnType.timestamp, ColumnType.date,
-        ):  # fmt: skip
+        if part.type not in (ColumnType.timestamp, ColumnType.date):
             raise ValueError(
-                f"partition transform {self.partition.transform!r} needs a date or timestamp column, "
-                f"{part.name!r} is {part.type.value}"
+                f"partition column {part.name!r} must be a date or timestamp (runs replace a time "
+                f"window), it is {part.type.value}"
             )
+        if not part.required:
+            raise ValueError(f"partition column {part.name!r} must be required: true")
         missing = [k for k in self.key if k not in names]
         if missing:
             raise ValueError(f"key columns {missing} are not in the schema")

@@ -75,8 +75,11 @@ def conform(
     if part_type in (ColumnType.timestamp, ColumnType.date) and n:
         low, high = window_bounds(window, part_type, feed.schedule.timezone)
         outside = pc.or_(
-            pc.less(part, pa.scalar(low, part.type)),
-            pc.greater_equal(part, pa.scalar(high, part.type)),
+            pc.is_null(part),  # a row without a partition value belongs to no window
+            pc.or_(
+                pc.less(part, pa.scalar(low, part.type)),
+                pc.greater_equal(part, pa.scalar(high, part.type)),
+            ),
         )
         reasons.append(
             (outside, feed.partition.column,

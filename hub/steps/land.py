@@ -8,7 +8,7 @@ from typing import Any
 import connectors
 from catalog import store as catalog
 from connectors.base import FetchContext
-from hub.errors import HubError
+from hub.errors import HubError, TransientDeliveryError
 from hub.lake.raw import RawLanding, manifest_key
 from hub.steps.context import RunContext
 
@@ -46,6 +46,18 @@ def land(ctx: RunContext) -> dict[str, Any]:
             error=str(exc), finished_at=catalog.now(),
         )  # fmt: skip
         raise
+    if not landing.objects and not ctx.feed.allow_empty:
+        # An empty answer is most often a provider that has not published the window yet;
+        # publishing it would empty the window in the lake, so retry later instead.
+        error = TransientDeliveryError(
+            f"{ctx.where}: the source delivered no rows for this window yet; it will be retried "
+            "(set allow_empty: true in the feed if an empty window is normal)"
+        )
+        catalog.update_run(
+            ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, status="failed",
+            error=str(error), finished_at=catalog.now(),
+        )  # fmt: skip
+        raise error
     manifest = landing.seal(rows_reported=result.rows_reported)
     catalog.update_run(
         ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window,

@@ -141,3 +141,9 @@ def test_a_file_replaced_between_read_and_landing_is_not_landed(hub_settings):
     with pytest.raises(LakeError, match=r"cannot copy .*seoul\.csv"):
         fetch(CSV, _ctx(store), Racing())
     assert not store.exists("raw", "landed/seoul.csv")
+
+
+def test_csv_text_like_na_or_null_stays_text_and_only_empty_fields_are_missing():
+    data = "코드,값\nA,NA\nB,NULL\nC,\n".encode()
+    table = read(FileDropConfig(prefix="", format="csv"), data, name="x.csv")
+    assert table.column("값").to_pylist() == ["NA", "NULL", None]

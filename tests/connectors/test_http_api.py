@@ -137,3 +137,17 @@ def test_xml_that_does_not_parse_is_named(agency_api):
     agency_api.state.faults = [Fault("malformed_json")]  # a cut-off body, whatever the format
     with pytest.raises(DeliveryError, match="malformed XML"):
         _fetch_xml()
+
+
+def test_an_element_the_first_xml_item_leaves_out_is_kept_for_the_others():
+    page = (
+        b"<response><header><resultCode>00</resultCode></header><body><items>"
+        b"<item><countPointId>A</countPointId></item>"
+        b"<item><countPointId>B</countPointId><vhclCnt>12</vhclCnt></item>"
+        b"</items><totalCount>2</totalCount></body></response>"
+    )
+    table = read(TRAFFIC.delivery.config, page, name="p1.xml")
+    assert table.to_pylist() == [
+        {"countPointId": "A", "vhclCnt": None},
+        {"countPointId": "B", "vhclCnt": "12"},
+    ]

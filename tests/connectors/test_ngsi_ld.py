@@ -69,3 +69,20 @@ def test_flatten_takes_values_points_typed_literals_and_relationships():
 def test_a_page_that_is_not_an_entity_array_is_refused():
     with pytest.raises(DeliveryError, match="p1: not a JSON array of entities"):
         read(_config(), b'{"error": "oops"}', name="p1")
+
+
+def test_an_attribute_missing_from_the_first_entity_is_kept_for_the_others():
+    page = (
+        b'[{"id": "a", "type": "T"},'
+        b' {"id": "b", "type": "T", "pm10": {"type": "Property", "value": 3.5}}]'
+    )
+    assert read(_config(), page, name="p1").column("pm10").to_pylist() == [None, 3.5]
+
+
+def test_an_attribute_with_clashing_types_is_a_delivery_error():
+    page = (
+        b'[{"id": "a", "pm10": {"type": "Property", "value": 3.5}},'
+        b' {"id": "b", "pm10": {"type": "Property", "value": "high"}}]'
+    )
+    with pytest.raises(DeliveryError, match="p1: records do not share field types"):
+        read(_config(), page, name="p1")

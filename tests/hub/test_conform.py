@@ -84,3 +84,9 @@ def test_a_missing_required_column_fails_the_whole_delivery():
     rows = [{k: v for k, v in _row().items() if k != "sggCode"}]
     with pytest.raises(DeliveryError, match="required column 'sggCode' is missing"):
         _conform(rows)
+
+
+def test_a_row_without_a_partition_value_belongs_to_no_window():
+    out = _conform([_row(dataTime=None)])
+    assert out.valid.num_rows == 0
+    assert out.rejects.column("column").to_pylist() == ["measured_at"]

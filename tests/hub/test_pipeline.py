@@ -135,3 +135,18 @@ def _with_options(ctx: RunContext, **options) -> RunContext:
 
 def _fast(ctx: RunContext) -> RunContext:
     return _with_options(ctx, backoff_max_s=0.01, max_attempts=2, timeout_s=2.0)
+
+
+def test_an_empty_answer_is_retried_later_and_never_empties_a_published_window(
+    hub_settings, agency_api
+):
+    _, first = _run(hub_settings, "good")
+    # the agency has nothing for the window yet (data.go.kr answers resultCode 03 NODATA)
+    late = _with_options(
+        RunContext.create("air_quality_hourly", START, END, "late", settings=hub_settings),
+        params={"inqBginDt": "2026110103", "inqEndDt": "2026110103"},
+    )
+    with pytest.raises(TransientDeliveryError, match="delivered no rows for this window yet"):
+        land(late)
+    assert _table(hub_settings).current_snapshot().snapshot_id == first["snapshot_id"]
+    assert _table(hub_settings).scan().to_arrow().num_rows == 80

@@ -85,3 +85,14 @@ def test_cli_validate_passes_the_shipped_registry():
     result = CliRunner().invoke(app, ["feeds", "validate"])
     assert result.exit_code == 0, result.output
     assert "air_quality_hourly" in result.output
+
+
+def test_partition_column_must_be_a_required_time_column(tmp_path: Path):
+    data = _feed()
+    data["partition"]["column"] = "station_id"
+    with pytest.raises(FeedSpecError, match="must be a date or timestamp"):
+        load_feed(_write(tmp_path, data))
+    data = _feed()
+    data["schema"][3]["required"] = False
+    with pytest.raises(FeedSpecError, match="'measured_at' must be required: true"):
+        load_feed(_write(tmp_path, data))
