@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from connectors.base import FetchContext, RawPart, Window  # noqa: E402
 from hub.lake.objectstore import ObjectStore  # noqa: E402
@@ -161,6 +162,71 @@ def bench_file_connector(kind: str, rows: int, repeats: int) -> tuple[float, dic
         return rows / statistics.median(timings), {"runs_s": timings, "bytes": len(data)}
 
 
+def bench_http_connector(kind: str, rows: int, repeats: int) -> tuple[float, dict]:
+    """Rows/s of an HTTP delivery: every page requested, checked, landed in raw, then parsed."""
+    from http_sources import StaticPages, ngsi_pages
+
+    import connectors
+    from hub.registry import load_feed
+
+    if kind == "http_json":
+        feed = load_feed(ROOT / "feeds" / "air_quality_hourly.yaml")
+        config = feed.delivery.config.model_copy(update={"page_size": PAGE, "url": "{base}/aq"})
+        stations = air_quality.stations(count=max(1, -(-rows // (24 * 31))))
+        start = datetime(2026, 10, 1, tzinfo=air_quality.KST)
+        readings = (
+            air_quality.reading(s, start + timedelta(hours=h))
+            for h in range(24 * 31)
+            for s in stations
+        )
+        pages = []
+        for page, first in enumerate(range(0, rows, PAGE), start=1):
+            items = [next(readings) for _ in range(min(PAGE, rows - first))]
+            pages.append(_envelope("00", "NORMAL_CODE", items, rows, page, PAGE))
+        limit = PAGE
+    else:
+        from simulators import iot_sensors
+
+        feed = load_feed(ROOT / "feeds" / "iot_air_sensors.yaml")
+        limit = 1000
+        config = feed.delivery.config.model_copy(update={"limit": limit, "url": "{base}"})
+        sensors = iot_sensors.sensors(count=rows)
+        slot = datetime(2026, 10, 1, 13, tzinfo=air_quality.KST)
+        pages = ngsi_pages([iot_sensors.entity(s, slot) for s in sensors], limit)
+    window = Window(
+        datetime(2026, 10, 1, tzinfo=air_quality.KST), datetime(2026, 11, 1, tzinfo=air_quality.KST)
+    )
+    with embedded_lake() as settings, StaticPages(pages, total=rows, limit=limit) as source:
+        config = config.model_copy(update={"url": config.url.format(base=source.url)})
+        store = ObjectStore(settings)
+        ctx = FetchContext(feed_id=feed.id, window=window, timezone="Asia/Seoul", inbox=store)
+        fetch, read = (
+            connectors.fetcher(feed.delivery.connector),
+            connectors.reader(feed.delivery.connector),
+        )
+        import os
+
+        os.environ.setdefault("DATA_GO_KR_SERVICE_KEY", "bench")
+        timings = []
+        for i in range(-1, repeats):
+            t = time.perf_counter()
+            landing = RawLanding(store, ctx.feed_id, window, f"bench-{i}")
+            fetch(config, ctx, landing)
+            manifest = landing.seal(rows_reported=rows)
+            parsed = sum(
+                read(config, store.get("raw", o.key), name=o.key).num_rows for o in manifest.objects
+            )
+            elapsed = time.perf_counter() - t
+            assert parsed == rows, parsed
+            if i >= 0:
+                timings.append(elapsed)
+            print(
+                f"  {kind} {'warm-up' if i < 0 else f'run {i + 1}'}: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s)",
+                flush=True,
+            )
+    return rows / statistics.median(timings), {"runs_s": timings, "pages": len(pages)}
+
+
 PARSE = """
 import time, sys
 import airflow.sdk
@@ -208,6 +274,9 @@ def main() -> int:
     for kind, kind_rows in (("csv_cp949", 1_000_000), ("excel", args.excel_rows)):
         print(f"connector benchmark: {kind}, {kind_rows:,} rows", flush=True)
         connectors[kind] = (kind_rows, *bench_file_connector(kind, kind_rows, 3))
+    for kind, repeats in (("http_json", 3), ("ngsi_ld", 1)):  # a broker page holds 1,000
+        print(f"connector benchmark: {kind}, 1,000,000 rows", flush=True)
+        connectors[kind] = (1_000_000, *bench_http_connector(kind, 1_000_000, repeats))
     parse_s, dags = bench_dags_parse(5)
     print(f"dags/ parse: {parse_s:.3f} s for {dags} DAG(s)")
     commit = subprocess.run(

@@ -7,12 +7,13 @@ A delivery without a complete manifest is never read by later steps.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
 from connectors.base import RawPart, Window
-from hub.errors import NoDeliveryError
+from hub.errors import LakeError, NoDeliveryError
 from hub.lake.objectstore import ObjectStore
 
 MANIFEST = "_manifest.json"
@@ -54,7 +55,13 @@ def partition_name(window: Window) -> str:
 
 
 class RawLanding:
-    """Writes one delivery's parts as they arrive, then seals it with a manifest."""
+    """Writes one delivery's parts as they arrive, then seals it with a manifest.
+
+    Parts are written by a few background writers, so the object store's latency overlaps
+    with fetching the next part; ``seal`` waits for every write before the manifest.
+    """
+
+    WRITERS = 4
 
     def __init__(self, store: ObjectStore, feed: str, window: Window, run_id: str) -> None:
         self.store = store
@@ -65,6 +72,8 @@ class RawLanding:
         self.received_at = datetime.now(UTC)
         self.delivery_id = self.received_at.strftime("%Y%m%dT%H%M%S%fZ")
         self.objects: list[RawObject] = []
+        self._pool = ThreadPoolExecutor(max_workers=self.WRITERS, thread_name_prefix="raw-landing")
+        self._writes: list[tuple[RawObject, Future[None]]] = []
 
     @property
     def prefix(self) -> str:
@@ -74,20 +83,36 @@ class RawLanding:
         key = self.prefix + part.name
         digest = hashlib.sha256(part.data).hexdigest()
         if part.copy_source is not None:
-            self.store.copy(part.copy_source, "raw", key)
+            write = self._pool.submit(self.store.copy, part.copy_source, "raw", key)
         else:
-            self.store.put(
-                "raw", key, part.data, content_type=part.content_type, metadata={"sha256": digest}
-            )
-        self.objects.append(
-            RawObject(
-                key=key, sha256=digest, size=len(part.data), content_type=part.content_type,
-                source=part.source, rows_reported=part.rows_reported,
-            )
+            write = self._pool.submit(
+                self.store.put, "raw", key, part.data, content_type=part.content_type,
+                metadata={"sha256": digest},
+            )  # fmt: skip
+        obj = RawObject(
+            key=key, sha256=digest, size=len(part.data), content_type=part.content_type,
+            source=part.source, rows_reported=part.rows_reported,
         )  # fmt: skip
+        self.objects.append(obj)
+        self._writes.append((obj, write))
+
+    def _drain(self) -> list[str]:
+        """Wait for every write; keep only the objects that landed; return the failures."""
+        failures = []
+        for obj, write in self._writes:
+            error = write.exception()
+            if error is not None:
+                self.objects.remove(obj)
+                failures.append(f"{obj.key}: {error}")
+        self._writes.clear()
+        self._pool.shutdown(wait=True)
+        return failures
 
     def seal(self, *, rows_reported: int | None, error: str | None = None) -> Manifest:
         """Write the manifest. A complete delivery equal to an earlier one becomes that one."""
+        failures = self._drain()
+        if failures and error is None:
+            error = f"{len(failures)} part(s) could not be written to the raw zone: {failures[0]}"
         checksum = hashlib.sha256("".join(o.sha256 for o in self.objects).encode()).hexdigest()
         manifest = Manifest(
             feed=self.feed, partition=self.partition, window_start=self.window.start,
@@ -106,6 +131,8 @@ class RawLanding:
             "raw", self.prefix + MANIFEST, manifest.model_dump_json(indent=2).encode(),
             content_type="application/json",
         )  # fmt: skip
+        if failures:
+            raise LakeError(f"feed {self.feed}: {error}")
         return manifest
 
 
