@@ -121,6 +121,26 @@ def _cached(name: str, make) -> bytes:
     return path.read_bytes()
 
 
+def land_and_parse_runs(kind, rows, repeats, store, ctx, config, fetch, read) -> list[float]:
+    """One warm-up and ``repeats`` timed runs of fetch -> land in raw -> parse every part."""
+    timings = []
+    for i in range(-1, repeats):
+        t = time.perf_counter()
+        landing = RawLanding(store, ctx.feed_id, ctx.window, f"bench-{i}")
+        fetch(config, ctx, landing)
+        manifest = landing.seal(rows_reported=None)
+        parsed = sum(
+            read(config, store.get("raw", o.key), name=o.key).num_rows for o in manifest.objects
+        )
+        elapsed = time.perf_counter() - t
+        assert parsed == rows, parsed
+        if i >= 0:
+            timings.append(elapsed)
+        label = "warm-up" if i < 0 else f"run {i + 1}"
+        print(f"  {kind} {label}: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s)", flush=True)
+    return timings
+
+
 def bench_file_connector(kind: str, rows: int, repeats: int) -> tuple[float, dict]:
     """Rows/s of one file delivery: fetch from the inbox, land in raw (checksummed), read."""
     from connectors.file_drop.config import FileDropConfig
@@ -144,21 +164,7 @@ def bench_file_connector(kind: str, rows: int, repeats: int) -> tuple[float, dic
         ctx = FetchContext(
             feed_id=f"bench_{kind}", window=window, timezone="Asia/Seoul", inbox=store
         )
-        timings = []
-        for i in range(-1, repeats):
-            t = time.perf_counter()
-            landing = RawLanding(store, ctx.feed_id, window, f"bench-{i}")
-            fetch(config, ctx, landing)
-            manifest = landing.seal(rows_reported=None)
-            table = read(config, store.get("raw", manifest.objects[0].key), name=kind)
-            elapsed = time.perf_counter() - t
-            assert table.num_rows == rows, table.num_rows
-            if i >= 0:
-                timings.append(elapsed)
-            print(
-                f"  {kind} {'warm-up' if i < 0 else f'run {i + 1}'}: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s)",
-                flush=True,
-            )
+        timings = land_and_parse_runs(kind, rows, repeats, store, ctx, config, fetch, read)
         return rows / statistics.median(timings), {"runs_s": timings, "bytes": len(data)}
 
 
@@ -207,23 +213,7 @@ def bench_http_connector(kind: str, rows: int, repeats: int) -> tuple[float, dic
         import os
 
         os.environ.setdefault("DATA_GO_KR_SERVICE_KEY", "bench")
-        timings = []
-        for i in range(-1, repeats):
-            t = time.perf_counter()
-            landing = RawLanding(store, ctx.feed_id, window, f"bench-{i}")
-            fetch(config, ctx, landing)
-            manifest = landing.seal(rows_reported=rows)
-            parsed = sum(
-                read(config, store.get("raw", o.key), name=o.key).num_rows for o in manifest.objects
-            )
-            elapsed = time.perf_counter() - t
-            assert parsed == rows, parsed
-            if i >= 0:
-                timings.append(elapsed)
-            print(
-                f"  {kind} {'warm-up' if i < 0 else f'run {i + 1}'}: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s)",
-                flush=True,
-            )
+        timings = land_and_parse_runs(kind, rows, repeats, store, ctx, config, fetch, read)
     return rows / statistics.median(timings), {"runs_s": timings, "pages": len(pages)}
 
 
