@@ -17,16 +17,18 @@ from hub.errors import DeliveryError
 from hub.registry.spec import FeedSpec, FieldSpec
 from hub.registry.types import ColumnType
 
+#: The quarantine table of every feed: the failing row as sent, and why it failed.
+QUARANTINE_FIELDS = [
+    FieldSpec(name="run_id", type="string", required=True),
+    FieldSpec(name="window_start", type="timestamp", required=True),
+    FieldSpec(name="source_object", type="string", required=True),
+    FieldSpec(name="row_index", type="int64", required=True),
+    FieldSpec(name="column", type="string"),
+    FieldSpec(name="reason", type="string", required=True),
+    FieldSpec(name="record", type="string", required=True),
+]
 QUARANTINE_SCHEMA = pa.schema(
-    [
-        pa.field("run_id", pa.large_string(), nullable=False),
-        pa.field("window_start", pa.timestamp("us", tz="UTC"), nullable=False),
-        pa.field("source_object", pa.large_string(), nullable=False),
-        pa.field("row_index", pa.int64(), nullable=False),
-        pa.field("column", pa.large_string()),
-        pa.field("reason", pa.large_string(), nullable=False),
-        pa.field("record", pa.large_string(), nullable=False),
-    ]
+    [pa.field(f.name, f.arrow_type, nullable=not f.required) for f in QUARANTINE_FIELDS]
 )
 
 

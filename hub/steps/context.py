@@ -31,6 +31,20 @@ class RunContext:
     def store(self) -> ObjectStore:
         return ObjectStore(self.settings)
 
+    def record(self, **fields) -> None:
+        """Update this run's row in the catalog."""
+        from catalog import store
+
+        store.update_run(
+            self.settings.catalog_url, self.feed.id, self.run_id, self.window, **fields
+        )
+
+    def fail(self, error: Exception, **fields) -> None:
+        """Mark this run failed in the catalog, with the error a person will read."""
+        from catalog import store
+
+        self.record(status="failed", error=str(error), finished_at=store.now(), **fields)
+
     @property
     def where(self) -> str:
         return f"feed {self.feed.id} [{self.window.start.isoformat()} .. {self.window.end.isoformat()})"

@@ -26,8 +26,7 @@ def land(ctx: RunContext) -> dict[str, Any]:
 
     db.migrate(ctx.settings.catalog_url)
     catalog.upsert_dataset(ctx.settings.catalog_url, ctx.feed, f"trusted.{ctx.feed.id}")
-    catalog.update_run(
-        ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, status="running",
+    ctx.record(status="running",
         step="land", error=None,
     )  # fmt: skip
     store = ctx.store()
@@ -41,10 +40,7 @@ def land(ctx: RunContext) -> dict[str, Any]:
     except HubError as exc:
         if landing.objects:
             landing.seal(rows_reported=None, error=str(exc))
-        catalog.update_run(
-            ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, status="failed",
-            error=str(exc), finished_at=catalog.now(),
-        )  # fmt: skip
+        ctx.fail(exc)
         raise
     if not landing.objects and not ctx.feed.allow_empty:
         # An empty answer is most often a provider that has not published the window yet;
@@ -53,15 +49,10 @@ def land(ctx: RunContext) -> dict[str, Any]:
             f"{ctx.where}: the source delivered no rows for this window yet; it will be retried "
             "(set allow_empty: true in the feed if an empty window is normal)"
         )
-        catalog.update_run(
-            ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, status="failed",
-            error=str(error), finished_at=catalog.now(),
-        )  # fmt: skip
+        ctx.fail(error)
         raise error
     manifest = landing.seal(rows_reported=result.rows_reported)
-    catalog.update_run(
-        ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window,
-        rows_landed=manifest.rows_reported, step="validate",
+    ctx.record(rows_landed=manifest.rows_reported, step="validate",
     )  # fmt: skip
     log.info(
         "%s: landed %d objects, %d bytes, %s rows reported, in s3://%s/%s",

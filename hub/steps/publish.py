@@ -59,8 +59,7 @@ def publish(ctx: RunContext, validated: dict[str, Any]) -> dict[str, Any]:
     data = pq.read_table(io.BytesIO(store.get("raw", validated["stage"])))
     result = publish_table(ctx, data, manifest)
     store.delete("raw", [validated["stage"]])
-    catalog.update_run(
-        ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, status="published",
+    ctx.record(status="published",
         step="done", rows_published=result["rows_published"], snapshot_id=result["snapshot_id"],
         finished_at=catalog.now(),
     )  # fmt: skip

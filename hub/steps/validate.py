@@ -15,12 +15,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import connectors
-from catalog import store as catalog
 from hub.errors import DeliveryError, HubError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.lake.raw import Manifest, latest_manifest, load_manifest, manifest_key
-from hub.steps.conform import Conformed, conform, drop_duplicate_keys
+from hub.steps.conform import (
+    QUARANTINE_FIELDS,
+    QUARANTINE_SCHEMA,
+    Conformed,
+    conform,
+    drop_duplicate_keys,
+)
 from hub.steps.context import RunContext
 
 log = logging.getLogger(__name__)
@@ -42,7 +47,7 @@ def parse_delivery(ctx: RunContext, manifest: Manifest, store: ObjectStore) -> C
     with ThreadPoolExecutor(max_workers=4) as pool:
         parts = list(pool.map(one, manifest.objects))
     if not parts:
-        return Conformed(ctx.feed.arrow_schema.empty_table(), _empty_rejects())
+        return Conformed(ctx.feed.arrow_schema.empty_table(), QUARANTINE_SCHEMA.empty_table())
     keyed = drop_duplicate_keys(
         ctx.feed, pa.concat_tables([p.valid for p in parts]), window=ctx.window, run_id=ctx.run_id
     )
@@ -52,27 +57,13 @@ def parse_delivery(ctx: RunContext, manifest: Manifest, store: ObjectStore) -> C
     )
 
 
-def _empty_rejects() -> pa.Table:
-    from hub.steps.conform import QUARANTINE_SCHEMA
-
-    return QUARANTINE_SCHEMA.empty_table()
-
-
 def quarantine(ctx: RunContext, rejects: pa.Table) -> None:
     """Replace this window's quarantine rows with this run's rejects (reruns do not pile up)."""
     from hub.lake.iceberg import ensure_table
-    from hub.registry.spec import FieldSpec
 
-    fields = [
-        FieldSpec(name="run_id", type="string", required=True),
-        FieldSpec(name="window_start", type="timestamp", required=True),
-        FieldSpec(name="source_object", type="string", required=True),
-        FieldSpec(name="row_index", type="int64", required=True),
-        FieldSpec(name="column", type="string"),
-        FieldSpec(name="reason", type="string", required=True),
-        FieldSpec(name="record", type="string", required=True),
-    ]
-    table = ensure_table(ctx.settings, "quarantine", ctx.feed.id, fields, ("window_start", "day"))
+    table = ensure_table(
+        ctx.settings, "quarantine", ctx.feed.id, QUARANTINE_FIELDS, ("window_start", "day")
+    )
     iceberg.replace_window(
         table, rejects, "window_start", ctx.window,
         {"hub.feed": ctx.feed.id, "hub.run-id": ctx.run_id, "hub.step": "validate"},
@@ -95,10 +86,7 @@ def validate(ctx: RunContext, landed: dict[str, Any] | None = None) -> dict[str,
     try:
         result = parse_delivery(ctx, manifest, store)
     except HubError as exc:
-        catalog.update_run(
-            ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, status="failed",
-            error=str(exc), finished_at=catalog.now(),
-        )  # fmt: skip
+        ctx.fail(exc)
         raise
     quarantine(ctx, result.rejects)
     if result.rejects.num_rows and not result.valid.num_rows:
@@ -107,11 +95,7 @@ def validate(ctx: RunContext, landed: dict[str, Any] | None = None) -> dict[str,
             f"nothing is published; see quarantine.{ctx.feed.id} (first: "
             f"{result.rejects.column('reason')[0].as_py()})"
         )
-        catalog.update_run(
-            ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, status="failed",
-            error=str(error), rows_valid=0, rows_quarantined=result.rejects.num_rows,
-            finished_at=catalog.now(),
-        )  # fmt: skip
+        ctx.fail(error, rows_valid=0, rows_quarantined=result.rejects.num_rows)
         raise error
     key = stage_key(ctx, manifest)
     sink = io.BytesIO()
@@ -120,9 +104,7 @@ def validate(ctx: RunContext, landed: dict[str, Any] | None = None) -> dict[str,
     counts = {"rows_valid": result.valid.num_rows, "rows_quarantined": result.rejects.num_rows}
     if manifest.rows_reported is None:  # files carry no count of their own: count what parsed
         counts["rows_landed"] = result.rows
-    catalog.update_run(
-        ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, ctx.window, step="publish", **counts
-    )
+    ctx.record(step="publish", **counts)
     log.info(
         "%s: %d rows valid, %d quarantined%s", ctx.where, result.valid.num_rows,
         result.rejects.num_rows, _examples(result.rejects),
