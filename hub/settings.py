@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
@@ -63,6 +64,16 @@ class HubSettings(BaseSettings):
     airflow_home: Path | None = Field(
         default=None, description="Airflow's home (metadata DB, logs); home/airflow if unset."
     )
+    vault_url: str | None = Field(
+        default=None,
+        description="Key vault database (SQLAlchemy URL), kept apart from the catalog and the "
+        "lake; SQLite under home/vault if unset.",
+    )
+    vault_master_key: str | None = Field(
+        default=None,
+        description="Base64 AES-256 key that encrypts the vault; generated under home/secrets "
+        "on first use if unset (production passes it from a secret manager).",
+    )
     catalog_name: str = "hub"
     timezone: str = "Asia/Seoul"
 
@@ -94,6 +105,12 @@ class HubSettings(BaseSettings):
             return self.database_url
         return f"sqlite:///{self.home_dir / 'catalog.db'}"
 
+    @property
+    def vault_database_url(self) -> str:
+        if self.vault_url:
+            return self.vault_url
+        return f"sqlite:///{self.home_dir / 'vault' / 'vault.db'}"
+
     def s3(self) -> S3Connection:
         """The object store connection: explicit settings first, then the embedded server."""
         endpoint = self.s3_endpoint or _embedded_endpoint(self)
@@ -118,18 +135,30 @@ class HubSettings(BaseSettings):
         }
 
 
-def embedded_secret_key(settings: HubSettings) -> str:
-    """The embedded S3 server's secret: made once at run time under ``home/secrets``, never committed."""
-    path = settings.secrets_dir / "s3.json"
+def run_time_secret(settings: HubSettings, name: str, make: Callable[[], dict[str, str]]) -> dict:
+    """A secret made once at run time under ``home/secrets`` (0600), never committed."""
+    path = settings.secrets_dir / f"{name}.json"
     if path.exists():
-        return json.loads(path.read_text())["secret_key"]
+        return json.loads(path.read_text())
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
-    key = secrets.token_urlsafe(30)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    value = make()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return json.loads(path.read_text())
     with os.fdopen(fd, "w") as fh:
-        json.dump({"access_key": settings.s3_access_key, "secret_key": key}, fh)
-    return key
+        json.dump(value, fh)
+    return value
+
+
+def embedded_secret_key(settings: HubSettings) -> str:
+    """The embedded S3 server's secret."""
+    made = run_time_secret(
+        settings, "s3",
+        lambda: {"access_key": settings.s3_access_key, "secret_key": secrets.token_urlsafe(30)},
+    )  # fmt: skip
+    return made["secret_key"]
 
 
 def _embedded_endpoint(settings: HubSettings) -> str:
