@@ -3,6 +3,7 @@
 - ``publish_rows_per_s``: rows already landed in the raw zone (air-quality API pages) read,
   parsed to the declared schema, written and committed as one Iceberg snapshot on the
   embedded S3 server. Median of five runs after one warm-up, each replacing the same window.
+- ``protect_rows_per_s`` / ``protect_presidio_rows_per_s``: see ``bench/protect.py``.
 - ``dags_parse_s``: wall time to parse the whole ``dags/`` folder into a DagBag in a fresh
   process with Airflow already imported (what a DAG processor pays per parse). Median.
 """
@@ -252,14 +253,18 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--excel-rows", type=int, default=1_000_000)
-    args = parser.parse_args()
+def publish_figures(args) -> tuple[dict, dict]:
     print(f"publish benchmark: {args.rows:,} air-quality rows", flush=True)
     rate, detail = bench_publish(args.rows, args.repeats)
+    meta = {
+        "publish_rows": args.rows,
+        "publish_runs_s": [round(t, 3) for t in detail["runs_s"]],
+        "publish_pages": detail["pages"],
+    }
+    return {"publish_rows_per_s": {"value": round(rate), "unit": "rows/s"}}, meta
+
+
+def connector_figures(args) -> tuple[dict, dict]:
     connectors = {}
     for kind, kind_rows in (("csv_cp949", 1_000_000), ("excel", args.excel_rows)):
         print(f"connector benchmark: {kind}, {kind_rows:,} rows", flush=True)
@@ -267,32 +272,77 @@ def main() -> int:
     for kind, repeats in (("http_json", 3), ("ngsi_ld", 1)):  # a broker page holds 1,000
         print(f"connector benchmark: {kind}, 1,000,000 rows", flush=True)
         connectors[kind] = (1_000_000, *bench_http_connector(kind, 1_000_000, repeats))
+    figures = {
+        f"connector_{kind}_rows_per_s": {"value": round(rate), "unit": "rows/s"}
+        for kind, (_, rate, _) in connectors.items()
+    }
+    return figures, {f"connector_{kind}_rows": n for kind, (n, _, _) in connectors.items()}
+
+
+def protect_figures(args) -> tuple[dict, dict]:
+    from protect import bench_presidio, bench_protect
+
+    print("protect benchmark: 1,000,000 bike-trip rows, hub techniques", flush=True)
+    rate, detail = bench_protect(1_000_000, 50_000, args.repeats)
+    print(
+        "protect benchmark: the same member_id column through Presidio's hash operator", flush=True
+    )
+    presidio, presidio_detail = bench_presidio(1_000_000, 50_000)
+    figures = {
+        "protect_rows_per_s": {"value": round(rate), "unit": "rows/s"},
+        "protect_presidio_rows_per_s": {"value": round(presidio), "unit": "rows/s"},
+    }
+    meta = {
+        "protect_rows": 1_000_000, "protect_distinct_members": detail["distinct_members"],
+        "protect_runs_s": [round(t, 3) for t in detail["runs_s"]],
+        "protect_presidio_run_s": round(presidio_detail["run_s"], 3),
+    }  # fmt: skip
+    return figures, meta
+
+
+def dags_figures(args) -> tuple[dict, dict]:
     parse_s, dags = bench_dags_parse(5)
     print(f"dags/ parse: {parse_s:.3f} s for {dags} DAG(s)")
+    return {"dags_parse_s": {"value": round(parse_s, 3), "unit": "s"}}, {"dags": dags}
+
+
+GROUPS = {
+    "publish": publish_figures,
+    "connectors": connector_figures,
+    "protect": protect_figures,
+    "dags": dags_figures,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--excel-rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--only", default=",".join(GROUPS),
+        help="Comma-separated groups to run; the other figures in results.json are kept.",
+    )  # fmt: skip
+    args = parser.parse_args()
+    path = ROOT / "bench" / "results.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    meta = results.pop("_meta", {})
+    for name in args.only.split(","):
+        figures, detail = GROUPS[name.strip()](args)
+        results.update(figures)
+        meta.update(detail)
+    for name, figure in results.items():
+        print(f"{name:40} {figure['value']:>14,} {figure['unit']}")
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
-    results = {
-        "publish_rows_per_s": {"value": round(rate), "unit": "rows/s"},
-        "dags_parse_s": {"value": round(parse_s, 3), "unit": "s"},
-        **{
-            f"connector_{kind}_rows_per_s": {"value": round(rate), "unit": "rows/s"}
-            for kind, (_, rate, _) in connectors.items()
-        },
-        "_meta": {
-            "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} cores, Python {platform.python_version()}".strip(),
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "commit": commit,
-            "publish_rows": args.rows,
-            "publish_runs_s": [round(t, 3) for t in detail["runs_s"]],
-            "publish_pages": detail["pages"],
-            "dags": dags,
-            **{f"connector_{kind}_rows": n for kind, (n, _, _) in connectors.items()},
-        },
-    }
-    (ROOT / "bench" / "results.json").write_text(
-        json.dumps(results, indent=2, ensure_ascii=False) + "\n"
-    )
+    meta.update({
+        "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} cores, Python {platform.python_version()}".strip(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit,
+        "groups_run": args.only,
+    })  # fmt: skip
+    path.write_text(json.dumps({**results, "_meta": meta}, indent=2, ensure_ascii=False) + "\n")
     return 0
 
 

@@ -77,3 +77,83 @@ class Run(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ProcessingRecord(Base):
+    """The processing register: which technique touched which column, under which basis and key."""
+
+    __tablename__ = "hub_processing_register"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(String(63), index=True)
+    run_id: Mapped[str] = mapped_column(String(250))
+    delivery_id: Mapped[str] = mapped_column(String(100))
+    column_name: Mapped[str] = mapped_column(String(63))
+    classification: Mapped[str] = mapped_column(String(30))
+    technique: Mapped[str] = mapped_column(String(30))
+    guideline: Mapped[str] = mapped_column(Text)
+    params: Mapped[str] = mapped_column(Text)  # JSON
+    legal_basis: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text)
+    key_version: Mapped[int | None] = mapped_column(Integer)
+    values_changed: Mapped[int | None] = mapped_column(BigInteger)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DestructionRecord(Base):
+    """The destruction register: each identified object destroyed, with its checksum."""
+
+    __tablename__ = "hub_destruction_register"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(String(63), index=True)
+    run_id: Mapped[str] = mapped_column(String(250))
+    bucket: Mapped[str] = mapped_column(String(100))
+    object_key: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    destroyed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Release(Base):
+    """A protected release of a dataset version, with its measured risk and its report."""
+
+    __tablename__ = "hub_releases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(String(63), index=True)
+    run_id: Mapped[str] = mapped_column(String(250))
+    zone: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))  # released | refused
+    snapshot_id: Mapped[int | None] = mapped_column(BigInteger)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rows: Mapped[int] = mapped_column(BigInteger)
+    rows_suppressed: Mapped[int] = mapped_column(BigInteger)
+    k: Mapped[int | None] = mapped_column(Integer)
+    l: Mapped[int | None] = mapped_column(Integer)  # noqa: E741
+    k_required: Mapped[int | None] = mapped_column(Integer)
+    l_required: Mapped[int | None] = mapped_column(Integer)
+    pii_scan: Mapped[str] = mapped_column(Text)  # JSON: column -> kind -> count
+    detail: Mapped[str] = mapped_column(Text)  # JSON: techniques, key versions, ladder step
+    report_ko: Mapped[str] = mapped_column(Text)
+    report_en: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Provision(Base):
+    """The provision register: every time data left the hub, to whom and why."""
+
+    __tablename__ = "hub_provision_register"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(String(63), index=True)
+    snapshot_id: Mapped[int | None] = mapped_column(BigInteger)
+    recipient: Mapped[str] = mapped_column(String(200))  # a partner id, or "public"
+    channel: Mapped[str] = mapped_column(String(30))  # open_release | api | export
+    purpose: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    client_address: Mapped[str | None] = mapped_column(String(100))
+    provided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

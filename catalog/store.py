@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
 from catalog.db import session_for
-from catalog.models import Dataset, DatasetVersion, Run
+from catalog.models import Base, Dataset, DatasetVersion, Run
+
+T = TypeVar("T", bound=Base)
 
 
 def now() -> datetime:
@@ -52,23 +54,26 @@ def update_run(url: str, dataset_id: str, run_id: str, window: Any, **fields: An
 
 
 def add_version(url: str, **fields: Any) -> None:
+    add(url, DatasetVersion(created_at=now(), **fields))
+
+
+def add(url: str, *rows: Base) -> None:
+    """Insert register rows in one transaction: all of them or none."""
     with session_for(url) as session, session.begin():
-        session.add(DatasetVersion(created_at=now(), **fields))
+        session.add_all(rows)
+
+
+def listing(url: str, model: type[T], dataset_id: str) -> list[T]:
+    """A dataset's rows of one catalog table, oldest first."""
+    with session_for(url) as session:
+        return list(
+            session.scalars(select(model).where(model.dataset_id == dataset_id).order_by(model.id))
+        )
 
 
 def runs(url: str, dataset_id: str) -> list[Run]:
-    with session_for(url) as session:
-        return list(
-            session.scalars(select(Run).where(Run.dataset_id == dataset_id).order_by(Run.id))
-        )
+    return listing(url, Run, dataset_id)
 
 
 def versions(url: str, dataset_id: str) -> list[DatasetVersion]:
-    with session_for(url) as session:
-        return list(
-            session.scalars(
-                select(DatasetVersion)
-                .where(DatasetVersion.dataset_id == dataset_id)
-                .order_by(DatasetVersion.id)
-            )
-        )
+    return listing(url, DatasetVersion, dataset_id)

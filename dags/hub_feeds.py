@@ -26,7 +26,9 @@ def zone_asset(zone: str, feed: FeedSpec) -> Asset:
 
 
 def build_dag(feed: FeedSpec) -> DAG:
-    raw, quarantine, trusted = (zone_asset(z, feed) for z in ("raw", "quarantine", "trusted"))
+    raw, quarantine, trusted, open_ = (
+        zone_asset(z, feed) for z in ("raw", "quarantine", "trusted", "open")
+    )
     with DAG(
         dag_id=feed.id,
         description=feed.title.en,
@@ -57,13 +59,28 @@ def build_dag(feed: FeedSpec) -> DAG:
 
             return run_step("validate", feed.id, context, landed)
 
-        @task(task_id="publish", outlets=[trusted], doc_md="Commit one Iceberg snapshot.")
-        def publish(validated, **context):
+        @task(task_id="protect", doc_md="Apply the privacy policy; scan for PII; register.")
+        def protect(validated, **context):
             from hub.orchestration.tasks import run_step
 
-            return run_step("publish", feed.id, context, validated)
+            return run_step("protect", feed.id, context, validated)
 
-        publish(validate(land()))
+        @task(task_id="publish", outlets=[trusted], doc_md="Commit one Iceberg snapshot.")
+        def publish(protected, **context):
+            from hub.orchestration.tasks import run_step
+
+            return run_step("publish", feed.id, context, protected)
+
+        published = publish(protect(validate(land())))
+        if feed.access_class == "public":
+
+            @task(task_id="release", outlets=[open_], doc_md="Anonymized open release (k-gate).")
+            def release(published, **context):
+                from hub.orchestration.tasks import run_step
+
+                return run_step("release", feed.id, context, published)
+
+            release(published)
     return dag
 
 

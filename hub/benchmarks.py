@@ -9,10 +9,11 @@ import sys
 from hub.settings import PROJECT_ROOT
 
 
-def run_benchmarks(*, rows: int) -> None:
+def run_benchmarks(*, rows: int, only: str | None = None) -> None:
     """Runs ``bench/run.py`` in its own process (bench code uses the simulators, the hub doesn't)."""
     proc = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "bench" / "run.py"), "--rows", str(rows)],
+        [sys.executable, str(PROJECT_ROOT / "bench" / "run.py"), "--rows", str(rows),
+         *(["--only", only] if only else [])],
         cwd=PROJECT_ROOT, check=False,
     )  # fmt: skip
     if proc.returncode != 0:

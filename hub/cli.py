@@ -11,10 +11,14 @@ import typer
 
 from hub.errors import HubError
 from hub.settings import get_settings
+from privacy.cli import pii_app, privacy_app, vault_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="City Data Hub")
 feeds_app = typer.Typer(no_args_is_help=True, help="The feed registry (feeds/*.yaml).")
 app.add_typer(feeds_app, name="feeds")
+app.add_typer(pii_app, name="pii", help="Find personal data (PIPA) in text files.")
+app.add_typer(vault_app, name="vault")
+app.add_typer(privacy_app, name="privacy")
 
 
 def _fail(exc: Exception) -> None:
@@ -113,10 +117,8 @@ def run(
     ] = None,
 ) -> None:
     """Run one feed's steps here, without Airflow, for the window ending at END."""
+    from hub.steps import run_pipeline
     from hub.steps.context import RunContext
-    from hub.steps.land import land
-    from hub.steps.publish import publish
-    from hub.steps.validate import validate
 
     settings = get_settings()
     try:
@@ -128,7 +130,7 @@ def run(
         ctx = RunContext.create(
             feed, start_at, end_at, f"cli__{datetime.now().isoformat()}", settings=settings
         )
-        result = publish(ctx, validate(ctx, land(ctx)))
+        result = run_pipeline(ctx)
     except HubError as exc:
         _fail(exc)
     typer.echo(json.dumps(result, indent=2, default=str))
@@ -152,11 +154,15 @@ def demo(
 @app.command()
 def bench(
     rows: Annotated[int, typer.Option(help="Rows for the publish benchmark.")] = 1_000_000,
+    only: Annotated[
+        str | None,
+        typer.Option(help="Groups to run (publish,connectors,protect,dags); others are kept."),
+    ] = None,
 ) -> None:
     """Run bench/ and write bench/results.json."""
     from hub.benchmarks import run_benchmarks
 
-    run_benchmarks(rows=rows)
+    run_benchmarks(rows=rows, only=only)
 
 
 def main() -> None:  # pragma: no cover - entry point

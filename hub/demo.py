@@ -83,11 +83,13 @@ def drop_files(settings: HubSettings, feed, logical: datetime) -> None:
 
 
 def summary(settings: HubSettings, feed_ids: list[str]) -> str:
-    """Each feed's latest run as a table: what landed, what was quarantined, what is published."""
+    """Each feed's latest run as a table: what landed, was quarantined, published and released."""
     from catalog import store
+    from catalog.models import Release
 
     lines = [
-        f"{'feed':26} {'status':10} {'landed':>8} {'quarant.':>8} {'published':>9} {'in table':>9}  snapshot",
+        f"{'feed':26} {'status':10} {'landed':>8} {'quarant.':>8} {'published':>9} {'in table':>9} "
+        f"{'open':>8} {'k':>4}  snapshot",
     ]
     for feed_id in feed_ids:
         runs = store.runs(settings.catalog_url, feed_id)
@@ -97,9 +99,16 @@ def summary(settings: HubSettings, feed_ids: list[str]) -> str:
         if run is None:
             lines.append(f"{feed_id:26} {'no run':10}")
             continue
+        opened = [
+            r for r in store.listing(settings.catalog_url, Release, feed_id)
+            if r.zone == "open" and r.run_id == run.run_id
+        ]  # fmt: skip
+        released = (
+            f"{opened[-1].rows:>8} {opened[-1].k or '-':>4}" if opened else f"{'-':>8} {'-':>4}"
+        )
         lines.append(
             f"{feed_id:26} {run.status:10} {run.rows_landed or 0:>8} {run.rows_quarantined or 0:>8} "
-            f"{run.rows_published or 0:>9} {total:>9}  {run.snapshot_id}"
+            f"{run.rows_published or 0:>9} {total:>9} {released}  {run.snapshot_id}"
         )
         if run.error:
             lines.append(f"  error: {run.error}")

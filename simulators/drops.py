@@ -4,7 +4,8 @@
   with BOM, Incheon in UTF-8, Gyeonggi in cp949 (EUC-KR family), as Excel-era systems export.
 - ``night_floating_population``: KT's monthly Parquet of night-time estimates per segment.
 - ``childcare_capacity``: a monthly Excel workbook with a title row above the header and two
-  sheets: facilities, and applications (personal data, left in raw until the protect step).
+  sheets: facilities (``childcare_capacity``), and applications with children's names and
+  guardians' RRNs (``childcare_applications``, protected before the trusted zone).
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ FACILITY_HEADER = [
 ]
 APPLICATION_HEADER = [
     "신청번호",
+    "신청일",
     "아동성명",
     "보호자주민등록번호",
     "가구유형",
@@ -155,8 +157,10 @@ def childcare_workbook(start: datetime, seed: int = 7, facilities: int = 300) ->
 
     for i in range(facilities // 2):
         rng = random.Random(f"{seed}:app:{i}:{month}")
-        apps.append([f"AP{month:%Y%m}{i:05d}", name(rng), rrn(rng), rng.choice(["맞벌이", "한부모", "일반"]),
-                     rng.choice(["1구간", "2구간", "3구간"]), rng.choice(["당첨", "대기"])])  # fmt: skip
+        applied_on = month + timedelta(days=rng.randint(0, 27))
+        apps.append([f"AP{month:%Y%m}{i:05d}", applied_on.isoformat(), name(rng), rrn(rng),
+                     rng.choice(["맞벌이", "한부모", "일반"]), rng.choice(["1구간", "2구간", "3구간"]),
+                     rng.choice(["당첨", "대기"])])  # fmt: skip
     sink = io.BytesIO()
     book.save(sink)
     return sink.getvalue()
@@ -168,8 +172,16 @@ def childcare_capacity(start: datetime, seed: int = 7) -> dict[str, bytes]:
     return {key: childcare_workbook(start, seed)}
 
 
+def bike_trips(start: datetime, seed: int = 7) -> dict[str, bytes]:
+    from simulators.bikes import bike_trips as day_of_rentals
+
+    return day_of_rentals(start, seed)
+
+
 DROPS: dict[str, Callable[[datetime, int], dict[str, bytes]]] = {
+    "bike_trips": bike_trips,
     "pm_composition": pm_composition,
     "night_floating_population": night_population,
     "childcare_capacity": childcare_capacity,
+    "childcare_applications": childcare_capacity,  # the same workbook, its applications sheet
 }

@@ -69,12 +69,14 @@ def hub_settings(
     """
     n = next(_counter)
     home = session_dir / f"home{n}"
-    database_url = None
-    if backend == "postgres":
-        database_url = request.getfixturevalue("pg_cluster").create_database(f"hub{n}")
+    database_url = vault_url = None
+    if backend == "postgres":  # the vault gets a database of its own, as in production
+        cluster = request.getfixturevalue("pg_cluster")
+        database_url, vault_url = (cluster.create_database(f"{db}{n}") for db in ("hub", "vault"))
     settings = HubSettings(
         home=home, s3_endpoint=s3_server, s3_secret_key=_s3_secret(session_dir),
-        bucket_prefix=f"t{n}-", database_url=database_url, airflow_home=airflow_home,
+        bucket_prefix=f"t{n}-", database_url=database_url, vault_url=vault_url,
+        airflow_home=airflow_home,
     )  # fmt: skip
     env = {
         "HUB_HOME": str(home), "HUB_S3_ENDPOINT": s3_server,
@@ -82,7 +84,7 @@ def hub_settings(
         "HUB_AIRFLOW_HOME": str(airflow_home),
     }  # fmt: skip
     if database_url:
-        env["HUB_DATABASE_URL"] = database_url
+        env["HUB_DATABASE_URL"], env["HUB_VAULT_URL"] = database_url, vault_url
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     ObjectStore(settings).ensure_buckets()

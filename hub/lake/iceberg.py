@@ -96,7 +96,7 @@ def ensure_table(
 
 def feed_table(settings: HubSettings, feed: FeedSpec, zone: str = "trusted") -> Table:
     return ensure_table(
-        settings, zone, feed.id, feed.schema_, (feed.partition.column, feed.partition.transform),
+        settings, zone, feed.id, feed.published_fields, (feed.partition.column, feed.partition.transform),
         properties={"comment": feed.title.en},
     )  # fmt: skip
 
@@ -128,6 +128,24 @@ def _inside(data_file, field_id: int, low, high, field_type) -> bool:
     ) < _as_bound(high, field_type)
 
 
+def _bounds(table: Table, column: str, window: Window, timezone: str) -> tuple:
+    """The window as values of ``column``: UTC instants, or local dates for a date column."""
+    from pyiceberg.types import DateType
+
+    if isinstance(table.schema().find_field(column).field_type, DateType):
+        tz = ZoneInfo(timezone)
+        return window.start.astimezone(tz).date(), window.end.astimezone(tz).date()
+    return window.start.astimezone(UTC), window.end.astimezone(UTC)
+
+
+def read_window(
+    table: Table, column: str, window: Window, *, timezone: str, snapshot_id: int | None = None
+) -> pa.Table:
+    """The rows of one window, as of a snapshot (the current one by default)."""
+    row_filter = _window_filter(column, *_bounds(table, column, window, timezone))
+    return table.scan(row_filter=row_filter, snapshot_id=snapshot_id).to_arrow()
+
+
 def replace_window(
     table: Table, data: pa.Table, column: str, window: Window, properties: dict[str, str],
     *, timezone: str = "Asia/Seoul",
@@ -148,14 +166,9 @@ def replace_window(
         CommitStateUnknownError: the catalog did not answer the commit; reconcile first.
     """
     from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
-    from pyiceberg.types import DateType
 
     field = table.schema().find_field(column)
-    if isinstance(field.field_type, DateType):
-        tz = ZoneInfo(timezone)
-        low, high = window.start.astimezone(tz).date(), window.end.astimezone(tz).date()
-    else:
-        low, high = window.start.astimezone(UTC), window.end.astimezone(UTC)
+    low, high = _bounds(table, column, window, timezone)
     row_filter = _window_filter(column, low, high)
     old = [task.file for task in table.scan(row_filter=row_filter).plan_files()]
     before = table.current_snapshot()

@@ -36,10 +36,18 @@ def run_step(step: str, feed_id: str, context: dict[str, Any], previous: Any = N
             from hub.steps.validate import validate
 
             return validate(ctx, previous)
+        if step == "protect":
+            from hub.steps.protect import protect
+
+            return protect(ctx, previous)
         if step == "publish":
             from hub.steps.publish import publish
 
             return publish(ctx, previous)
+        if step == "release":
+            from hub.steps.release import release
+
+            return release(ctx, previous)
     except HubError as exc:
         if exc.transient:
             raise

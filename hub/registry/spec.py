@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from hub.registry.types import ColumnType, arrow_type
+from privacy.policy import Drop, PrivacyPolicy
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -144,6 +145,9 @@ class FeedSpec(Spec):
         description="Accept a window with no rows; otherwise an empty answer is retried later.",
     )
     keywords: list[str] = Field(default_factory=list)
+    privacy: PrivacyPolicy | None = Field(
+        default=None, description="Personal data in the feed and how it is protected."
+    )
 
     @field_validator("id")
     @classmethod
@@ -173,7 +177,37 @@ class FeedSpec(Spec):
         missing = [k for k in self.key if k not in names]
         if missing:
             raise ValueError(f"key columns {missing} are not in the schema")
+        if self.privacy is not None:
+            self._check_privacy(self.privacy)
         return self
+
+    def _check_privacy(self, policy: PrivacyPolicy) -> None:
+        numeric = {ColumnType.int32, ColumnType.int64, ColumnType.float32, ColumnType.float64}
+        accepts = {  # technique -> column types it can work on
+            "band": {ColumnType.int32, ColumnType.int64},
+            "truncate": {ColumnType.timestamp},
+            "snap": {ColumnType.float32, ColumnType.float64},
+            "address_to_dong": {ColumnType.string},
+            "mask": {ColumnType.string},
+            "scrub": {ColumnType.string},
+            "clip": numeric, "round": numeric, "noise": numeric, "suppress": numeric,
+        }  # fmt: skip
+        for name, rule in policy.columns.items():
+            where = f"privacy.columns.{name}"
+            if name not in {f.name for f in self.schema_}:
+                raise ValueError(f"{where}: no column {name!r} in the schema")
+            kinds = accepts.get(rule.technique)
+            if kinds is not None and self.field(name).type not in kinds:
+                raise ValueError(
+                    f"{where}: {rule.technique} does not apply to a "
+                    f"{self.field(name).type.value} column"
+                )
+            if name == self.partition.column and rule.technique not in ("keep", "truncate"):
+                raise ValueError(f"{where}: the partition column can only be kept or truncated")
+            if name == self.partition.column and "suppress" in policy.release.ladder.get(name, []):
+                raise ValueError(f"privacy.release.ladder.{name}: the partition column stays")
+            if name in self.key and isinstance(rule, Drop):
+                raise ValueError(f"{where}: a key column cannot be dropped (tokenize it)")
 
     def field(self, name: str) -> FieldSpec:
         for f in self.schema_:
@@ -182,12 +216,27 @@ class FeedSpec(Spec):
         raise KeyError(name)
 
     @property
-    def arrow_schema(self) -> pa.Schema:
-        import pyarrow as pa
+    def published_fields(self) -> list[FieldSpec]:
+        """The columns as they reach the trusted zone, after the privacy policy."""
+        if self.privacy is None:
+            return list(self.schema_)
+        out = []
+        for f in self.schema_:
+            rule = self.privacy.rule(f.name)
+            if isinstance(rule, Drop):
+                continue
+            out.append(
+                f if rule.output_type is None else f.model_copy(update={"type": rule.output_type})
+            )
+        return out
 
-        return pa.schema(
-            [pa.field(f.name, f.arrow_type, nullable=not f.required) for f in self.schema_]
-        )
+    @property
+    def published_schema(self) -> pa.Schema:
+        return fields_schema(self.published_fields)
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return fields_schema(self.schema_)
 
     @property
     def tags(self) -> list[str]:
@@ -197,3 +246,9 @@ class FeedSpec(Spec):
             f"type:{self.type.value}",
             f"access:{self.access_class.value}",
         ]
+
+
+def fields_schema(fields: list[FieldSpec]) -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema([pa.field(f.name, f.arrow_type, nullable=not f.required) for f in fields])

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from connectors.base import Window
 from hub.errors import DeliveryError
-from hub.registry.spec import FeedSpec, FieldSpec
+from hub.registry.spec import FeedSpec, FieldSpec, fields_schema
 from hub.registry.types import ColumnType
 
 #: The quarantine table of every feed: the failing row as sent, and why it failed.
@@ -27,9 +27,7 @@ QUARANTINE_FIELDS = [
     FieldSpec(name="reason", type="string", required=True),
     FieldSpec(name="record", type="string", required=True),
 ]
-QUARANTINE_SCHEMA = pa.schema(
-    [pa.field(f.name, f.arrow_type, nullable=not f.required) for f in QUARANTINE_FIELDS]
-)
+QUARANTINE_SCHEMA = fields_schema(QUARANTINE_FIELDS)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from catalog import store as catalog
 from hub.lake import iceberg
 from hub.lake.raw import Manifest, load_manifest
 from hub.steps.context import RunContext
+from hub.steps.destroy import destroy_identified
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +53,45 @@ def publish_table(ctx: RunContext, data: pa.Table, manifest: Manifest) -> dict[s
     }
 
 
-def publish(ctx: RunContext, validated: dict[str, Any]) -> dict[str, Any]:
-    """Publish what the validate step staged, then drop the stage."""
+def publish(ctx: RunContext, protected: dict[str, Any]) -> dict[str, Any]:
+    """Publish what the protect step staged, drop the stage, then destroy what is due."""
     store = ctx.store()
-    manifest = load_manifest(store, validated["manifest"])
-    data = pq.read_table(io.BytesIO(store.get("raw", validated["stage"])))
+    manifest = load_manifest(store, protected["manifest"])
+    data = pq.read_table(io.BytesIO(store.get("raw", protected["stage"])))
     result = publish_table(ctx, data, manifest)
-    store.delete("raw", [validated["stage"]])
-    ctx.record(status="published",
-        step="done", rows_published=result["rows_published"], snapshot_id=result["snapshot_id"],
+    store.delete("raw", [protected["stage"]])
+    destroyed = destroy_identified(ctx, store)
+    if ctx.feed.privacy is not None:
+        record_trusted_release(ctx, data, result, protected, destroyed=len(destroyed))
+    ctx.record(
+        status="published", step="release" if ctx.feed.access_class == "public" else "done",
+        rows_published=result["rows_published"], snapshot_id=result["snapshot_id"],
         finished_at=catalog.now(),
     )  # fmt: skip
     log.info(
         "%s: published %d rows to %s (snapshot %s, %d rows in table)", ctx.where,
         result["rows_published"], result["table"], result["snapshot_id"], result["total_rows"],
     )  # fmt: skip
-    return result
+    return {**result, "destroyed_objects": len(destroyed)}
+
+
+def record_trusted_release(
+    ctx: RunContext, data: pa.Table, result: dict[str, Any], protected: dict[str, Any],
+    *, destroyed: int,
+) -> None:  # fmt: skip
+    """The pseudonymized version's report: techniques, key, scan, measured risk, destruction."""
+    from hub.steps.protect import scanned_columns
+    from hub.steps.release import facts, record_release
+    from privacy.anonymity import measure
+    from privacy.policy import ColumnClass
+
+    policy = ctx.feed.privacy
+    quasi = [c for c in policy.of_class(ColumnClass.quasi) if c in data.column_names]
+    sensitive = [c for c in policy.of_class(ColumnClass.sensitive) if c in data.column_names]
+    risk = measure(data, quasi, sensitive)
+    f = facts(
+        ctx, "trusted", "released", data.num_rows, k=risk.k, l=risk.l,
+        key_versions=protected.get("key_versions", []), pii_scan=protected.get("pii_scan", {}),
+        scanned_columns=scanned_columns(policy, data), destroyed_objects=destroyed,
+    )  # fmt: skip
+    record_release(ctx, f, result["snapshot_id"], {"techniques": protected.get("techniques", {})})

@@ -33,11 +33,15 @@ def test_one_documented_owned_tagged_dag_per_feed(dagbag):
         assert {t.owner for t in dag.tasks} == {feed.department.id}
         assert all(t.retries >= 1 for t in dag.tasks)
         outlets = {t.task_id: [a.name for a in t.outlets] for t in dag.tasks}
-        assert outlets == {
+        expected = {
             "land": [f"raw.{feed.id}"],
             "validate": [f"quarantine.{feed.id}"],
+            "protect": [],
             "publish": [f"trusted.{feed.id}"],
         }
+        if feed.access_class == "public":  # only public datasets get an open release
+            expected["release"] = [f"open.{feed.id}"]
+        assert outlets == expected
 
 
 def test_dag_files_import_nothing_heavy():

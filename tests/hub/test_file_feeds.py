@@ -14,9 +14,9 @@ from hub.lake.objectstore import ObjectStore
 from hub.registry import load_feed
 from hub.registry.schedule import last_window
 from hub.settings import PROJECT_ROOT
+from hub.steps import run_pipeline
 from hub.steps.context import RunContext
 from hub.steps.land import land
-from hub.steps.publish import publish
 from hub.steps.validate import validate
 from simulators import drops
 
@@ -41,7 +41,7 @@ def test_file_feed_publishes_every_row_once_even_when_rerun(hub_settings, feed_i
         ctx = RunContext.create(
             feed_id, ctx.window.start, ctx.window.end, run, settings=hub_settings
         )
-        result = publish(ctx, validate(ctx, land(ctx)))
+        result = run_pipeline(ctx)
         assert result["rows_published"] == EXPECTED[feed_id]
     table = iceberg.catalog(hub_settings).load_table(("trusted", feed_id))
     assert table.scan().to_arrow().num_rows == EXPECTED[feed_id]
@@ -49,7 +49,7 @@ def test_file_feed_publishes_every_row_once_even_when_rerun(hub_settings, feed_i
 
 def test_cp949_hangul_survives_into_the_published_table(hub_settings):
     ctx = drop_for(hub_settings, "pm_composition")
-    publish(ctx, validate(ctx, land(ctx)))
+    run_pipeline(ctx)
     rows = iceberg.catalog(hub_settings).load_table(("trusted", "pm_composition")).scan().to_arrow()
     assert set(rows.column("province").to_pylist()) == {"서울특별시", "인천광역시", "경기도"}
 

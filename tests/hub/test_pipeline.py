@@ -12,9 +12,9 @@ from hub.errors import DeliveryError, TransientDeliveryError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.lake.raw import manifests
+from hub.steps import run_pipeline
 from hub.steps.context import RunContext
 from hub.steps.land import land
-from hub.steps.publish import publish
 from hub.steps.validate import validate
 from simulators.agency_api import Fault
 
@@ -23,7 +23,7 @@ START, END = "2026-11-01T03:00:00+09:00", "2026-11-01T05:00:00+09:00"
 
 def _run(settings, run_id="run-1"):
     ctx = RunContext.create("air_quality_hourly", START, END, run_id, settings=settings)
-    return ctx, publish(ctx, validate(ctx, land(ctx)))
+    return ctx, run_pipeline(ctx)
 
 
 def _table(settings):

@@ -1,0 +1,136 @@
+"""Release: the open zone's copy of a public dataset's window, anonymized past the risk gate.
+
+It reads the trusted snapshot just published (never raw data), drops direct identifiers (tokens
+are pseudonymous, not anonymous), generalizes or suppresses until k-anonymity and l-diversity
+hold, and registers the release, its report, and the provision to the public.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pyarrow as pa
+
+from catalog import store as catalog
+from catalog.models import Provision, Release
+from hub.lake import iceberg
+from hub.registry.spec import AccessClass, FieldSpec
+from hub.steps.context import RunContext
+from hub.steps.protect import pii_scan, scanned_columns
+from privacy.errors import ReleaseRefused
+from privacy.policy import ColumnClass
+from privacy.report import ReleaseFacts, render
+
+log = logging.getLogger(__name__)
+
+
+def facts(ctx: RunContext, zone: str, status: str, rows: int, **extra: Any) -> ReleaseFacts:
+    return ReleaseFacts(
+        feed_id=ctx.feed.id, title_ko=ctx.feed.title.ko, title_en=ctx.feed.title.en, zone=zone,
+        status=status, rows=rows,
+        window=f"{ctx.window.start.isoformat()} .. {ctx.window.end.isoformat()}", **extra,
+    )  # fmt: skip
+
+
+def record_release(
+    ctx: RunContext, f: ReleaseFacts, snapshot_id: int | None, detail: dict[str, Any]
+) -> Release:
+    """Store one release with its report; an open release is also a provision to the public."""
+    report_ko, report_en = render(f, ctx.feed.privacy)
+    policy = ctx.feed.privacy
+    row = Release(
+        dataset_id=ctx.feed.id, run_id=ctx.run_id, zone=f.zone, status=f.status,
+        snapshot_id=snapshot_id, window_start=ctx.window.start, window_end=ctx.window.end,
+        rows=f.rows, rows_suppressed=f.rows_suppressed, k=f.k, l=f.l, k_required=f.k_required,
+        l_required=f.l_required, pii_scan=json.dumps(f.pii_scan, ensure_ascii=False),
+        detail=json.dumps(detail, ensure_ascii=False, default=str), report_ko=report_ko,
+        report_en=report_en, created_at=catalog.now(),
+    )  # fmt: skip
+    rows: list[Any] = [row]
+    if f.zone == "open" and f.status == "released":
+        rows.append(Provision(
+            dataset_id=ctx.feed.id, snapshot_id=snapshot_id, recipient="public",
+            channel="open_release", purpose="open data (공공데이터 개방)",
+            legal_basis=(policy.legal_basis.en if policy else ctx.feed.licence.title),
+            rows=f.rows, client_address=None, provided_at=catalog.now(),
+        ))  # fmt: skip
+    catalog.add(ctx.settings.catalog_url, *rows)
+    return row
+
+
+def open_fields(ctx: RunContext, columns: list[str]) -> list[FieldSpec]:
+    """The open table's columns; a QI the ladder may blank out must be nullable."""
+    ladder = ctx.feed.privacy.release.ladder if ctx.feed.privacy else {}
+    return [
+        f.model_copy(update={"required": False})
+        if "suppress" in ladder.get(f.name, []) else f
+        for f in ctx.feed.published_fields if f.name in columns
+    ]  # fmt: skip
+
+
+def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
+    """Release the window to the open zone, if the dataset is public.
+
+    Raises:
+        ReleaseRefused: the risk gate cannot be met; nothing is released.
+    """
+    from privacy.anonymity import release_gate
+
+    feed, policy = ctx.feed, ctx.feed.privacy
+    if feed.access_class is not AccessClass.public:
+        log.info("%s: access class %s, so no open release", ctx.where, feed.access_class.value)
+        return {"released": False, "reason": f"access class {feed.access_class.value}"}
+    trusted = iceberg.feed_table(ctx.settings, feed)
+    data = iceberg.read_window(
+        trusted, feed.partition.column, ctx.window, timezone=feed.schedule.timezone,
+        snapshot_id=published.get("snapshot_id"),
+    )  # fmt: skip
+    direct = (
+        set(policy.of_class(ColumnClass.direct)) | set(policy.release.drop) if policy else set()
+    )
+    data = data.select([c for c in data.column_names if c not in direct])
+    gate = policy.release if policy else None
+    required = {"k_required": gate.k, "l_required": gate.l} if gate else {}
+    try:
+        released = release_gate(data, policy, feed_id=feed.id, timezone=feed.schedule.timezone)
+    except ReleaseRefused as exc:
+        record_release(
+            ctx, facts(ctx, "open", "refused", 0, message=str(exc), **required), None, {}
+        )
+        ctx.fail(exc)
+        raise
+    out: pa.Table = released.table
+    findings = pii_scan(ctx, out)
+    table = iceberg.ensure_table(
+        ctx.settings, "open", feed.id, open_fields(ctx, out.column_names),
+        (feed.partition.column, feed.partition.transform),
+        properties={"comment": f"{feed.title.en} (open release)"},
+    )  # fmt: skip
+    snapshot_id = iceberg.replace_window(
+        table, out, feed.partition.column, ctx.window,
+        {"hub.feed": feed.id, "hub.run-id": ctx.run_id, "hub.step": "release",
+         "hub.trusted-snapshot": str(published.get("snapshot_id"))},
+        timezone=feed.schedule.timezone,
+    )  # fmt: skip
+    current = table.current_snapshot()
+    snapshot_id = (
+        snapshot_id if snapshot_id is not None else (current.snapshot_id if current else None)
+    )
+    f = facts(
+        ctx, "open", "released", out.num_rows, rows_suppressed=released.rows_suppressed,
+        k=released.risk.k, l=released.risk.l, key_versions=[], pii_scan=findings,
+        scanned_columns=scanned_columns(policy, out), ladder=released.settings, **required,
+    )  # fmt: skip
+    record_release(ctx, f, snapshot_id, {"ladder_step": released.level, "dropped": sorted(direct)})
+    ctx.record(step="done")
+    log.info(
+        "%s: released %d rows to open.%s (k=%s, l=%s, %d rows suppressed)", ctx.where,
+        out.num_rows, feed.id, released.risk.k, released.risk.l, released.rows_suppressed,
+    )  # fmt: skip
+    return {
+        "released": True, "table": f"open.{feed.id}", "snapshot_id": snapshot_id,
+        "rows": out.num_rows, "rows_suppressed": released.rows_suppressed,
+        "k": released.risk.k, "l": released.risk.l,
+    }  # fmt: skip
