@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -42,6 +43,11 @@ def test_demo_runs_every_feed_serves_the_ui_and_ctrl_c_stops_what_it_started(tmp
             lines.append(line)
             if line.startswith("Airflow UI on"):
                 break
+        # Keep reading: Airflow logs to the same pipe, and a full pipe would block the demo
+        # (and its Ctrl-C handling) on its next write.
+        threading.Thread(
+            target=lambda: [lines.append(rest) for rest in proc.stdout], daemon=True
+        ).start()
         output = "".join(lines)
         for feed in FEEDS:
             assert f"  {feed}: ok" in output, output
