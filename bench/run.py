@@ -169,6 +169,27 @@ def bench_file_connector(kind: str, rows: int, repeats: int) -> tuple[float, dic
         return rows / statistics.median(timings), {"runs_s": timings, "bytes": len(data)}
 
 
+def bench_sql_connector(rows: int, repeats: int) -> tuple[float, dict]:
+    """Rows/s of a SQL-table snapshot: ADBC read of the source table, landed as Parquet, read."""
+    from connectors.sql_table.config import SqlTableConfig
+    from connectors.sql_table.connector import fetch, read
+    from simulators import startups
+
+    at = datetime(2027, 1, 1, tzinfo=air_quality.KST)
+    with (
+        tempfile.TemporaryDirectory(prefix="hub-bench-source-") as folder,
+        embedded_lake() as settings,
+    ):
+        url = f"sqlite:///{folder}/startup_tenants.db"
+        startups.write_state(url, at, tenants=rows)
+        config = SqlTableConfig(url=url, table="startup_tenants", cursor_column="updated_at")
+        window = Window(at - timedelta(days=92), at)
+        ctx = FetchContext(feed_id="bench_sql", window=window, timezone="Asia/Seoul")
+        store = ObjectStore(settings)
+        timings = land_and_parse_runs("sql", rows, repeats, store, ctx, config, fetch, read)
+        return rows / statistics.median(timings), {"runs_s": timings}
+
+
 def bench_http_connector(kind: str, rows: int, repeats: int) -> tuple[float, dict]:
     """Rows/s of an HTTP delivery: every page requested, checked, landed in raw, then parsed."""
     from http_sources import StaticPages, ngsi_pages
@@ -272,11 +293,24 @@ def connector_figures(args) -> tuple[dict, dict]:
     for kind, repeats in (("http_json", 3), ("ngsi_ld", 1)):  # a broker page holds 1,000
         print(f"connector benchmark: {kind}, 1,000,000 rows", flush=True)
         connectors[kind] = (1_000_000, *bench_http_connector(kind, 1_000_000, repeats))
+    connectors.update(_sql(args))
     figures = {
         f"connector_{kind}_rows_per_s": {"value": round(rate), "unit": "rows/s"}
         for kind, (_, rate, _) in connectors.items()
     }
     return figures, {f"connector_{kind}_rows": n for kind, (n, _, _) in connectors.items()}
+
+
+def _sql(args) -> dict:
+    print("connector benchmark: sql (SQLite source, snapshot), 1,000,000 rows", flush=True)
+    return {"sql": (1_000_000, *bench_sql_connector(1_000_000, 3))}
+
+
+def sql_figures(args) -> tuple[dict, dict]:
+    _, rate, _ = _sql(args)["sql"]
+    return {"connector_sql_rows_per_s": {"value": round(rate), "unit": "rows/s"}}, {
+        "connector_sql_rows": 1_000_000
+    }
 
 
 def protect_figures(args) -> tuple[dict, dict]:
@@ -309,6 +343,7 @@ def dags_figures(args) -> tuple[dict, dict]:
 GROUPS = {
     "publish": publish_figures,
     "connectors": connector_figures,
+    "sql": sql_figures,
     "protect": protect_figures,
     "dags": dags_figures,
 }

@@ -157,3 +157,15 @@ class Provision(Base):
     rows: Mapped[int] = mapped_column(BigInteger)
     client_address: Mapped[str | None] = mapped_column(String(100))
     provided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Watermark(Base):
+    """How far an incremental feed has been read: the cursor of its last published change."""
+
+    __tablename__ = "hub_watermarks"
+
+    dataset_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    cursor_column: Mapped[str] = mapped_column(String(63))
+    value: Mapped[str] = mapped_column(String(100))  # the cursor as ISO text, comparable as sent
+    run_id: Mapped[str] = mapped_column(String(250))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 
 from catalog.db import session_for
-from catalog.models import Base, Dataset, DatasetVersion, Run
+from catalog.models import Base, Dataset, DatasetVersion, Run, Watermark
 
 T = TypeVar("T", bound=Base)
 
@@ -77,3 +77,21 @@ def runs(url: str, dataset_id: str) -> list[Run]:
 
 def versions(url: str, dataset_id: str) -> list[DatasetVersion]:
     return listing(url, DatasetVersion, dataset_id)
+
+
+def watermark(url: str, dataset_id: str) -> str | None:
+    """The cursor an incremental feed has been read up to, or None before its first snapshot."""
+    with session_for(url) as session:
+        row = session.get(Watermark, dataset_id)
+        return row.value if row else None
+
+
+def set_watermark(url: str, dataset_id: str, cursor_column: str, value: str, run_id: str) -> None:
+    """Advance the watermark; it never moves back (a rerun of an old window keeps the newest)."""
+    with session_for(url) as session, session.begin():
+        row = session.get(Watermark, dataset_id)
+        if row is None:
+            session.add(Watermark(dataset_id=dataset_id, cursor_column=cursor_column, value=value,
+                                  run_id=run_id, updated_at=now()))  # fmt: skip
+        elif value > row.value:
+            row.value, row.run_id, row.updated_at = value, run_id, now()

@@ -23,6 +23,7 @@ class Kind(StrEnum):
     http_api = "http_api"
     file_drop = "file_drop"
     ngsi_ld = "ngsi_ld"
+    sql_table = "sql_table"
 
 
 # kind -> module; each module exports CONFIG, fetch and read (see connectors.base).
@@ -30,6 +31,7 @@ _MODULES: dict[Kind, tuple[str, str]] = {
     Kind.http_api: ("connectors.http_api.config", "connectors.http_api.connector"),
     Kind.file_drop: ("connectors.file_drop.config", "connectors.file_drop.connector"),
     Kind.ngsi_ld: ("connectors.ngsi_ld.config", "connectors.ngsi_ld.connector"),
+    Kind.sql_table: ("connectors.sql_table.config", "connectors.sql_table.connector"),
 }
 
 

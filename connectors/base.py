@@ -34,6 +34,8 @@ class FetchContext:
     window: Window
     timezone: str
     inbox: Any = None  # the hub's object store, for kinds that read its inbox bucket
+    #: incremental kinds: the cursor already published (ISO text), None for a first snapshot
+    watermark: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class FetchResult:
     parts: int = 0
     rows_reported: int | None = None
     notes: list[str] = field(default_factory=list)
+    #: incremental kinds: the newest cursor in this delivery (ISO text, UTC)
+    watermark: str | None = None
 
 
 Sink = Callable[[RawPart], None]

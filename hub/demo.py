@@ -55,10 +55,15 @@ def start_simulators(settings: HubSettings) -> tuple[subprocess.Popen[bytes], di
     wait_until(answers, timeout_s=20)
     if proc.poll() is not None:
         raise ServiceError(f"the simulated agencies did not start; see {log.name}")
+    sources = subprocess.run(  # where the agencies' databases live (the simulators know)
+        [sys.executable, "-m", "simulators", "sources", "--home", str(settings.home_dir)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
     return proc, {
         "DATA_GO_KR_BASE_URL": base,
         "DATA_GO_KR_SERVICE_KEY": key,
         "CITY_IOT_BROKER_URL": base,
+        **json.loads(sources),
     }
 
 
@@ -79,6 +84,21 @@ def drop_files(settings: HubSettings, feed, logical: datetime) -> None:
     if proc.returncode != 0:
         raise ServiceError(
             f"the simulated provider of {feed.id} could not drop its files: {proc.stderr[-500:]}"
+        )
+
+
+def advance_source(feed, logical: datetime, env: dict[str, str]) -> None:
+    """Have the agency's database change up to the end of the window the DAG run will cover."""
+    from hub.registry.schedule import last_window
+
+    _, end = last_window(feed.schedule, logical)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulators", "source", feed.id, "--at", end.isoformat()],
+        env={**os.environ, **env}, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise ServiceError(
+            f"the source database of {feed.id} could not be updated: {proc.stderr[-500:]}"
         )
 
 
@@ -139,6 +159,8 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
         for feed_id, feed in feeds.items():
             if feed.delivery.connector == "file_drop":
                 drop_files(settings, feed, logical)
+            if feed.delivery.connector == "sql_table":
+                advance_source(feed, logical, sim_env)
             log_file = settings.home_dir / "log" / f"dag-{feed_id}.log"
             proc = dags_test(settings, feed_id, logical, log_file=log_file, extra_env=sim_env)
             state = "ok" if proc.returncode == 0 else f"FAILED (see {log_file})"

@@ -20,7 +20,32 @@ def main(argv: list[str] | None = None) -> int:
     drop.add_argument("feed")
     drop.add_argument("--start", required=True, help="window start, ISO time")
     drop.add_argument("--seed", type=int, default=7)
+    source = sub.add_parser("source", help="bring a feed's source database to its state at AT")
+    source.add_argument("feed")
+    source.add_argument("--at", required=True, help="instant, ISO time")
+    urls = sub.add_parser("sources", help="print the source databases' URL variables as JSON")
+    urls.add_argument("--home", required=True, help="the hub's home folder")
     args = parser.parse_args(argv)
+    if args.command == "sources":
+        import json
+
+        from simulators.sources import default_urls
+
+        print(json.dumps(default_urls(args.home)))
+        return 0
+    if args.command == "source":
+        from datetime import datetime
+
+        from simulators.sources import SOURCES
+
+        if args.feed not in SOURCES:
+            parser.error(f"no source database for {args.feed!r}; sources: {', '.join(SOURCES)}")
+        variable, write = SOURCES[args.feed]
+        if not os.environ.get(variable):
+            parser.error(f"set {variable} to the source database URL")
+        rows = write(os.environ[variable], datetime.fromisoformat(args.at))
+        print(f"{args.feed}: {rows} rows as of {args.at}")
+        return 0
     if args.command == "drop":
         from datetime import datetime
 

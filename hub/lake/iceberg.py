@@ -31,7 +31,7 @@ def catalog(settings: HubSettings) -> SqlCatalog:
     return SqlCatalog(settings.catalog_name, **settings.iceberg_properties())
 
 
-def iceberg_schema(fields: list[FieldSpec]) -> Schema:
+def iceberg_schema(fields: list[FieldSpec], identifier: list[str] | None = None) -> Schema:
     from pyiceberg import types as t
     from pyiceberg.schema import Schema
 
@@ -55,13 +55,16 @@ def iceberg_schema(fields: list[FieldSpec]) -> Schema:
                 doc=f.description.en if f.description else None,
             )
             for i, f in enumerate(fields, start=1)
-        )
+        ),
+        identifier_field_ids=[
+            i for i, f in enumerate(fields, start=1) if f.name in (identifier or [])
+        ],
     )
 
 
 def ensure_table(
     settings: HubSettings, zone: str, name: str, fields: list[FieldSpec], partition: tuple[str, str],
-    properties: dict[str, str] | None = None,
+    properties: dict[str, str] | None = None, identifier: list[str] | None = None,
 ) -> Table:  # fmt: skip
     """Load ``zone.name``, creating namespace and table on first use."""
     from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError
@@ -74,7 +77,7 @@ def ensure_table(
         return cat.load_table(identifier)
     except NoSuchTableError:
         pass
-    schema = iceberg_schema(fields)
+    schema = iceberg_schema(fields, identifier)
     column, transform = partition
     source = schema.find_field(column)
     spec = PartitionSpec(
@@ -98,7 +101,55 @@ def feed_table(settings: HubSettings, feed: FeedSpec, zone: str = "trusted") -> 
     return ensure_table(
         settings, zone, feed.id, feed.published_fields, (feed.partition.column, feed.partition.transform),
         properties={"comment": feed.title.en},
+        identifier=feed.key if feed.load == "upsert" else None,
     )  # fmt: skip
+
+
+def upsert_rows(
+    table: Table, data: pa.Table, key: list[str], properties: dict[str, str]
+) -> int | None:
+    """Merge ``data`` into the table by ``key`` in one commit: changed rows replace their old
+    version wherever it lies, new rows are added.
+
+    Returns:
+        The new snapshot id, or None when nothing changed.
+    """
+    from pyiceberg.exceptions import CommitFailedException
+
+    if not data.num_rows:
+        return None
+    before = table.current_snapshot()
+    try:
+        table.upsert(
+            data.cast(_arrow_schema(table, data)), join_cols=key, snapshot_properties=properties
+        )
+    except CommitFailedException as exc:
+        raise CommitFailedError(
+            f"upsert into {'.'.join(table.name())} was rejected: {exc}"
+        ) from exc
+    except OSError as exc:
+        raise LakeError(f"writing {'.'.join(table.name())} failed: {exc}") from exc
+    after = table.refresh().current_snapshot()
+    if after is None or (before is not None and after.snapshot_id == before.snapshot_id):
+        return None
+    return after.snapshot_id
+
+
+def replace_all(table: Table, data: pa.Table, properties: dict[str, str]) -> int | None:
+    """Make ``data`` the table's whole content in one snapshot (a release of a full version)."""
+    from pyiceberg.exceptions import CommitFailedException
+
+    before = table.current_snapshot()
+    try:
+        table.overwrite(data.cast(_arrow_schema(table, data)), snapshot_properties=properties)
+    except CommitFailedException as exc:
+        raise CommitFailedError(
+            f"overwrite of {'.'.join(table.name())} was rejected: {exc}"
+        ) from exc
+    after = table.refresh().current_snapshot()
+    if after is None or (before is not None and after.snapshot_id == before.snapshot_id):
+        return None
+    return after.snapshot_id
 
 
 def _window_filter(column: str, low, high):

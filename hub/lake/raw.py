@@ -44,6 +44,9 @@ class Manifest(BaseModel):
     size: int
     rows_reported: int | None = None
     error: str | None = None
+    #: incremental deliveries: the changes after ``watermark_from`` up to ``watermark_to``
+    watermark_from: str | None = None
+    watermark_to: str | None = None
 
     @property
     def prefix(self) -> str:
@@ -108,7 +111,10 @@ class RawLanding:
         self._pool.shutdown(wait=True)
         return failures
 
-    def seal(self, *, rows_reported: int | None, error: str | None = None) -> Manifest:
+    def seal(
+        self, *, rows_reported: int | None, error: str | None = None,
+        watermarks: tuple[str | None, str | None] = (None, None),
+    ) -> Manifest:  # fmt: skip
         """Write the manifest. A complete delivery equal to an earlier one becomes that one."""
         failures = self._drain()
         if failures and error is None:
@@ -119,7 +125,8 @@ class RawLanding:
             window_end=self.window.end, delivery_id=self.delivery_id, run_id=self.run_id,
             received_at=self.received_at, status="incomplete" if error else "complete",
             objects=self.objects, checksum=checksum, size=sum(o.size for o in self.objects),
-            rows_reported=rows_reported, error=error,
+            rows_reported=rows_reported, error=error, watermark_from=watermarks[0],
+            watermark_to=watermarks[1],
         )  # fmt: skip
         if error is None:
             earlier = latest_manifest(self.store, self.feed, self.window, required=False)

@@ -140,6 +140,11 @@ class FeedSpec(Spec):
     schema_: list[FieldSpec] = Field(alias="schema", min_length=1)
     partition: Partition
     key: list[str] = Field(default_factory=list, description="Columns that identify a row.")
+    load: Literal["window", "upsert"] = Field(
+        default="window",
+        description="window: each run replaces its time window; upsert: each run merges its "
+        "rows by key (incremental sources that send what changed since the last watermark).",
+    )
     allow_empty: bool = Field(
         default=False,
         description="Accept a window with no rows; otherwise an empty answer is retried later.",
@@ -177,6 +182,13 @@ class FeedSpec(Spec):
         missing = [k for k in self.key if k not in names]
         if missing:
             raise ValueError(f"key columns {missing} are not in the schema")
+        if self.load == "upsert":
+            loose = [k for k in self.key if not self.field(k).required]
+            if not self.key or loose:
+                raise ValueError(
+                    "load: upsert merges rows by key: declare key columns, all required: true"
+                    + (f" (not required: {', '.join(loose)})" if loose else "")
+                )
         if self.privacy is not None:
             self._check_privacy(self.privacy)
         return self

@@ -72,7 +72,8 @@ def conform(
 
     part = columns[feed.partition.column]
     part_type = feed.field(feed.partition.column).type
-    if part_type in (ColumnType.timestamp, ColumnType.date) and n:
+    # An upsert feed's rows are changes since the last watermark: they may touch any period.
+    if part_type in (ColumnType.timestamp, ColumnType.date) and n and feed.load == "window":
         low, high = window_bounds(window, part_type, feed.schedule.timezone)
         outside = pc.or_(
             pc.is_null(part),  # a row without a partition value belongs to no window
@@ -148,11 +149,21 @@ def _timestamp(raw: pa.Array, field: FieldSpec, timezone: str) -> pa.Array:
     parsed = (
         pc.strptime(raw, format=field.format, unit="us", error_is_null=True)
         if field.format
-        else _cast_each(raw, pa.timestamp("us"))
+        else _iso_timestamps(raw)
     )
     if parsed.type.tz is None:
         parsed = pc.assume_timezone(parsed, timezone, ambiguous="earliest", nonexistent="earliest")
     return pc.cast(parsed, target)
+
+
+def _iso_timestamps(raw: pa.Array) -> pa.Array:
+    """ISO 8601 text, with an offset (an instant) or without (local time): whole column first."""
+    for target in (pa.timestamp("us", tz="UTC"), pa.timestamp("us")):
+        try:
+            return pc.cast(raw, target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+    return _cast_each(raw, pa.timestamp("us"))
 
 
 def _cast_each(raw: pa.Array, target: pa.DataType) -> pa.Array:

@@ -32,9 +32,11 @@ def land(ctx: RunContext) -> dict[str, Any]:
     store = ctx.store()
     landing = RawLanding(store, ctx.feed.id, ctx.window, ctx.run_id)
     fetch = connectors.fetcher(ctx.feed.delivery.connector)
+    mark = catalog.watermark(ctx.settings.catalog_url, ctx.feed.id)
     fetch_ctx = FetchContext(
-        feed_id=ctx.feed.id, window=ctx.window, timezone=ctx.feed.schedule.timezone, inbox=store
-    )
+        feed_id=ctx.feed.id, window=ctx.window, timezone=ctx.feed.schedule.timezone, inbox=store,
+        watermark=mark,
+    )  # fmt: skip
     try:
         result = fetch(ctx.feed.delivery.config, fetch_ctx, landing)
     except HubError as exc:
@@ -51,7 +53,10 @@ def land(ctx: RunContext) -> dict[str, Any]:
         )
         ctx.fail(error)
         raise error
-    manifest = landing.seal(rows_reported=result.rows_reported)
+    manifest = landing.seal(
+        rows_reported=result.rows_reported,
+        watermarks=(mark, result.watermark) if result.watermark else (None, None),
+    )
     ctx.record(rows_landed=manifest.rows_reported, step="validate",
     )  # fmt: skip
     log.info(

@@ -21,16 +21,21 @@ log = logging.getLogger(__name__)
 def publish_table(ctx: RunContext, data: pa.Table, manifest: Manifest) -> dict[str, Any]:
     """Replace the window in ``trusted.<feed>`` with ``data`` and register the version."""
     table = iceberg.feed_table(ctx.settings, ctx.feed)
-    snapshot_id = iceberg.replace_window(
-        table, data, ctx.feed.partition.column, ctx.window,
-        {
-            "hub.feed": ctx.feed.id, "hub.run-id": ctx.run_id,
-            "hub.delivery-id": manifest.delivery_id, "hub.raw-checksum": manifest.checksum,
-            "hub.window-start": ctx.window.start.isoformat(),
-            "hub.window-end": ctx.window.end.isoformat(),
-        },
-        timezone=ctx.feed.schedule.timezone,
-    )  # fmt: skip
+    properties = {
+        "hub.feed": ctx.feed.id, "hub.run-id": ctx.run_id,
+        "hub.delivery-id": manifest.delivery_id, "hub.raw-checksum": manifest.checksum,
+        "hub.window-start": ctx.window.start.isoformat(),
+        "hub.window-end": ctx.window.end.isoformat(),
+    }  # fmt: skip
+    if ctx.feed.load == "upsert":
+        if manifest.watermark_to:
+            properties["hub.watermark"] = manifest.watermark_to
+        snapshot_id = iceberg.upsert_rows(table, data, ctx.feed.key, properties)
+    else:
+        snapshot_id = iceberg.replace_window(
+            table, data, ctx.feed.partition.column, ctx.window, properties,
+            timezone=ctx.feed.schedule.timezone,
+        )  # fmt: skip
     snapshot = table.current_snapshot()
     total = int(snapshot.summary.get("total-records", 0)) if snapshot and snapshot.summary else 0
     if snapshot_id is not None:
@@ -60,6 +65,12 @@ def publish(ctx: RunContext, protected: dict[str, Any]) -> dict[str, Any]:
     data = pq.read_table(io.BytesIO(store.get("raw", protected["stage"])))
     result = publish_table(ctx, data, manifest)
     store.delete("raw", [protected["stage"]])
+    if manifest.watermark_to:  # only now is the change set in the lake: advance the cursor
+        connector_config = ctx.feed.delivery.config
+        catalog.set_watermark(
+            ctx.settings.catalog_url, ctx.feed.id, connector_config.cursor_column,
+            manifest.watermark_to, ctx.run_id,
+        )  # fmt: skip
     destroyed = destroy_identified(ctx, store)
     if ctx.feed.privacy is not None:
         record_trusted_release(ctx, data, result, protected, destroyed=len(destroyed))

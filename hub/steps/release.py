@@ -83,10 +83,13 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
         log.info("%s: access class %s, so no open release", ctx.where, feed.access_class.value)
         return {"released": False, "reason": f"access class {feed.access_class.value}"}
     trusted = iceberg.feed_table(ctx.settings, feed)
-    data = iceberg.read_window(
-        trusted, feed.partition.column, ctx.window, timezone=feed.schedule.timezone,
-        snapshot_id=published.get("snapshot_id"),
-    )  # fmt: skip
+    if feed.load == "upsert":  # changes may touch any period: release the whole version
+        data = trusted.scan(snapshot_id=published.get("snapshot_id")).to_arrow()
+    else:
+        data = iceberg.read_window(
+            trusted, feed.partition.column, ctx.window, timezone=feed.schedule.timezone,
+            snapshot_id=published.get("snapshot_id"),
+        )  # fmt: skip
     direct = (
         set(policy.of_class(ColumnClass.direct)) | set(policy.release.drop) if policy else set()
     )
@@ -108,12 +111,15 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
         (feed.partition.column, feed.partition.transform),
         properties={"comment": f"{feed.title.en} (open release)"},
     )  # fmt: skip
-    snapshot_id = iceberg.replace_window(
-        table, out, feed.partition.column, ctx.window,
-        {"hub.feed": feed.id, "hub.run-id": ctx.run_id, "hub.step": "release",
-         "hub.trusted-snapshot": str(published.get("snapshot_id"))},
-        timezone=feed.schedule.timezone,
-    )  # fmt: skip
+    properties = {"hub.feed": feed.id, "hub.run-id": ctx.run_id, "hub.step": "release",
+                  "hub.trusted-snapshot": str(published.get("snapshot_id"))}  # fmt: skip
+    if feed.load == "upsert":
+        snapshot_id = iceberg.replace_all(table, out, properties)
+    else:
+        snapshot_id = iceberg.replace_window(
+            table, out, feed.partition.column, ctx.window, properties,
+            timezone=feed.schedule.timezone,
+        )  # fmt: skip
     current = table.current_snapshot()
     snapshot_id = (
         snapshot_id if snapshot_id is not None else (current.snapshot_id if current else None)
