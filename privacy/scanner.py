@@ -278,7 +278,7 @@ _NOT_SIGUNGU = (
 )
 _SIGUNGU = rf"(?!(?:{_NOT_SIGUNGU})\s)[가-힣]{{1,4}}(?:시|군|구)"
 _TOWN = r"[가-힣][가-힣0-9]{0,5}(?:읍|면|동)"
-_ROAD = r"[가-힣][가-힣0-9·]{0,14}(?<!으)(?:로|길)\s?(?:지하\s?)?[0-9]{1,5}(?:-[0-9]{1,5})?"
+_ROAD = r"[가-힣][가-힣0-9·]{0,14}(?<!으)(?:로|길)\s?(?:지하\s?)?[0-9]{1,5}(?:-[0-9]{1,5})?(?![0-9동가])"  # 신길1동 is a dong, not 신길 + 1
 _LOT = r"[가-힣][가-힣0-9]{0,8}(?:동|리|[0-9]가)\s?(?:산\s?)?[0-9]{1,5}(?:-[0-9]{1,5})?(?:\s?번지)?"
 _UNIT = r"(?:,?\s?[0-9]{1,4}동)?(?:\s?[0-9]{1,5}호)?"
 _NOT_AFTER = r"[0-9]|[.][0-9]|분|초|시간|개|명|원|년|월|일|회|건|배|살|세|점|km|m|%"
@@ -624,7 +624,7 @@ def _name_column_rows(uniques: pa.Array, counts: pa.Array) -> int:
     if not total or rows < 0.6 * total:
         return 0
     names = pc.unique(trimmed.filter(like))
-    if len(names) < min(20, max(2, rows // 2)):
+    if len(names) < max(10, min(20, rows // 2)):  # a few words are not a name column
         return 0
     last = pc.value_counts(pc.utf8_slice_codeunits(names, -1))
     if len(names) >= 4 and pc.max(last.field("counts")).as_py() > 0.5 * len(names):

@@ -99,7 +99,7 @@ def read(config: FileDropConfig, data: bytes, *, name: str) -> pa.Table:
         raise DeliveryError(f"{name}: cannot be read as {config.format}: {exc}") from None
 
 
-def detect_encoding(data: bytes, declared: str) -> str:
+def detect_encoding(data: bytes, declared: str, name: str) -> str:
     """The declared encoding, or for 'auto' the one charset-normalizer finds (BOM first)."""
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
@@ -109,14 +109,18 @@ def detect_encoding(data: bytes, declared: str) -> str:
 
     best = from_bytes(data[:65536]).best()
     if best is None:
-        raise DeliveryError("cannot detect the text encoding")
+        raise DeliveryError(
+            f"{name}: cannot detect the text encoding (neither UTF-8 nor a Korean legacy "
+            "encoding such as cp949; a file cut mid-character looks like this); ask the "
+            "provider to send it again, or declare its encoding in the feed"
+        )
     return best.encoding
 
 
 def _read_csv(config: FileDropConfig, data: bytes, name: str) -> pa.Table:
     import pyarrow.csv as pv
 
-    encoding = detect_encoding(data, config.encoding)
+    encoding = detect_encoding(data, config.encoding, name)
     if encoding in ("utf-8-sig", "utf_8_sig"):
         data, encoding = data[3:], "utf-8"
     try:
