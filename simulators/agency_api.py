@@ -18,10 +18,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from simulators import air_quality, iot_sensors, traffic
+from simulators import accidents, air_quality, iot_sensors, traffic
 
 AIR_QUALITY_PATH = "/B552584/ArpltnInforInqireSvc/getMsrstnAcctoRltmMesureDnsty"
 TRAFFIC_PATH = "/6110000/TrafficCountService/getTrafficCountList"
+ACCIDENTS_PATH = "/6110000/PedestrianAccidentService/getPedestrianAccidentList"
+#: Paths whose JSON answer nests the list as ``items: {"item": [...]}``, as many data.go.kr
+#: services do (the XML answers always do).
+ITEM_WRAPPED = {ACCIDENTS_PATH}
 MAX_ROWS = 10_000
 
 GATEWAY_KEY_ERROR = (
@@ -103,6 +107,7 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
     routes: dict[str, Callable[[datetime, datetime], list[dict[str, str]]]] = {
         AIR_QUALITY_PATH: lambda s, e: air_quality.readings(s, e, seed=state.seed),
         TRAFFIC_PATH: lambda s, e: traffic.counts(s, e, seed=state.seed),
+        ACCIDENTS_PATH: lambda s, e: accidents.accidents(s, e, seed=state.seed),
     }
 
     class Handler(BaseHTTPRequestHandler):
@@ -224,6 +229,8 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
             items = route(start, end)
             total = len(items) + (1 if fault and fault.kind == "total_changes" else 0)
             chunk = items[(page - 1) * rows : page * rows]
+            if not xml and url.path in ITEM_WRAPPED:
+                chunk = {"item": chunk}
             if not items:
                 body = envelope("03", "NODATA_ERROR", [], 0, page, rows)
             else:

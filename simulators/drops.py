@@ -172,6 +172,12 @@ def childcare_capacity(start: datetime, seed: int = 7) -> dict[str, bytes]:
     return {key: childcare_workbook(start, seed)}
 
 
+def street_segments(start: datetime, seed: int = 7) -> dict[str, bytes]:
+    from simulators.segments import street_segments as master
+
+    return master(start, seed)
+
+
 def bike_trips(start: datetime, seed: int = 7) -> dict[str, bytes]:
     from simulators.bikes import bike_trips as day_of_rentals
 
@@ -180,8 +186,13 @@ def bike_trips(start: datetime, seed: int = 7) -> dict[str, bytes]:
 
 DROPS: dict[str, Callable[[datetime, int], dict[str, bytes]]] = {
     "bike_trips": bike_trips,
+    "street_segments": street_segments,
     "pm_composition": pm_composition,
     "night_floating_population": night_population,
     "childcare_capacity": childcare_capacity,
     "childcare_applications": childcare_capacity,  # the same workbook, its applications sheet
+    "women_crime_incidents": __import__("simulators.safety").safety.women_crime_incidents,
+    "door_sensor_installs": __import__("simulators.safety").safety.door_sensor_installs,
+    "service_requests": __import__("simulators.civic").civic.service_requests,
+    "resident_council_activity": __import__("simulators.civic").civic.resident_council_activity,
 }

@@ -18,13 +18,16 @@ from hub.steps.context import RunContext
 from privacy.policy import Token
 from privacy.scanner import scan_table
 from simulators import bikes, drops
+from simulators.sources import SOURCES
 from tests.privacy.test_protect_pipeline import _applications, leaked
 
 AT = datetime(2026, 11, 1, 5, tzinfo=ZoneInfo("Asia/Seoul"))
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_no_simulated_identifier_reaches_the_trusted_or_open_zone(hub_settings, agency_api):
+def test_no_simulated_identifier_reaches_the_trusted_or_open_zone(
+    hub_settings, agency_api, tmp_path, monkeypatch
+):
     feeds = load_registry(hub_settings.feeds_dir)
     store = ObjectStore(hub_settings)
     originals: set[str] = set()
@@ -33,6 +36,10 @@ def test_no_simulated_identifier_reaches_the_trusted_or_open_zone(hub_settings, 
         files = drops.DROPS.get(feed.id, lambda *_: {})(start, 7)
         for key, data in files.items():
             store.put("inbox", key, data)
+        if feed.id in SOURCES:  # the agency's database, as of the window's end
+            variable, write = SOURCES[feed.id]
+            monkeypatch.setenv(variable, f"sqlite:///{tmp_path}/{feed.id}.db")
+            write(f"sqlite:///{tmp_path}/{feed.id}.db", end)
         if feed.id == "bike_trips":
             originals |= set(bikes.trips_table(start.date())["회원번호"].to_pylist())
         if feed.id == "childcare_applications":
