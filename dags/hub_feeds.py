@@ -7,27 +7,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG, Asset, task
+from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
+from hub.orchestration.assets import zone_asset
 from hub.registry import FeedSpec, load_registry
 from hub.registry.docs import feed_doc_md
 from hub.settings import get_settings
 
 
-def zone_asset(zone: str, feed: FeedSpec) -> Asset:
-    settings = get_settings()
-    return Asset(
-        name=f"{settings.bucket(zone)}.{feed.id}",  # the bucket keeps names unique per lake
-        uri=f"s3://{settings.bucket(zone)}/{feed.id}",
-        group=zone,
-        extra={"feed": feed.id, "zone": zone},
-    )
-
-
 def build_dag(feed: FeedSpec) -> DAG:
     raw, quarantine, trusted, open_ = (
-        zone_asset(z, feed) for z in ("raw", "quarantine", "trusted", "open")
+        zone_asset(z, feed.id) for z in ("raw", "quarantine", "trusted", "open")
     )
     with DAG(
         dag_id=feed.id,

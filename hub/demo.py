@@ -135,6 +135,20 @@ def summary(settings: HubSettings, feed_ids: list[str]) -> str:
     return "\n".join(lines)
 
 
+def product_summary(settings: HubSettings, product_ids: list[str]) -> str:
+    """Each product's latest version: rows and the snapshot, in trusted and open."""
+    from catalog import store
+
+    lines = [f"{'product':26} {'rows':>8}  snapshot"]
+    for product_id in product_ids:
+        versions = store.versions(settings.catalog_url, product_id)
+        if not versions:
+            lines.append(f"{product_id:26} {'not built':>8}")
+            continue
+        lines.append(f"{product_id:26} {versions[-1].total_rows:>8}  {versions[-1].snapshot_id}")
+    return "\n".join(lines)
+
+
 def run_demo(*, serve: bool, at: datetime | None = None) -> int:
     from hub.orchestration.airflow_env import dags_test
     from hub.registry import load_registry
@@ -166,8 +180,21 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
             state = "ok" if proc.returncode == 0 else f"FAILED (see {log_file})"
             failures += proc.returncode != 0
             print(f"  {feed_id}: {state}")
+        from products import load_products
+
+        products = load_products()
+        print(f"building {len(products)} derived product(s) from the trusted tables")
+        for product_id in products:
+            log_file = settings.home_dir / "log" / f"dag-product_{product_id}.log"
+            proc = dags_test(
+                settings, f"product_{product_id}", logical, log_file=log_file, extra_env=sim_env
+            )
+            failures += proc.returncode != 0
+            print(f"  {product_id}: {'ok' if proc.returncode == 0 else f'FAILED (see {log_file})'}")
         print()
         print(summary(settings, list(feeds)))
+        print()
+        print(product_summary(settings, list(products)))
         props = {"name": settings.catalog_name, **settings.iceberg_properties()}
         props["s3.secret-access-key"] = "<see `hub status --json`>"
         print("\nread the tables with any pyiceberg client:")

@@ -53,3 +53,19 @@ def run_step(step: str, feed_id: str, context: dict[str, Any], previous: Any = N
             raise
         raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
     raise ValueError(f"unknown step {step!r}")
+
+
+def run_product(product_id: str, context: dict[str, Any]) -> Any:
+    """Build one derived product; a bad input fails the task without retries."""
+    from airflow.exceptions import AirflowFailException
+
+    from hub.errors import HubError
+    from hub.settings import get_settings
+    from hub.steps.derive import derive
+
+    try:
+        return derive(product_id, context["run_id"], get_settings())
+    except HubError as exc:
+        if exc.transient:
+            raise
+        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc

@@ -10,9 +10,11 @@ import pytest
 
 from hub.orchestration.airflow_env import airflow_env, dags_test
 from hub.registry import load_registry
-from hub.settings import PROJECT_ROOT
+from hub.settings import PROJECT_ROOT, get_settings
+from products import load_products
 
 FEEDS = load_registry(PROJECT_ROOT / "feeds")
+PRODUCTS = load_products()
 LOGICAL = datetime.fromisoformat("2026-11-01T05:00:00+09:00")
 
 
@@ -25,7 +27,7 @@ def dagbag():
 
 def test_one_documented_owned_tagged_dag_per_feed(dagbag):
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == set(FEEDS)
+    assert set(dagbag.dag_ids) == set(FEEDS) | {f"product_{p}" for p in PRODUCTS}
     for feed in FEEDS.values():
         dag = dagbag.dags[feed.id]
         assert feed.title.ko in dag.doc_md and feed.department.name.ko in dag.doc_md
@@ -44,7 +46,22 @@ def test_one_documented_owned_tagged_dag_per_feed(dagbag):
         assert outlets == expected
 
 
-def test_dag_files_import_nothing_heavy():
+def test_each_product_dag_runs_when_its_inputs_publish(dagbag):
+    for product in PRODUCTS.values():
+        dag = dagbag.dags[f"product_{product.id}"]
+        trusted = {f"{get_settings().bucket('trusted')}.{f}" for f in product.inputs}
+        assert {a.name for a in dag.timetable.asset_condition.objects} == trusted
+        (build,) = dag.tasks
+        assert {a.name for a in build.outlets} == {
+            f"{get_settings().bucket(z)}.{product.id}" for z in ("trusted", "open")
+        }
+        for feed_id in product.inputs:  # the feed's publish task is what triggers it
+            publish = dagbag.dags[feed_id].get_task("publish")
+            assert f"{get_settings().bucket('trusted')}.{feed_id}" in {a.name for a in publish.outlets}
+
+
+@pytest.mark.parametrize("dag_file", ["hub_feeds.py", "hub_products.py"])
+def test_dag_files_import_nothing_heavy(dag_file):
     code = (
         "import sys, runpy; import airflow.sdk; before = set(sys.modules);"
         "runpy.run_path(sys.argv[1]);"
@@ -52,7 +69,7 @@ def test_dag_files_import_nothing_heavy():
         "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in heavy))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(PROJECT_ROOT / "dags" / "hub_feeds.py")],
+        [sys.executable, "-c", code, str(PROJECT_ROOT / "dags" / dag_file)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert out.stdout.strip() == "[]"

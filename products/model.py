@@ -1,0 +1,87 @@
+"""What a derived product is: its identity and owners (as a feed has), the feeds it reads, the
+columns it publishes, and the function that builds it from their trusted tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ConfigDict, Field
+
+from hub.registry.spec import (
+    AccessClass,
+    FeedType,
+    FieldSpec,
+    Licence,
+    Partition,
+    Party,
+    Spec,
+    Text,
+    fields_schema,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+CITY_DATA_TEAM = Party(
+    id="seoul-data-team",
+    name=Text(
+        ko="서울시 디지털정책관 데이터전략과",
+        en="Seoul Digital Policy Office, Data Strategy Division",
+    ),
+    contact="data@seoul.example.kr",
+)
+OPEN_LICENCE = Licence(
+    id="KOGL-Type1",
+    title="공공누리 제1유형 (출처표시)",
+    url="https://www.kogl.or.kr/info/licenseType1.do",
+)
+
+
+class ProductSchedule(Spec):
+    """Products have no clock of their own: they rebuild when an input publishes."""
+
+    cron: str
+
+
+class Product(Spec):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    id: str
+    title: Text
+    description: Text
+    inputs: list[str] = Field(min_length=1, description="Feeds whose trusted tables it reads.")
+    schema_: list[FieldSpec] = Field(alias="schema", min_length=1)
+    partition: Partition
+    key: list[str]
+    type: FeedType = FeedType.administrative
+    access_class: AccessClass = AccessClass.public
+    provider: Party = CITY_DATA_TEAM
+    department: Party = CITY_DATA_TEAM
+    licence: Licence = OPEN_LICENCE
+    keywords: list[str] = Field(default_factory=list)
+    build: Callable[[dict[str, Any]], Any] = Field(exclude=True)
+
+    @property
+    def schedule(self) -> ProductSchedule:
+        return ProductSchedule(cron="on publish of " + ", ".join(self.inputs))
+
+    @property
+    def published_fields(self) -> list[FieldSpec]:
+        return list(self.schema_)
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return fields_schema(self.schema_)
+
+    @property
+    def tags(self) -> list[str]:
+        return ["product", f"department:{self.department.id}", f"access:{self.access_class.value}"]
+
+
+def field(
+    name: str, type_: str, ko: str, en: str, *, required: bool = False, unit: str | None = None
+) -> FieldSpec:
+    return FieldSpec(
+        name=name, type=type_, required=required, unit=unit, description=Text(ko=ko, en=en)
+    )
