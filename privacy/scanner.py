@@ -306,7 +306,7 @@ _NAME_LABELS = (
 # Words that follow a name label without being a name (``이름 변경``).
 _NOT_NAMES = frozenset({"변경", "정보", "표시", "전체", "공개", "기재", "기입", "미상", "없음"})
 _NAME_KO = re.compile(
-    rf"(?:{_NAME_LABELS})(?P<sep>\s*[:：=]\s*|\s+)"
+    rf"(?:{_NAME_LABELS})(?:은|는)?(?P<sep>\s*[:：=]\s*|\s+)"  # 이름은 김민서입니다
     rf"(?P<value>[{SURNAMES}][가-힣]{{1,3}}?)"
     r"(?=[^가-힣]|$|님|씨|입니다|이고|이며|이다|이에요|예요|에게|께|는|를|의|와)",
     re.ASCII,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from enum import StrEnum
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -68,12 +69,27 @@ class Schedule(Spec):
     timezone: str = "Asia/Seoul"
     provision_cycle: timedelta = Field(description="How often the provider publishes new data.")
 
+    def shortest_window(self) -> timedelta:
+        """The shortest interval between two runs over a year of the schedule."""
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        from croniter import croniter
+
+        runs = croniter(self.cron, datetime(2026, 1, 1, tzinfo=ZoneInfo(self.timezone)))
+        times = [runs.get_next(datetime) for _ in range(13)]
+        return min(b - a for a, b in pairwise(times))
+
     @field_validator("cron")
     @classmethod
     def _five_fields(cls, value: str) -> str:
         if len(value.split()) != 5:
             raise ValueError(f"a cron expression has 5 fields, got {value!r}")
         return value
+
+
+#: The length of each truncation unit, at its shortest.
+TRUNCATE_SECONDS = {"hour": 3600, "day": 86_400, "month": 28 * 86_400}
 
 
 class FieldSpec(Spec):
@@ -216,6 +232,18 @@ class FeedSpec(Spec):
                 )
             if name == self.partition.column and rule.technique not in ("keep", "truncate"):
                 raise ValueError(f"{where}: the partition column can only be kept or truncated")
+            if (
+                name == self.partition.column
+                and rule.technique == "truncate"
+                and self.load == "window"
+            ):
+                shortest = self.schedule.shortest_window()
+                if TRUNCATE_SECONDS[rule.unit] > shortest.total_seconds():
+                    raise ValueError(
+                        f"{where}: truncating the partition column to the {rule.unit} is coarser "
+                        f"than the feed's {shortest} window, so a window's rows would fall "
+                        "outside it and reruns would add them again; keep it or truncate finer"
+                    )
             if name == self.partition.column and "suppress" in policy.release.ladder.get(name, []):
                 raise ValueError(f"privacy.release.ladder.{name}: the partition column stays")
             if name in self.key and isinstance(rule, Drop):

@@ -7,6 +7,7 @@ protect step); publish picks them up from there.
 from __future__ import annotations
 
 import io
+import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -57,10 +58,41 @@ def parse_delivery(ctx: RunContext, manifest: Manifest, store: ObjectStore) -> C
     )
 
 
+def withhold_personal_data(feed, rejects: pa.Table) -> pa.Table:
+    """The rejected rows of a feed with personal data, as quarantine may keep them: fields the
+    schema does not declare are left out, direct identifiers withheld, other text scrubbed.
+    Quarantine is for finding out why a row failed, not a second copy of identified data."""
+    from privacy.policy import ColumnClass
+    from privacy.scanner import scrub_text
+
+    if feed.privacy is None or not rejects.num_rows:
+        return rejects
+    rules = {}
+    for f in feed.schema_:
+        rules[f.source_name] = rules[f.name] = feed.privacy.rule(f.name)
+
+    def safe(record: str) -> str:
+        kept = {}
+        for key, value in json.loads(record).items():
+            rule = rules.get(key)
+            if rule is None:
+                continue
+            if rule.class_ is ColumnClass.direct and value is not None:
+                value = "<withheld>"
+            elif isinstance(value, str):
+                value = scrub_text(value)
+            kept[key] = value
+        return json.dumps(kept, ensure_ascii=False)
+
+    records = pa.array([safe(r) for r in rejects.column("record").to_pylist()], pa.large_string())
+    return rejects.set_column(rejects.column_names.index("record"), "record", records)
+
+
 def quarantine(ctx: RunContext, rejects: pa.Table) -> None:
     """Replace this window's quarantine rows with this run's rejects (reruns do not pile up)."""
     from hub.lake.iceberg import ensure_table
 
+    rejects = withhold_personal_data(ctx.feed, rejects)
     table = ensure_table(
         ctx.settings, "quarantine", ctx.feed.id, QUARANTINE_FIELDS, ("window_start", "day")
     )

@@ -96,3 +96,15 @@ def test_partition_column_must_be_a_required_time_column(tmp_path: Path):
     data["schema"][3]["required"] = False
     with pytest.raises(FeedSpecError, match="'measured_at' must be required: true"):
         load_feed(_write(tmp_path, data))
+
+
+def test_the_partition_column_cannot_be_truncated_coarser_than_the_window(tmp_path: Path):
+    data = _feed()  # hourly runs; truncating measured_at to the day would mix windows
+    data["privacy"] = {
+        "legal_basis": {"ko": "근거", "en": "basis"}, "purpose": {"ko": "목적", "en": "purpose"},
+        "columns": {"measured_at": {"class": "quasi_identifier", "technique": "truncate", "unit": "day"}},
+    }  # fmt: skip
+    with pytest.raises(FeedSpecError, match="coarser than the feed's 1:00:00 window"):
+        load_feed(_write(tmp_path, data))
+    data["privacy"]["columns"]["measured_at"]["unit"] = "hour"
+    assert load_feed(_write(tmp_path, data)).privacy.rule("measured_at").unit == "hour"

@@ -224,3 +224,24 @@ def test_undeclared_personal_data_fails_protect_naming_column_and_recognizer(
         k.endswith(".xlsx") for k in ObjectStore(settings).list("raw", "childcare_applications/")
     )
     shutil.rmtree(feeds)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_rejected_rows_of_a_pd_feed_reach_quarantine_without_their_identifiers(hub_settings):
+    sent = bikes.trips_table(DAY1.date(), trips=200)
+    times = sent["대여일시"].to_pylist()
+    times[:3] = ["not a time"] * 3
+    broken = sent.set_column(sent.column_names.index("대여일시"), "대여일시", pa.array(times))
+    ObjectStore(hub_settings).put(
+        "inbox", f"bike_trips/{DAY1:%Y%m%d}/rentals.csv", bikes.trips_csv(broken)
+    )
+    ctx = RunContext.create("bike_trips", DAY1, DAY2, "run-1", settings=hub_settings)
+    from hub.steps.land import land
+    from hub.steps.validate import validate
+
+    assert validate(ctx, land(ctx))["rows_quarantined"] == 3
+    rows = iceberg.catalog(hub_settings).load_table(("quarantine", "bike_trips")).scan().to_arrow()
+    records = rows["record"].to_pylist()
+    assert len(records) == 3 and all('"회원번호": "<withheld>"' in r for r in records)
+    assert not any(m in r for r in records for m in sent["회원번호"].to_pylist()[:3])
+    assert set(rows["reason"].to_pylist()) == {"cannot read as timestamp"}

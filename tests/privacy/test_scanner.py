@@ -379,3 +379,10 @@ def test_cli_reads_cp949_files(tmp_path, rng):
     assert result.exit_code == 0
     [record] = [json.loads(line) for line in result.output.splitlines()]
     assert (record["kind"], record["start"]) == ("phone", len("담당자 연락처 "))
+
+
+def test_a_name_after_a_label_with_a_particle_is_found_and_scrubbed():
+    from privacy.scanner import scrub_text
+
+    assert scrub_text("제 이름은 김민서입니다") == "제 이름은 <person_name>입니다"
+    assert scrub_text("이름 변경 요청") == "이름 변경 요청"
