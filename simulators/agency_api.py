@@ -38,7 +38,7 @@ GATEWAY_KEY_ERROR = (
 @dataclass
 class Fault:
     """One injected defect: ``kind`` in http_500, http_429, result_code, malformed_json, slow,
-    total_changes; applied to the next ``times`` matching requests (``page`` limits it)."""
+    total_changes, repeat_page; applied to the next ``times`` matching requests (``page`` limits it)."""
 
     kind: str
     times: int = 1
@@ -228,7 +228,8 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
 
             items = route(start, end)
             total = len(items) + (1 if fault and fault.kind == "total_changes" else 0)
-            chunk = items[(page - 1) * rows : page * rows]
+            shown = page - 1 if fault and fault.kind == "repeat_page" and page > 1 else page
+            chunk = items[(shown - 1) * rows : shown * rows]  # repeat_page: a stale cached page
             if not xml and url.path in ITEM_WRAPPED:
                 chunk = {"item": chunk}
             if not items:

@@ -64,6 +64,7 @@ def fetch(config: HttpApiConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
     result = FetchResult()
     seen = 0
     total: int | None = None
+    previous: list | None = None
     with httpx.Client(timeout=config.timeout_s, headers=headers) as client:
         get = sender(config.max_attempts, config.backoff_max_s)
         for page in range(1, config.max_pages + 1):
@@ -88,6 +89,12 @@ def fetch(config: HttpApiConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
                     f"{where}: totalCount changed from {total} to {page_total} while paging; "
                     "the source is being updated, retry later"
                 )
+            if items and items == previous:
+                raise TransientDeliveryError(
+                    f"{where}: page {page} repeats page {page - 1} item for item (a stale cache "
+                    "at the provider?); the delivery is incomplete, so nothing is published"
+                )
+            previous = items
             if items:
                 sink(
                     RawPart(

@@ -49,6 +49,13 @@ def test_wrong_encoding_declared_is_a_clear_error():
         read(config, drops.pm_csv("gyeonggi", DAY), name="g.csv")
 
 
+def test_mixed_encodings_in_one_file_are_refused_naming_the_file():
+    utf8 = drops.pm_csv("incheon", DAY)  # UTF-8 ...
+    cp949 = drops.pm_csv("gyeonggi", DAY).split(b"\r\n", 1)[1]  # ... then cp949 rows appended
+    with pytest.raises(DeliveryError, match=r"^mixed.csv: "):
+        read(CSV, utf8 + cp949, name="mixed.csv")
+
+
 def test_empty_file_is_refused():
     with pytest.raises(DeliveryError, match=re.escape("x.csv: empty file")):
         read(CSV, b"", name="x.csv")

@@ -93,6 +93,15 @@ def test_total_count_changing_mid_paging_is_refused(agency_api):
         _fetch(_config(page_size=10))
 
 
+def test_a_page_that_repeats_the_previous_one_is_refused(agency_api):
+    agency_api.state.faults = [Fault("repeat_page", page=3)]
+    with pytest.raises(TransientDeliveryError, match=r"GET .*pageNo=3.*page 3 repeats page 2"):
+        _fetch(_config(page_size=10))
+    agency_api.state.faults = []  # the provider's cache is fixed: every row, once
+    parts = _fetch(_config(page_size=10))
+    assert sum(p.rows_reported for p in parts) == 80
+
+
 def test_missing_key_variable_is_a_config_error(agency_api, monkeypatch):
     from hub.errors import ConfigError
 

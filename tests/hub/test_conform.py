@@ -90,3 +90,12 @@ def test_a_row_without_a_partition_value_belongs_to_no_window():
     out = _conform([_row(dataTime=None)])
     assert out.valid.num_rows == 0
     assert out.rejects.column("column").to_pylist() == ["measured_at"]
+
+
+def test_an_extra_source_column_is_ignored_and_a_missing_optional_one_is_null():
+    rows = [{**_row(), "newColumn": "x"} for _ in range(2)]
+    for row in rows:
+        del row["so2Value"]
+    out = _conform(rows)
+    assert out.valid.num_rows == 2 and "newColumn" not in out.valid.column_names
+    assert out.valid.column("so2").null_count == 2
