@@ -57,7 +57,9 @@ def test_each_product_dag_runs_when_its_inputs_publish(dagbag):
         }
         for feed_id in product.inputs:  # the feed's publish task is what triggers it
             publish = dagbag.dags[feed_id].get_task("publish")
-            assert f"{get_settings().bucket('trusted')}.{feed_id}" in {a.name for a in publish.outlets}
+            assert f"{get_settings().bucket('trusted')}.{feed_id}" in {
+                a.name for a in publish.outlets
+            }
 
 
 @pytest.mark.parametrize("dag_file", ["hub_feeds.py", "hub_products.py"])
