@@ -24,6 +24,7 @@ class Kind(StrEnum):
     file_drop = "file_drop"
     ngsi_ld = "ngsi_ld"
     sql_table = "sql_table"
+    object_store = "object_store"
 
 
 # kind -> module; each module exports CONFIG, fetch and read (see connectors.base).
@@ -32,6 +33,7 @@ _MODULES: dict[Kind, tuple[str, str]] = {
     Kind.file_drop: ("connectors.file_drop.config", "connectors.file_drop.connector"),
     Kind.ngsi_ld: ("connectors.ngsi_ld.config", "connectors.ngsi_ld.connector"),
     Kind.sql_table: ("connectors.sql_table.config", "connectors.sql_table.connector"),
+    Kind.object_store: ("connectors.object_store.config", "connectors.object_store.connector"),
 }
 
 

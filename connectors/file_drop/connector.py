@@ -23,7 +23,7 @@ from hub.errors import DeliveryError, TransientDeliveryError
 
 CONFIG = FileDropConfig
 
-_CONTENT_TYPES = {
+CONTENT_TYPES = {
     "csv": "text/csv",
     "excel": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
@@ -70,7 +70,7 @@ def fetch(config: FileDropConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
             RawPart(
                 name=key.rsplit("/", 1)[-1],
                 data=data,
-                content_type=_CONTENT_TYPES[config.format],
+                content_type=CONTENT_TYPES[config.format],
                 source=store.url("inbox", key),
                 copy_source=("inbox", key, etag),
             )
