@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -169,3 +179,42 @@ class Watermark(Base):
     value: Mapped[str] = mapped_column(String(100))  # the cursor as ISO text, comparable as sent
     run_id: Mapped[str] = mapped_column(String(250))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class QualityResult(Base):
+    """One expectation's outcome on one run: what GX observed, capped to a few examples."""
+
+    __tablename__ = "hub_quality_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(String(63), index=True)
+    run_id: Mapped[str] = mapped_column(String(250), index=True)
+    check_label: Mapped[str] = mapped_column(Text)
+    expectation: Mapped[str] = mapped_column(String(100))
+    hard: Mapped[bool] = mapped_column(Boolean)
+    success: Mapped[bool] = mapped_column(Boolean)
+    unexpected_count: Mapped[int | None] = mapped_column(BigInteger)
+    unexpected_percent: Mapped[float | None] = mapped_column(Float)
+    observed_value: Mapped[str | None] = mapped_column(Text)  # JSON
+    examples: Mapped[str] = mapped_column(Text)  # JSON list, at most a few values
+    kwargs: Mapped[str] = mapped_column(Text)  # JSON: the expectation's arguments
+    error: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class QualityScore(Base):
+    """A dataset's quality score after a run (or a freshness sweep), with its parts explained."""
+
+    __tablename__ = "hub_quality_scores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(String(63), index=True)
+    run_id: Mapped[str] = mapped_column(String(250), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # delivery | freshness
+    score: Mapped[float] = mapped_column(Float)  # 0-100
+    content: Mapped[float] = mapped_column(Float)  # 0-1
+    timeliness: Mapped[float] = mapped_column(Float)
+    metadata_: Mapped[float] = mapped_column("metadata", Float)
+    error_rate: Mapped[float] = mapped_column(Float)
+    detail: Mapped[str] = mapped_column(Text)  # JSON: how each part was reached
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

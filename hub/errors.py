@@ -39,6 +39,10 @@ class DeliveryError(HubError):
     """A source system did not deliver what the feed expects (agency error, bad payload)."""
 
 
+class QualityGateError(DeliveryError):
+    """A delivery failed the feed's quality gate (hard checks, or too many failing rows)."""
+
+
 class TransientDeliveryError(DeliveryError):
     """The source failed in a way a later attempt may not (5xx, 429, time-out)."""
 

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from simulators import accidents, air_quality, iot_sensors, traffic
+from simulators.defects import Defect, inject
 
 AIR_QUALITY_PATH = "/B552584/ArpltnInforInqireSvc/getMsrstnAcctoRltmMesureDnsty"
 TRAFFIC_PATH = "/6110000/TrafficCountService/getTrafficCountList"
@@ -53,6 +54,7 @@ class AgencyState:
     service_key: str
     seed: int = 7
     faults: list[Fault] = field(default_factory=list)
+    defects: list[Defect] = field(default_factory=list)  # value defects in every answer
     requests: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -104,10 +106,14 @@ def _envelope(code: str, msg: str, items: list[Any], total: int, page: int, rows
 
 
 def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
-    routes: dict[str, Callable[[datetime, datetime], list[dict[str, str]]]] = {
+    sources: dict[str, Callable[[datetime, datetime], list[dict[str, str]]]] = {
         AIR_QUALITY_PATH: lambda s, e: air_quality.readings(s, e, seed=state.seed),
         TRAFFIC_PATH: lambda s, e: traffic.counts(s, e, seed=state.seed),
         ACCIDENTS_PATH: lambda s, e: accidents.accidents(s, e, seed=state.seed),
+    }
+    routes = {
+        path: (lambda s, e, source=source: inject(source(s, e), state.defects))
+        for path, source in sources.items()
     }
 
     class Handler(BaseHTTPRequestHandler):
@@ -128,11 +134,15 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def do_POST(self) -> None:
-            if urlsplit(self.path).path != "/_sim/faults":
+            path = urlsplit(self.path).path
+            if path not in ("/_sim/faults", "/_sim/defects"):
                 return self._send(404, b"not found", "text/plain")
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"[]")
             with state.lock:
-                state.faults = [Fault(**f) for f in json.loads(body or b"[]")]
+                if path == "/_sim/faults":
+                    state.faults = [Fault(**f) for f in body]
+                else:
+                    state.defects = [Defect(**d) for d in body]
             self._send(200, b"{}", "application/json")
 
         def _problem(self, status: int, kind: str, title: str, detail: str) -> None:

@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from simulators.defects import Defect, inject_table
+
 KST = ZoneInfo("Asia/Seoul")
 HEADER = {
     "trip_id": "대여번호",
@@ -103,10 +105,13 @@ def trips_csv(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-def bike_trips(start: datetime, seed: int = 7, trips: int = 20_000) -> dict[str, bytes]:
+def bike_trips(
+    start: datetime, seed: int = 7, trips: int = 20_000, defects: list[Defect] | None = None
+) -> dict[str, bytes]:
+    """The day's export; ``defects`` (on the Korean field names) break chosen rows."""
     day = start.astimezone(KST).date()
     key = f"bike_trips/{day:%Y%m%d}/ttareungyi_rentals_{day:%Y%m%d}.csv"
-    return {key: trips_csv(trips_table(day, seed, trips))}
+    return {key: trips_csv(inject_table(trips_table(day, seed, trips), defects or []))}
 
 
 def next_day(start: datetime) -> datetime:

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from hub.errors import FeedSpecError
 from hub.registry.spec import FeedSpec
+from quality.standards import StandardError, apply_standards
 
 
 def load_feed(path: Path) -> FeedSpec:
@@ -23,6 +24,10 @@ def load_feed(path: Path) -> FeedSpec:
         raise FeedSpecError(f"{path}: cannot be read as YAML: {exc}") from None
     if not isinstance(data, dict):
         raise FeedSpecError(f"{path}: a feed file holds one mapping, found {type(data).__name__}")
+    try:
+        data = apply_standards(data)
+    except StandardError as exc:
+        raise FeedSpecError(f"{path}: field 'conforms_to': {exc}") from None
     try:
         spec = FeedSpec.model_validate(data)
     except ValidationError as exc:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from hub.registry.types import ColumnType, arrow_type
 from privacy.policy import Drop, PrivacyPolicy
+from quality.checks import Check, Gate
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -166,6 +167,15 @@ class FeedSpec(Spec):
         description="Accept a window with no rows; otherwise an empty answer is retried later.",
     )
     keywords: list[str] = Field(default_factory=list)
+    conforms_to: list[str] = Field(
+        default_factory=list,
+        description="Data standards (quality/standards/*.yaml) whose schema and checks the feed "
+        "inherits.",
+    )
+    checks: list[Check] = Field(
+        default_factory=list, description="Quality checks run on every delivery (GX)."
+    )
+    quality: Gate = Field(default_factory=Gate)
     privacy: PrivacyPolicy | None = Field(
         default=None, description="Personal data in the feed and how it is protected."
     )
@@ -204,6 +214,12 @@ class FeedSpec(Spec):
                 raise ValueError(
                     "load: upsert merges rows by key: declare key columns, all required: true"
                     + (f" (not required: {', '.join(loose)})" if loose else "")
+                )
+        for i, check in enumerate(self.checks):
+            unknown = [c for c in check.columns if c not in names]
+            if unknown:
+                raise ValueError(
+                    f"checks.{i} ({check.label}): no column {unknown[0]!r} in the schema"
                 )
         if self.privacy is not None:
             self._check_privacy(self.privacy)

@@ -190,7 +190,7 @@ def drop_duplicate_keys(
     reasons: list[tuple[str, str] | None] = [None] * valid.num_rows
     for i in rows:
         reasons[i] = (",".join(feed.key), "duplicate key")
-    rejects = _rejects(valid, reasons, window=window, object_key="(delivery)", run_id=run_id)
+    rejects = rejects_for(valid, reasons, window=window, run_id=run_id)
     return Conformed(valid.filter(pc.invert(dup)), rejects)
 
 
@@ -221,6 +221,13 @@ def _first_seen(keys: pa.Table, n: int) -> pa.Array:
     indexed = keys.append_column("__row", pa.array(range(n), pa.int64()))
     firsts = indexed.group_by(keys.column_names, use_threads=False).aggregate([("__row", "min")])
     return pc.invert(pc.is_in(indexed.column("__row"), value_set=firsts.column("__row_min")))
+
+
+def rejects_for(
+    table: pa.Table, reasons: list[tuple[str, str] | None], *, window: Window, run_id: str
+) -> pa.Table:
+    """Quarantine rows for checks on the whole delivery (row_index is the row's position in it)."""
+    return _rejects(table, reasons, window=window, object_key="(delivery)", run_id=run_id)
 
 
 def _rejects(

@@ -10,13 +10,14 @@ import io
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 import connectors
-from hub.errors import DeliveryError, HubError
+from hub.errors import DeliveryError, HubError, QualityGateError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.lake.raw import Manifest, latest_manifest, load_manifest, manifest_key
@@ -26,8 +27,14 @@ from hub.steps.conform import (
     Conformed,
     conform,
     drop_duplicate_keys,
+    rejects_for,
 )
 from hub.steps.context import RunContext
+from quality import results as quality_results
+
+if TYPE_CHECKING:
+    from quality.gate import Outcome
+    from quality.score import Score
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +44,10 @@ def stage_key(ctx: RunContext, manifest: Manifest) -> str:
 
 
 def parse_delivery(ctx: RunContext, manifest: Manifest, store: ObjectStore) -> Conformed:
-    """Read every landed part in parallel and conform it; parts keep their order."""
+    """Read every landed part in parallel and conform it; parts keep their order.
+
+    Duplicate keys are still in ``valid``: the quality checks see the delivery as sent.
+    """
     read = connectors.reader(ctx.feed.delivery.connector)
     config = ctx.feed.delivery.config
 
@@ -49,13 +59,65 @@ def parse_delivery(ctx: RunContext, manifest: Manifest, store: ObjectStore) -> C
         parts = list(pool.map(one, manifest.objects))
     if not parts:
         return Conformed(ctx.feed.arrow_schema.empty_table(), QUARANTINE_SCHEMA.empty_table())
-    keyed = drop_duplicate_keys(
-        ctx.feed, pa.concat_tables([p.valid for p in parts]), window=ctx.window, run_id=ctx.run_id
-    )
     return Conformed(
-        valid=keyed.valid,
-        rejects=pa.concat_tables([*(p.rejects for p in parts), keyed.rejects]),
+        valid=pa.concat_tables([p.valid for p in parts]),
+        rejects=pa.concat_tables([p.rejects for p in parts]),
     )
+
+
+def check_delivery(ctx: RunContext, parsed: Conformed) -> tuple[Conformed, Outcome, Score]:
+    """Run the feed's GX suite on the parsed rows: rows a check names go to quarantine with
+    the expectation that failed; of the rest, the first row of each key is kept."""
+    from quality.gate import run_checks
+    from quality.score import delivery_score
+
+    outcome = run_checks(ctx.feed, parsed.valid, ctx.window)
+    reasons: list[tuple[str, str] | None] = [None] * parsed.valid.num_rows
+    for row, failed in outcome.failing.items():
+        reasons[row] = (
+            ",".join(dict.fromkeys(c for r in failed for c in r.columns)),
+            "; ".join(f"{r.expectation} failed: {r.label}" for r in failed),
+        )
+    checked = rejects_for(parsed.valid, reasons, window=ctx.window, run_id=ctx.run_id)
+    kept = parsed.valid
+    if outcome.failing:
+        keep = np.ones(parsed.valid.num_rows, dtype=bool)
+        keep[list(outcome.failing)] = False
+        kept = parsed.valid.filter(pa.array(keep))
+    keyed = drop_duplicate_keys(ctx.feed, kept, window=ctx.window, run_id=ctx.run_id)
+    result = Conformed(
+        valid=keyed.valid, rejects=pa.concat_tables([parsed.rejects, checked, keyed.rejects])
+    )
+    score = delivery_score(ctx.feed, result.valid, outcome, parsed.rows, ctx.window.end)
+    return result, outcome, score
+
+
+def gate_error(ctx: RunContext, outcome: Outcome, result: Conformed) -> DeliveryError | None:
+    """Why the gate stops this delivery before publish, or None when it may go on."""
+    delivered = result.rows
+    if outcome.hard_failures:
+        failed = ", ".join(
+            f"{r.label} ({r.unexpected_count} rows)" if r.unexpected_count else r.label
+            for r in outcome.hard_failures
+        )
+        return QualityGateError(
+            f"{ctx.where}: hard quality checks failed, so nothing is published: {failed}"
+        )
+    if result.rejects.num_rows and not result.valid.num_rows:
+        return DeliveryError(
+            f"{ctx.where}: all {result.rejects.num_rows} delivered rows failed validation, so "
+            f"nothing is published; see quarantine.{ctx.feed.id} (first: "
+            f"{result.rejects.column('reason')[0].as_py()})"
+        )
+    rate = result.rejects.num_rows / delivered if delivered else 0.0
+    if rate > ctx.feed.quality.max_error_rate:
+        return QualityGateError(
+            f"{ctx.where}: {result.rejects.num_rows} of {delivered} delivered rows "
+            f"({rate:.1%}) failed validation, above the gate's "
+            f"{ctx.feed.quality.max_error_rate:.1%}, so nothing is published; see "
+            f"quarantine.{ctx.feed.id}"
+        )
+    return None
 
 
 def withhold_personal_data(feed, rejects: pa.Table) -> pa.Table:
@@ -116,17 +178,18 @@ def validate(ctx: RunContext, landed: dict[str, Any] | None = None) -> dict[str,
         else latest_manifest(store, ctx.feed.id, ctx.window)
     )
     try:
-        result = parse_delivery(ctx, manifest, store)
+        parsed = parse_delivery(ctx, manifest, store)
     except HubError as exc:
         ctx.fail(exc)
         raise
+    result, outcome, score = check_delivery(ctx, parsed)
     quarantine(ctx, result.rejects)
-    if result.rejects.num_rows and not result.valid.num_rows:
-        error = DeliveryError(
-            f"{ctx.where}: all {result.rejects.num_rows} delivered rows failed validation, so "
-            f"nothing is published; see quarantine.{ctx.feed.id} (first: "
-            f"{result.rejects.column('reason')[0].as_py()})"
-        )
+    quality_results.record(
+        ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, outcome.results, score
+    )
+    log.info("%s", summary(ctx, outcome, result, score))
+    error = gate_error(ctx, outcome, result)
+    if error is not None:
         ctx.fail(error, rows_valid=0, rows_quarantined=result.rejects.num_rows)
         raise error
     key = stage_key(ctx, manifest)
@@ -137,16 +200,32 @@ def validate(ctx: RunContext, landed: dict[str, Any] | None = None) -> dict[str,
     if manifest.rows_reported is None:  # files carry no count of their own: count what parsed
         counts["rows_landed"] = result.rows
     ctx.record(step="publish", **counts)
-    log.info(
-        "%s: %d rows valid, %d quarantined%s", ctx.where, result.valid.num_rows,
-        result.rejects.num_rows, _examples(result.rejects),
-    )  # fmt: skip
     return {
         "manifest": manifest_key(manifest),
         "stage": key,
         "rows_valid": result.valid.num_rows,
         "rows_quarantined": result.rejects.num_rows,
     }
+
+
+def summary(ctx: RunContext, outcome: Outcome, result: Conformed, score: Score) -> str:
+    """What a data engineer reads in the task log: counts, failed checks, examples, score."""
+    lines = [
+        f"{ctx.where}: {result.valid.num_rows} rows valid, {result.rejects.num_rows} "
+        f"quarantined; {sum(r.success for r in outcome.results)}/{len(outcome.results)} "
+        f"checks passed; quality score {score.score}"
+    ]
+    for r in outcome.results:
+        if r.success:
+            continue
+        count = f"{r.unexpected_count} rows" if r.unexpected_count is not None else "failed"
+        seen = f" (observed {r.observed_value})" if r.observed_value is not None else ""
+        examples = f", e.g. {r.examples[:3]}" if r.examples else ""
+        hard = " [hard]" if r.hard else ""
+        lines.append(f"  FAILED{hard} {r.label} [{r.expectation}]: {count}{seen}{examples}")
+        if r.error:
+            lines.append(f"    error: {r.error}")
+    return "\n".join(lines) + _examples(result.rejects)
 
 
 def _examples(rejects: pa.Table, limit: int = 3) -> str:

@@ -37,14 +37,43 @@ def test_every_feed_in_the_registry_loads_with_its_owner_and_schema():
 
 def test_wrong_type_is_refused_with_file_field_and_reason(tmp_path: Path):
     data = _feed()
-    data["schema"][4]["type"] = "flot"
+    data["schema"][6]["type"] = "flot"  # o3: no data standard governs it
     path = _write(tmp_path, data)
     with pytest.raises(FeedSpecError) as err:
         load_feed(path)
     message = str(err.value)
     assert str(path) in message
-    assert "schema.4.type" in message
+    assert "schema.6.type" in message
     assert "'flot'" in message
+
+
+def test_column_at_odds_with_its_data_standard_is_refused(tmp_path: Path):
+    data = _feed()
+    data["schema"][4]["type"] = "int32"  # pm10, which the particulate-matter standard governs
+    path = _write(tmp_path, data)
+    with pytest.raises(FeedSpecError) as err:
+        load_feed(path)
+    assert "conforms_to" in str(err.value)
+    assert "'particulate-matter' declares it float64" in str(err.value)
+
+
+def test_feed_inherits_columns_and_checks_of_its_standards(tmp_path: Path):
+    data = _feed()
+    data["schema"] = [f for f in data["schema"] if f["name"] != "pm25"]
+    spec = load_feed(_write(tmp_path, data))
+    pm25 = spec.field("pm25")  # declared only by the standard
+    assert pm25.type.value == "float64" and pm25.unit == "µg/m³"
+    labels = [c.label for c in spec.checks]
+    assert labels[:2] == ["regex(gu_code)", "in_set(gu_code)"]  # standards first, in order
+    assert "between(pm25)" in labels and "between(o3)" in labels
+
+
+def test_check_on_unknown_column_is_refused(tmp_path: Path):
+    data = _feed()
+    data["checks"].append({"expect": "not_null", "column": "pm100"})
+    with pytest.raises(FeedSpecError) as err:
+        load_feed(_write(tmp_path, data))
+    assert "no column 'pm100'" in str(err.value)
 
 
 def test_missing_field_is_refused(tmp_path: Path):
