@@ -12,6 +12,7 @@ import typer
 from hub.errors import HubError
 from hub.settings import get_settings
 from privacy.cli import pii_app, privacy_app, vault_app
+from quality.cli import quality_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="City Data Hub")
 feeds_app = typer.Typer(no_args_is_help=True, help="The feed registry (feeds/*.yaml).")
@@ -19,6 +20,7 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(pii_app, name="pii", help="Find personal data (PIPA) in text files.")
 app.add_typer(vault_app, name="vault")
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(quality_app, name="quality")
 
 
 def _fail(exc: Exception) -> None:

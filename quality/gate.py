@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -110,8 +112,7 @@ def run_checks(feed: FeedSpec, table: pa.Table, window: Window) -> Outcome:
         definition = _definition()
         suite = build_suite(feed, window)
         batch = definition.get_batch(batch_parameters={"dataframe": frame})
-        with warnings.catch_warnings():  # GX's column-pair metrics read tz-aware Series.values
-            warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+        with _quiet():
             validation = batch.validate(suite, result_format="BASIC")
         ordered = sorted(validation.results, key=lambda r: r.expectation_config.meta["check"])
         outcome = Outcome(rows=table.num_rows, results=[])
@@ -150,6 +151,14 @@ def _result(check, res) -> CheckResult:
     )
 
 
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """GX's column-pair metrics read tz-aware ``Series.values``, which pandas 3 deprecates."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+        yield
+
+
 def _plain(value: Any) -> Any:
     """An example value as JSON can hold it (GX hands back numpy scalars and tuples)."""
     if isinstance(value, (list, tuple)):
@@ -162,5 +171,6 @@ def _plain(value: Any) -> Any:
 def _failing_rows(batch, config) -> list[int]:
     """Positions of the rows one failed expectation rejected, asked of GX in full."""
     expectation = config.to_domain_obj()
-    full = batch.validate(expectation, result_format={"result_format": "COMPLETE"})
+    with _quiet():
+        full = batch.validate(expectation, result_format={"result_format": "COMPLETE"})
     return [int(i) for i in full.result.get("unexpected_index_list") or []]

@@ -1,0 +1,167 @@
+"""``hub quality``: a dataset's score and checks, freshness sweeps, and the readable report.
+
+Import-light: ``hub.cli`` imports this on every ``hub`` invocation; GX loads inside commands.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+quality_app = typer.Typer(no_args_is_help=True, help="Data quality: scores, checks, reports.")
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    raise typer.Exit(1)
+
+
+def _feeds(names: list[str] | None):
+    from hub.registry.loader import load_registry
+    from hub.settings import get_settings
+
+    settings = get_settings()
+    registry = load_registry(settings.feeds_dir)
+    unknown = [n for n in names or [] if n not in registry]
+    if unknown:
+        _fail(f"no feed {unknown[0]!r} (feeds: {', '.join(sorted(registry))})")
+    return settings, [registry[n] for n in names] if names else list(registry.values())
+
+
+@quality_app.command()
+def show(
+    feed: Annotated[str, typer.Argument(help="Feed id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
+) -> None:
+    """The dataset's latest quality score, what each part is made of, its checks and trend."""
+    from quality.history import quality_view
+
+    settings, (spec,) = _feeds([feed])
+    view = quality_view(settings.catalog_url, spec.id)
+    latest = view.latest
+    if latest is None:
+        _fail(f"feed {spec.id}: no quality results yet (no delivery has been validated)")
+    if as_json:
+        typer.echo(json.dumps(_as_dict(view), ensure_ascii=False, indent=2, default=str))
+        return
+    s = latest.score
+    typer.echo(f"{spec.id}: {spec.title.ko} / {spec.title.en}")
+    typer.echo(
+        f"quality score {s.score:.1f}/100 = 100 x (0.5 content {s.content:.2f} + 0.25 "
+        f"timeliness {s.timeliness:.2f} + 0.25 metadata {s.metadata_:.2f})"
+    )
+    version = f"version {latest.snapshot_id}" if latest.snapshot_id else "not published"
+    typer.echo(f"  from {s.kind} {s.run_id} ({version}) at {s.computed_at:%Y-%m-%d %H:%M}")
+    d = latest.detail
+    c, t, m = d.get("content", {}), d.get("timeliness", {}), d.get("metadata", {})
+    if c:
+        typer.echo(
+            f"  content: {c['rows_rejected']} of {c['rows_delivered']} rows rejected "
+            f"(error rate {c['error_rate']:.2%}), completeness {c['completeness']:.1%}, "
+            f"validity {c['validity']:.1%} of checks passed"
+        )
+    if t:
+        stale = (
+            f"; FAILED {', '.join(t['fresh_checks_failed'])}" if t["fresh_checks_failed"] else ""
+        )
+        typer.echo(
+            f"  timeliness: newest {t['newest']}, judged at {t['reference']}, age {t['age']}, "
+            f"allowed {t['allowance']}{stale}"
+        )
+    missing = m.get("missing") or []
+    typer.echo(f"  metadata: {'complete' if not missing else 'missing ' + ', '.join(missing)}")
+    for title, rows in (("checks of the latest delivery", view.results),
+                        ("latest freshness sweep", view.freshness)):  # fmt: skip
+        if not rows:
+            continue
+        typer.echo(f"{title} ({rows[0].run_id}):")
+        for r in rows:
+            status = "ok  " if r.success else "FAIL"
+            what = (
+                f"{r.unexpected_count} rows ({r.unexpected_percent or 0:.2f}%)"
+                if r.unexpected_count is not None
+                else f"observed {r.observed_value}"
+            )
+            examples = json.loads(r.examples)
+            more = f", e.g. {examples[:3]}" if examples and not r.success else ""
+            hard = " [hard]" if r.hard else ""
+            typer.echo(f"  {status} {r.check_label:<36} {what}{more}{hard}")
+            if r.error:
+                typer.echo(f"       error: {r.error}")
+    trend = [f"{v.score.score:.0f}" for v in view.history[-12:]]
+    typer.echo(f"score trend (oldest first): {' '.join(trend)}")
+
+
+def _as_dict(view) -> dict:
+    latest = view.latest
+    return {
+        "dataset": view.dataset_id,
+        "score": latest.score.score,
+        "parts": {
+            "content": latest.score.content,
+            "timeliness": latest.score.timeliness,
+            "metadata": latest.score.metadata_,
+        },
+        "error_rate": latest.score.error_rate,
+        "kind": latest.score.kind,
+        "run_id": latest.score.run_id,
+        "snapshot_id": latest.snapshot_id,
+        "detail": latest.detail,
+        "checks": [
+            {
+                "check": r.check_label, "expectation": r.expectation, "success": r.success,
+                "hard": r.hard, "unexpected_count": r.unexpected_count,
+                "observed_value": r.observed_value, "examples": json.loads(r.examples),
+            }
+            for r in view.results + view.freshness
+        ],
+        "history": [
+            {"run_id": v.score.run_id, "kind": v.score.kind, "score": v.score.score,
+             "error_rate": v.score.error_rate, "snapshot_id": v.snapshot_id}
+            for v in view.history
+        ],
+    }  # fmt: skip
+
+
+@quality_app.command()
+def freshness(
+    feeds: Annotated[list[str] | None, typer.Argument(help="Feed ids; all when omitted.")] = None,
+    at: Annotated[str | None, typer.Option(help="Judge at this ISO time (default: now).")] = None,
+) -> None:
+    """Check that each feed's published data is as recent as its provision cycle promises.
+
+    Exits 1 when a feed is stale, so a scheduler or monitor can alert on it.
+    """
+    from quality.freshness import sweep
+
+    settings, specs = _feeds(feeds)
+    when = datetime.fromisoformat(at) if at else datetime.now(UTC)
+    if when.tzinfo is None:
+        _fail("--at needs a time zone, e.g. 2026-11-01T05:00+09:00")
+    stale = 0
+    for spec in specs:
+        result, score = sweep(settings, spec, when)
+        stale += not result.success
+        state = "fresh" if result.success else "STALE"
+        typer.echo(
+            f"{spec.id}: {state}: newest {result.observed_value}, allowed "
+            f"{score.detail['timeliness']['allowance']}; score now {score.score:.1f}"
+        )
+    if stale:
+        raise typer.Exit(1)
+
+
+@quality_app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="Folder for the HTML pages.")] = Path("var/quality"),
+) -> None:
+    """Write the quality report (HTML, one page per dataset and an index) for departments."""
+    from quality.report import write_report
+
+    settings, specs = _feeds(None)
+    index = write_report(settings.catalog_url, specs, out)
+    typer.echo(f"quality report: {index}")
