@@ -4,6 +4,7 @@
   parsed to the declared schema, written and committed as one Iceberg snapshot on the
   embedded S3 server. Median of five runs after one warm-up, each replacing the same window.
 - ``protect_rows_per_s`` / ``protect_presidio_rows_per_s``: see ``bench/protect.py``.
+- ``validate_rows_per_s`` / ``validate_naive_gx_rows_per_s``: see ``bench/validation.py``.
 - ``dags_parse_s``: wall time to parse the whole ``dags/`` folder into a DagBag in a fresh
   process with Airflow already imported (what a DAG processor pays per parse). Median.
 """
@@ -334,6 +335,24 @@ def protect_figures(args) -> tuple[dict, dict]:
     return figures, meta
 
 
+def quality_figures(args) -> tuple[dict, dict]:
+    from validation import bench_validate
+
+    print("quality benchmark: bike_trips suite on 1,000,000 rows, hub vs naive GX", flush=True)
+    rate, naive, detail = bench_validate(1_000_000, args.repeats)
+    figures = {
+        "validate_rows_per_s": {"value": round(rate), "unit": "rows/s"},
+        "validate_naive_gx_rows_per_s": {"value": round(naive), "unit": "rows/s"},
+    }
+    meta = {
+        "validate_rows": 1_000_000, "validate_expectations": detail["expectations"],
+        "validate_failing_rows": detail["failing_rows"],
+        "validate_runs_s": [round(t, 3) for t in detail["hub_runs_s"]],
+        "validate_naive_runs_s": [round(t, 3) for t in detail["naive_runs_s"]],
+    }  # fmt: skip
+    return figures, meta
+
+
 def dags_figures(args) -> tuple[dict, dict]:
     parse_s, dags = bench_dags_parse(5)
     print(f"dags/ parse: {parse_s:.3f} s for {dags} DAG(s)")
@@ -345,6 +364,7 @@ GROUPS = {
     "connectors": connector_figures,
     "sql": sql_figures,
     "protect": protect_figures,
+    "quality": quality_figures,
     "dags": dags_figures,
 }
 

@@ -1,0 +1,41 @@
+"""The suite split over two processes gives GX's results exactly as one process does."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from connectors.base import Window
+from hub.registry import load_feed
+from hub.settings import PROJECT_ROOT
+from hub.steps.conform import conform
+from quality import gate
+from simulators.bikes import trips_table
+from simulators.defects import Defect, inject_table
+
+DAY = datetime(2026, 11, 1, tzinfo=ZoneInfo("Asia/Seoul"))
+
+
+def test_forked_halves_agree_with_one_process(monkeypatch):
+    feed = load_feed(PROJECT_ROOT / "feeds" / "bike_trips.yaml")
+    window = Window(DAY, DAY + timedelta(days=1))
+    sent = inject_table(trips_table(DAY.date(), trips=5_000), [
+        Defect("out_of_range", "출생연도", rows=7, value="1800", seed=1),
+        Defect("duplicate_id", "대여번호", rows=3, seed=2),
+        Defect("swap", "대여일시", other="반납일시", rows=5, seed=3),
+    ])  # fmt: skip
+    rows = conform(feed, sent, window=window, object_key="t", run_id="t").valid
+    one = gate.run_checks(feed, rows, window)
+    monkeypatch.setattr(gate, "PARALLEL_ROWS", 1)
+    monkeypatch.setattr(gate.os, "cpu_count", lambda: 2)
+    two = gate.run_checks(feed, rows, window)
+
+    assert [(r.label, r.success, r.unexpected_count) for r in two.results] == [
+        (r.label, r.success, r.unexpected_count) for r in one.results
+    ]
+    assert {row: [r.label for r in rs] for row, rs in two.failing.items()} == {
+        row: [r.label for r in rs] for row, rs in one.failing.items()
+    }
+    assert len(one.failing) == 7 + 6 + 5  # each duplicated id is on two rows
+    halves = gate._halves(feed.checks)
+    assert sorted(halves[0] + halves[1]) == list(range(20)) and all(halves)
