@@ -105,11 +105,11 @@ def advance_source(feed, logical: datetime, env: dict[str, str]) -> None:
 def summary(settings: HubSettings, feed_ids: list[str]) -> str:
     """Each feed's latest run as a table: what landed, was quarantined, published and released."""
     from catalog import store
-    from catalog.models import Release
+    from catalog.models import QualityScore, Release
 
     lines = [
         f"{'feed':26} {'status':10} {'landed':>8} {'quarant.':>8} {'published':>9} {'in table':>9} "
-        f"{'open':>8} {'k':>4}  snapshot",
+        f"{'open':>8} {'k':>4} {'quality':>7}  snapshot",
     ]
     for feed_id in feed_ids:
         runs = store.runs(settings.catalog_url, feed_id)
@@ -126,9 +126,11 @@ def summary(settings: HubSettings, feed_ids: list[str]) -> str:
         released = (
             f"{opened[-1].rows:>8} {opened[-1].k or '-':>4}" if opened else f"{'-':>8} {'-':>4}"
         )
+        scores = store.listing(settings.catalog_url, QualityScore, feed_id)
+        score = f"{scores[-1].score:>7.1f}" if scores else f"{'-':>7}"
         lines.append(
             f"{feed_id:26} {run.status:10} {run.rows_landed or 0:>8} {run.rows_quarantined or 0:>8} "
-            f"{run.rows_published or 0:>9} {total:>9} {released}  {run.snapshot_id}"
+            f"{run.rows_published or 0:>9} {total:>9} {released} {score}  {run.snapshot_id}"
         )
         if run.error:
             lines.append(f"  error: {run.error}")
@@ -195,6 +197,12 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
         print(summary(settings, list(feeds)))
         print()
         print(product_summary(settings, list(products)))
+        from quality.report import write_report
+
+        report = write_report(
+            settings.catalog_url, list(feeds.values()), settings.home_dir / "quality"
+        )
+        print(f"\nquality report (HTML): {report}; per feed: `hub quality show FEED`")
         props = {"name": settings.catalog_name, **settings.iceberg_properties()}
         props["s3.secret-access-key"] = "<see `hub status --json`>"
         print("\nread the tables with any pyiceberg client:")

@@ -136,7 +136,7 @@ def freshness(
 
     Exits 1 when a feed is stale, so a scheduler or monitor can alert on it.
     """
-    from quality.freshness import sweep
+    from quality.freshness import NeverPublished, sweep
 
     settings, specs = _feeds(feeds)
     when = datetime.fromisoformat(at) if at else datetime.now(UTC)
@@ -144,7 +144,11 @@ def freshness(
         _fail("--at needs a time zone, e.g. 2026-11-01T05:00+09:00")
     stale = 0
     for spec in specs:
-        result, score = sweep(settings, spec, when)
+        try:
+            result, score = sweep(settings, spec, when)
+        except NeverPublished:
+            typer.echo(f"{spec.id}: never published")
+            continue
         stale += not result.success
         state = "fresh" if result.success else "STALE"
         typer.echo(

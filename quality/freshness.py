@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from quality.score import Score
 
 
+class NeverPublished(LookupError):
+    """The feed has no published version to judge."""
+
+
 def allowance(feed: FeedSpec) -> timedelta:
     """How old the newest data may be: the feed's own ``fresh`` check, else two provision
     cycles (one for the window the data covers, one for the delivery to arrive)."""
@@ -31,6 +35,7 @@ def sweep(settings: HubSettings, feed: FeedSpec, at: datetime) -> tuple[CheckRes
     """Check and record the feed's freshness at ``at``."""
     from sqlalchemy import select
 
+    from catalog import store
     from catalog.db import session_for
     from catalog.models import QualityScore
     from connectors.base import Window
@@ -39,6 +44,8 @@ def sweep(settings: HubSettings, feed: FeedSpec, at: datetime) -> tuple[CheckRes
     from quality.gate import run_checks
     from quality.score import Score, timeliness_part
 
+    if not store.versions(settings.catalog_url, feed.id):
+        raise NeverPublished(f"feed {feed.id}: nothing published yet")
     column = feed.partition.column
     table = feed_table(settings, feed).scan(selected_fields=(column,)).to_arrow()
     within = allowance(feed)

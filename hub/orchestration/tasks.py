@@ -69,3 +69,32 @@ def run_product(product_id: str, context: dict[str, Any]) -> Any:
         if exc.transient:
             raise
         raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+
+
+def quality_sweep(context: dict[str, Any]) -> dict[str, str]:
+    """Judge every published feed's freshness at the end of this run's interval."""
+    from datetime import UTC, datetime
+
+    from airflow.exceptions import AirflowFailException
+
+    from hub.registry.loader import load_registry
+    from hub.settings import get_settings
+    from quality.freshness import NeverPublished, sweep
+
+    settings = get_settings()
+    at = context.get("data_interval_end") or datetime.now(UTC)
+    states: dict[str, str] = {}
+    for feed in load_registry(settings.feeds_dir).values():
+        try:
+            result, score = sweep(settings, feed, at)
+        except NeverPublished:
+            states[feed.id] = "never published"
+            continue
+        states[feed.id] = "fresh" if result.success else f"STALE (score {score.score:.1f})"
+    stale = {f: s for f, s in states.items() if s.startswith("STALE")}
+    if stale:
+        raise AirflowFailException(
+            "stale feeds (no data within their provision cycle): "
+            + ", ".join(f"{f} {s}" for f, s in stale.items())
+        )
+    return states

@@ -27,7 +27,9 @@ def dagbag():
 
 def test_one_documented_owned_tagged_dag_per_feed(dagbag):
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == set(FEEDS) | {f"product_{p}" for p in PRODUCTS}
+    assert set(dagbag.dag_ids) == set(FEEDS) | {f"product_{p}" for p in PRODUCTS} | {
+        "hub_quality_freshness"
+    }
     for feed in FEEDS.values():
         dag = dagbag.dags[feed.id]
         assert feed.title.ko in dag.doc_md and feed.department.name.ko in dag.doc_md
@@ -62,7 +64,7 @@ def test_each_product_dag_runs_when_its_inputs_publish(dagbag):
             }
 
 
-@pytest.mark.parametrize("dag_file", ["hub_feeds.py", "hub_products.py"])
+@pytest.mark.parametrize("dag_file", ["hub_feeds.py", "hub_products.py", "hub_quality.py"])
 def test_dag_files_import_nothing_heavy(dag_file):
     code = (
         "import sys, runpy; import airflow.sdk; before = set(sys.modules);"
