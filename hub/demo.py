@@ -152,7 +152,7 @@ def product_summary(settings: HubSettings, product_ids: list[str]) -> str:
 
 
 def run_demo(*, serve: bool, at: datetime | None = None) -> int:
-    from hub.orchestration.airflow_env import dags_test
+    from hub.orchestration.airflow_env import dags_test_many
     from hub.registry import load_registry
     from hub.services.lake import down, up
 
@@ -172,27 +172,27 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
         print(
             f"running {len(feeds)} feed DAG(s) through Airflow for the window ending {logical.isoformat()}"
         )
-        for feed_id, feed in feeds.items():
+        for feed in feeds.values():
             if feed.delivery.connector == "file_drop":
                 drop_files(settings, feed, logical)
             if feed.delivery.connector == "sql_table":
                 advance_source(feed, logical, sim_env)
-            log_file = settings.home_dir / "log" / f"dag-{feed_id}.log"
-            proc = dags_test(settings, feed_id, logical, log_file=log_file, extra_env=sim_env)
-            state = "ok" if proc.returncode == 0 else f"FAILED (see {log_file})"
-            failures += proc.returncode != 0
-            print(f"  {feed_id}: {state}")
         from products import load_products
 
         products = load_products()
-        print(f"building {len(products)} derived product(s) from the trusted tables")
-        for product_id in products:
-            log_file = settings.home_dir / "log" / f"dag-product_{product_id}.log"
-            proc = dags_test(
-                settings, f"product_{product_id}", logical, log_file=log_file, extra_env=sim_env
-            )
-            failures += proc.returncode != 0
-            print(f"  {product_id}: {'ok' if proc.returncode == 0 else f'FAILED (see {log_file})'}")
+        log_file = settings.home_dir / "log" / "dags.log"
+
+        def report(result: dict) -> None:
+            nonlocal failures
+            name = result["dag_id"].removeprefix("product_")
+            if result["dag_id"] == f"product_{next(iter(products))}":
+                print(f"building {len(products)} derived product(s) from the trusted tables")
+            ok = result["state"] == "success"
+            failures += not ok
+            print(f"  {name}: {'ok' if ok else f'FAILED (see {log_file})'}", flush=True)
+
+        runs = [(f, logical) for f in feeds] + [(f"product_{p}", logical) for p in products]
+        dags_test_many(settings, runs, log_file=log_file, extra_env=sim_env, on_result=report)
         print()
         print(summary(settings, list(feeds)))
         print()

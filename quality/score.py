@@ -65,7 +65,8 @@ def metadata_part(feed: FeedSpec) -> tuple[float, list[str]]:
 def timeliness_part(age: timedelta | None, allowance: timedelta) -> float:
     if age is None:
         return 0.0
-    ratio = age / allowance if allowance.total_seconds() else 0.0
+    # total_seconds on both: Airflow hands pendulum times, whose intervals cannot divide timedelta
+    ratio = age.total_seconds() / allowance.total_seconds() if allowance.total_seconds() else 0.0
     return 1.0 if ratio <= 1 else max(0.0, 2.0 - ratio)
 
 

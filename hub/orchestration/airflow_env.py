@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -70,17 +72,39 @@ def migrate_airflow(settings: HubSettings) -> None:
     marker.touch()
 
 
-def dags_test(
-    settings: HubSettings, dag_id: str, logical_date: datetime, *, log_file: Path | None = None,
-    extra_env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:  # fmt: skip
-    """Run one DAG run in-process through ``airflow dags test``; output is kept in ``log_file``."""
+def dags_test_many(
+    settings: HubSettings, runs: list[tuple[str, datetime]], *, log_file: Path,
+    extra_env: dict[str, str] | None = None, on_result: Callable[[dict], None] | None = None,
+) -> list[dict[str, str | None]]:  # fmt: skip
+    """Run several DAG runs, in order, in one process (``hub.orchestration.dag_runs``).
+
+    Returns one ``{"dag_id", "logical_date", "state", "error"}`` per run, handing each to
+    ``on_result`` as it finishes; the output of all of them goes to ``log_file``, each run
+    under a ``===== dag date =====`` heading.
+    """
+    from hub.orchestration.dag_runs import MARK
+
     migrate_airflow(settings)
-    proc = subprocess.run(
-        [airflow_bin(), "dags", "test", dag_id, logical_date.isoformat()],
-        env=airflow_env(settings, extra=extra_env), capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        log_file.write_text(proc.stdout + "\n" + proc.stderr)
-    return proc
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    results: list[dict[str, str | None]] = []
+    with log_file.open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hub.orchestration.dag_runs",
+             *(f"{dag_id}={when.isoformat()}" for dag_id, when in runs)],
+            env=airflow_env(settings, extra=extra_env), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            if line.startswith(MARK):
+                results.append(json.loads(line[len(MARK) :]))
+                if on_result is not None:
+                    on_result(results[-1])
+        proc.wait()
+    if len(results) != len(runs):
+        raise HubError(
+            f"DAG runs stopped after {len(results)} of {len(runs)} (exit {proc.returncode}); "
+            f"see {log_file}"
+        )
+    return results
