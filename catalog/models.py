@@ -218,3 +218,25 @@ class QualityScore(Base):
     error_rate: Mapped[float] = mapped_column(Float)
     detail: Mapped[str] = mapped_column(Text)  # JSON: how each part was reached
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """The append-only audit log: who did what to which data, when, from where and why.
+
+    Each entry carries the hash of the one before it; ``prev_hash`` is unique, so two writers
+    that read the same last entry cannot both append (the second retries): the log stays one
+    chain, and ``hub audit verify`` can prove it was not edited.
+    """
+
+    __tablename__ = "hub_audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50), index=True)
+    target: Mapped[str] = mapped_column(Text)  # dataset id, object key, partner, ...
+    purpose: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(200))  # host or client address
+    detail: Mapped[str] = mapped_column(Text)  # JSON
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from catalog.cli import audit_app
 from hub.errors import HubError
 from hub.settings import get_settings
 from privacy.cli import pii_app, privacy_app, vault_app
@@ -21,6 +22,7 @@ app.add_typer(pii_app, name="pii", help="Find personal data (PIPA) in text files
 app.add_typer(vault_app, name="vault")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(quality_app, name="quality")
+app.add_typer(audit_app, name="audit")
 
 
 def _fail(exc: Exception) -> None:

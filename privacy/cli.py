@@ -72,10 +72,14 @@ def vault_rotate(
     purpose: Annotated[str, typer.Option(help="Why (logged).")],
 ) -> None:
     """Start a new key version for FEED; old tokens stay resolvable."""
+    from catalog import audit
     from hub.settings import get_settings
     from privacy.vault import Vault
 
-    key = Vault.open(get_settings()).rotate(feed, actor=actor, purpose=purpose)
+    settings = get_settings()
+    key = Vault.open(settings).rotate(feed, actor=actor, purpose=purpose)
+    audit.record(settings.catalog_url, "key_rotate", feed, purpose=purpose, who=actor,
+                 detail={"key_version": key.version})  # fmt: skip
     typer.echo(f"{feed}: new deliveries are tokenized with key v{key.version}")
 
 
@@ -87,15 +91,20 @@ def vault_resolve(
     purpose: Annotated[str, typer.Option(help="The lawful purpose (logged).")],
 ) -> None:
     """Re-identify one token of FEED: an explicit operation, always logged."""
+    from catalog import audit
     from hub.settings import get_settings
     from privacy.errors import VaultError
     from privacy.vault import Vault
 
+    settings = get_settings()
     try:
-        value = Vault.open(get_settings()).resolve(feed, token, actor=actor, purpose=purpose)
+        value = Vault.open(settings).resolve(feed, token, actor=actor, purpose=purpose)
     except VaultError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(1) from exc
+    finally:  # asked is logged, answered or not (the value itself never is)
+        audit.record(settings.catalog_url, "key_resolve", feed, purpose=purpose, who=actor,
+                     detail={"token": token})  # fmt: skip
     if value is None:
         typer.secho(f"{token}: not in the vault's token tables", fg="yellow", err=True)
         raise typer.Exit(1)

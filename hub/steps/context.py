@@ -45,6 +45,22 @@ class RunContext:
 
         self.record(status="failed", error=str(error), finished_at=store.now(), **fields)
 
+    def audit(self, action: str, target: str, **detail) -> None:
+        """Append this run's action to the audit log, under the feed's purpose of processing."""
+        from catalog import audit
+
+        feed = self.feed
+        purpose = (
+            feed.privacy.purpose.en
+            if feed.privacy is not None
+            else f"scheduled {feed.schedule.cron} delivery of {feed.provider.name.en}"
+        )
+        audit.record(
+            self.settings.catalog_url, action, target, purpose=purpose,
+            detail={"run_id": self.run_id, "window_start": self.window.start,
+                    "window_end": self.window.end, **detail},
+        )  # fmt: skip
+
     @property
     def where(self) -> str:
         return f"feed {self.feed.id} [{self.window.start.isoformat()} .. {self.window.end.isoformat()})"

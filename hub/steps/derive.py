@@ -63,6 +63,12 @@ def derive(product_id: str, run_id: str, settings: HubSettings) -> dict[str, Any
         run_id=run_id, delivery_id=f"derived:{run_id}"[:100],
         raw_checksum=hashlib.sha256(lineage.encode()).hexdigest(),
     )  # fmt: skip
+    from catalog import audit
+
+    audit.record(
+        settings.catalog_url, "derive", f"trusted.{product_id}", purpose=product.description.en,
+        detail={"run_id": run_id, "snapshots": published, "inputs": snapshots, "rows": built.num_rows},
+    )  # fmt: skip
     log.info("product %s: %d rows from %s", product_id, built.num_rows, lineage)
     return {
         "product": product_id,

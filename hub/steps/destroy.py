@@ -61,6 +61,10 @@ def destroy_identified(ctx: RunContext, store: ObjectStore) -> list[DestructionR
             ))  # fmt: skip
         if keys:  # registered first: a failed delete is retried, an unregistered one is lost
             catalog.add(ctx.settings.catalog_url, *records[-len(keys) :])
+            ctx.audit(
+                "destroy", f"s3://{ctx.settings.bucket('raw')}/{prefix}",
+                objects={r.object_key: r.sha256 for r in records[-len(keys) :]},
+            )  # fmt: skip
             store.delete("raw", keys)
     if records:
         log.info("%s: destroyed %d identified raw objects", ctx.where, len(records))

@@ -59,6 +59,10 @@ def land(ctx: RunContext) -> dict[str, Any]:
     )
     ctx.record(rows_landed=manifest.rows_reported, step="validate",
     )  # fmt: skip
+    ctx.audit(
+        "land", f"s3://{ctx.settings.bucket('raw')}/{manifest.prefix}", objects=len(manifest.objects),
+        bytes=manifest.size, rows_reported=manifest.rows_reported,
+    )  # fmt: skip
     log.info(
         "%s: landed %d objects, %d bytes, %s rows reported, in s3://%s/%s",
         ctx.where, len(manifest.objects), manifest.size, manifest.rows_reported,

@@ -71,6 +71,10 @@ def publish(ctx: RunContext, protected: dict[str, Any]) -> dict[str, Any]:
             ctx.settings.catalog_url, ctx.feed.id, connector_config.cursor_column,
             manifest.watermark_to, ctx.run_id,
         )  # fmt: skip
+    ctx.audit(
+        "publish", result["table"], snapshot_id=result["snapshot_id"],
+        rows=result["rows_published"], total_rows=result["total_rows"],
+    )  # fmt: skip
     destroyed = destroy_identified(ctx, store)
     if ctx.feed.privacy is not None:
         record_trusted_release(ctx, data, result, protected, destroyed=len(destroyed))

@@ -130,6 +130,10 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
         scanned_columns=scanned_columns(policy, out), ladder=released.settings, **required,
     )  # fmt: skip
     record_release(ctx, f, snapshot_id, {"ladder_step": released.level, "dropped": sorted(direct)})
+    ctx.audit(
+        "release", f"open.{feed.id}", snapshot_id=snapshot_id, rows=out.num_rows,
+        k=released.risk.k, l=released.risk.l, rows_suppressed=released.rows_suppressed,
+    )  # fmt: skip
     ctx.record(step="done")
     log.info(
         "%s: released %d rows to open.%s (k=%s, l=%s, %d rows suppressed)", ctx.where,

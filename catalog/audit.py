@@ -1,0 +1,95 @@
+"""Writing and verifying the hash-chained audit log (``hub_audit_log``).
+
+An entry's hash is SHA-256 over the previous entry's hash and the entry's own fields in a
+canonical JSON form; the first entry follows ``GENESIS``. Editing, deleting or reordering any
+entry breaks the chain at that entry, which :func:`verify` names.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from catalog.db import session_for
+from catalog.models import AuditEntry
+
+GENESIS = "0" * 64
+ATTEMPTS = 20
+
+
+def actor() -> str:
+    """Who acts: ``HUB_ACTOR`` when set (a service names its caller), else the OS user."""
+    return os.environ.get("HUB_ACTOR") or getpass.getuser()
+
+
+def entry_hash(prev_hash: str, at: datetime, actor: str, action: str, target: str,
+               purpose: str, origin: str, detail: str) -> str:  # fmt: skip
+    body = json.dumps(
+        [prev_hash, at.astimezone(UTC).isoformat(timespec="microseconds"), actor, action,
+         target, purpose, origin, detail],
+        ensure_ascii=False, separators=(",", ":"),
+    )  # fmt: skip
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def record(
+    catalog_url: str, action: str, target: str, *, purpose: str, detail: dict[str, Any] | None = None,
+    who: str | None = None, origin: str | None = None,
+) -> AuditEntry:  # fmt: skip
+    """Append one entry; retries when another writer appended first."""
+    text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
+    who, origin = who or actor(), origin or socket.gethostname()
+    for _ in range(ATTEMPTS):
+        with session_for(catalog_url) as session:
+            last = session.scalars(
+                select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)
+            ).first()
+            prev = last.hash if last else GENESIS
+            at = datetime.now(UTC)
+            if last is not None and at <= last.at.replace(tzinfo=last.at.tzinfo or UTC):
+                at = last.at.replace(tzinfo=last.at.tzinfo or UTC)  # keep time order on clock skew
+            entry = AuditEntry(
+                at=at, actor=who, action=action, target=target, purpose=purpose, origin=origin,
+                detail=text, prev_hash=prev,
+                hash=entry_hash(prev, at, who, action, target, purpose, origin, text),
+            )  # fmt: skip
+            session.add(entry)
+            try:
+                session.commit()
+                return entry
+            except IntegrityError:  # someone appended after ``last``: chain onto theirs
+                session.rollback()
+    raise RuntimeError(f"audit log: could not append {action} {target} after {ATTEMPTS} tries")
+
+
+@dataclass
+class Break:
+    entry_id: int
+    reason: str
+
+
+def verify(catalog_url: str) -> tuple[int, Break | None]:
+    """Walk the chain: the number of entries, and the first broken one (or None)."""
+    prev, count = GENESIS, 0
+    with session_for(catalog_url) as session:
+        for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
+            count += 1
+            if entry.prev_hash != prev:
+                return count, Break(entry.id, "does not follow the entry before it (one was "
+                                    "deleted, inserted or reordered)")  # fmt: skip
+            at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
+            expected = entry_hash(entry.prev_hash, at, entry.actor, entry.action, entry.target,
+                                  entry.purpose, entry.origin, entry.detail)  # fmt: skip
+            if expected != entry.hash:
+                return count, Break(entry.id, "its content no longer matches its hash (edited)")
+            prev = entry.hash
+    return count, None
