@@ -63,8 +63,16 @@ def newest_cursor(table: pa.Table, column: str) -> str | None:
     if pa.types.is_timestamp(values.type):
         newest = pc.max(values).as_py()
         newest = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
-    else:
-        newest = max(datetime.fromisoformat(v) for v in pc.unique(values).to_pylist() if v)
+    else:  # ISO text (SQLite): parsed by Arrow as instants, or as UTC when it has no offset
+        newest = None
+        for target in (pa.timestamp("us", tz="UTC"), pa.timestamp("us")):
+            try:
+                newest = pc.max(pc.cast(values, target)).as_py()
+                break
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+        if newest is None:  # mixed forms Arrow does not read: one value at a time
+            newest = max(datetime.fromisoformat(v) for v in pc.unique(values).to_pylist() if v)
         newest = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
     return newest.astimezone(UTC).isoformat(timespec="microseconds")
 
