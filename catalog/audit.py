@@ -46,6 +46,9 @@ def record(
     who: str | None = None, origin: str | None = None,
 ) -> AuditEntry:  # fmt: skip
     """Append one entry; retries when another writer appended first."""
+    from catalog.db import ensure_current
+
+    ensure_current(catalog_url)
     text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
     who, origin = who or actor(), origin or socket.gethostname()
     for _ in range(ATTEMPTS):

@@ -48,3 +48,113 @@ def list_entries(
             "target": e.target, "purpose": e.purpose, "origin": e.origin,
             "detail": json.loads(e.detail), "hash": e.hash,
         }, ensure_ascii=False))  # fmt: skip
+
+
+lineage_app = typer.Typer(no_args_is_help=True, help="Lineage (OpenLineage run events).")
+
+
+def _dataset_name(settings, name: str) -> str:
+    """``zone.dataset`` as a person writes it -> the namespace/name the events use."""
+    zone, _, dataset = name.partition(".")
+    if not dataset or zone not in settings.buckets:
+        raise typer.BadParameter(f"{name!r}: write zone.dataset, e.g. trusted.street_safety")
+    return f"s3://{settings.bucket(zone)}/{dataset}"
+
+
+@lineage_app.command("export")
+def lineage_export(
+    out: Annotated[str, typer.Option(help="File to write; stdout when '-'.")] = "-",
+) -> None:
+    """Every stored OpenLineage run event, one JSON object a line, oldest first."""
+    from catalog import audit
+    from catalog.lineage import events
+    from hub.settings import get_settings
+
+    settings = get_settings()
+    lines = [
+        json.dumps(e, ensure_ascii=False, separators=(",", ":"))
+        for e in events(settings.catalog_url)
+    ]
+    text = "\n".join(lines) + ("\n" if lines else "")
+    if out == "-":
+        typer.echo(text, nl=False)
+    else:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text)
+    audit.record(settings.catalog_url, "export", "lineage", purpose="lineage export",
+                 detail={"events": len(lines), "to": out})  # fmt: skip
+
+
+@lineage_app.command("show")
+def lineage_show(
+    dataset: Annotated[str, typer.Argument(help="zone.dataset, e.g. trusted.street_safety")],
+    column: Annotated[
+        str | None, typer.Option(help="Follow this column back to the source.")
+    ] = None,
+    hops: Annotated[int | None, typer.Option(help="At most this many steps away.")] = None,
+    downstream: Annotated[bool, typer.Option(help="What is computed from it, instead.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
+) -> None:
+    """Upstream (or downstream) datasets of DATASET, or the column-level path of one column."""
+    from catalog.lineage import graph
+    from hub.settings import get_settings
+
+    settings = get_settings()
+    target = _dataset_name(settings, dataset)
+    g = graph(settings.catalog_url)
+    if column:
+        paths = g.column_paths(target, column)
+        if as_json:
+            typer.echo(json.dumps([[{
+                "output": list(e.output), "input": list(e.input), "subtype": e.subtype,
+                "masking": e.masking, "job": e.job} for e in p] for p in paths],
+                ensure_ascii=False, indent=2))  # fmt: skip
+            return
+        for path in paths:
+            hops_text = " <- ".join(
+                f"{e.input[0]}:{e.input[1]}" + (" [masked]" if e.masking else "") for e in path
+            )
+            typer.echo(f"{dataset}:{column} <- {hops_text}")
+        return
+    found = g.downstream(target, hops) if downstream else g.upstream(target, hops)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2))
+        return
+    for name, depth in sorted(found.items(), key=lambda kv: (kv[1], kv[0])):
+        typer.echo(f"{depth} {name}")
+
+
+catalog_app = typer.Typer(no_args_is_help=True, help="The catalog in open standards.")
+
+
+@catalog_app.command("export")
+def catalog_export(
+    format_: Annotated[
+        str, typer.Option("--format", help="dcat (DCAT-AP 3) or schemaorg.")
+    ] = "dcat",
+    out: Annotated[str, typer.Option(help="File to write; stdout when '-'.")] = "-",
+) -> None:
+    """Every dataset (feeds and products) as JSON-LD that portals can harvest."""
+    from catalog import audit
+    from catalog.db import migrate
+    from catalog.dcat import dcat_catalog, schemaorg_catalog
+    from hub.registry.loader import load_registry
+    from hub.settings import get_settings
+    from products import load_products
+
+    builders = {"dcat": dcat_catalog, "schemaorg": schemaorg_catalog}
+    if format_ not in builders:
+        raise typer.BadParameter(f"--format {format_!r}: choose dcat or schemaorg")
+    settings = get_settings()
+    migrate(settings.catalog_url)
+    doc = builders[format_](
+        settings.catalog_url, load_registry(settings.feeds_dir), load_products()
+    )
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    if out == "-":
+        typer.echo(text, nl=False)
+    else:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text)
+    audit.record(settings.catalog_url, "export", "catalog", purpose=f"catalog export ({format_})",
+                 detail={"format": format_, "to": out})  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -33,6 +34,19 @@ def session_for(url: str) -> Session:
     return sessionmaker(engine_for(url), expire_on_commit=False)()
 
 
+_current: set[str] = set()
+_migrating = threading.Lock()
+
+
+def ensure_current(url: str) -> None:
+    """Migrate once per process and database: writers call this before their first write."""
+    if url in _current:
+        return
+    with _migrating:  # Alembic is not safe to run from two threads at once
+        if url not in _current:
+            migrate(url)
+
+
 def migrate(url: str) -> None:
     """Bring the catalog schema to the newest Alembic revision."""
     from alembic import command
@@ -43,3 +57,4 @@ def migrate(url: str) -> None:
     with engine_for(url).begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+    _current.add(url)

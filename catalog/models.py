@@ -39,7 +39,7 @@ class Dataset(Base):
     type: Mapped[str] = mapped_column(String(20))
     access_class: Mapped[str] = mapped_column(String(20))
     licence: Mapped[str] = mapped_column(String(100))
-    schedule: Mapped[str] = mapped_column(String(100))
+    schedule: Mapped[str] = mapped_column(Text)
     table_name: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -240,3 +240,16 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text)  # JSON
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class LineageEvent(Base):
+    """One OpenLineage run event (START, COMPLETE, FAIL) as emitted, in JSON."""
+
+    __tablename__ = "hub_lineage_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    job_name: Mapped[str] = mapped_column(String(200), index=True)
+    event_type: Mapped[str] = mapped_column(String(20))
+    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[str] = mapped_column(Text)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from catalog.cli import audit_app
+from catalog.cli import audit_app, catalog_app, lineage_app
 from hub.errors import HubError
 from hub.settings import get_settings
 from privacy.cli import pii_app, privacy_app, vault_app
@@ -23,6 +23,8 @@ app.add_typer(vault_app, name="vault")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(quality_app, name="quality")
 app.add_typer(audit_app, name="audit")
+app.add_typer(lineage_app, name="lineage")
+app.add_typer(catalog_app, name="catalog")
 
 
 def _fail(exc: Exception) -> None:

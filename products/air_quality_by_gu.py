@@ -84,5 +84,17 @@ PRODUCT = Product(
     key=["gu_code", "day"],
     type="sensor",
     keywords=["미세먼지", "자치구", "air quality"],
+    derived_from={
+        "gu_code": ["air_quality_hourly.gu_code", "iot_air_sensors.lat", "iot_air_sensors.lon"],
+        "gu_name": ["air_quality_hourly.gu_code"],
+        "day": ["air_quality_hourly.measured_at", "iot_air_sensors.observed_at"],
+        "pm10_mean": ["air_quality_hourly.pm10", "iot_air_sensors.pm10"],
+        "pm25_mean": ["air_quality_hourly.pm25", "iot_air_sensors.pm25"],
+        "station_readings": ["air_quality_hourly.station_id"],
+        "sensor_readings": ["iot_air_sensors.sensor_id"],
+        "pm10_over_who": ["air_quality_hourly.pm10", "iot_air_sensors.pm10"],
+        "pm25_over_who": ["air_quality_hourly.pm25", "iot_air_sensors.pm25"],
+        "pm25_over_national": ["air_quality_hourly.pm25", "iot_air_sensors.pm25"],
+    },
     build=build,
 )

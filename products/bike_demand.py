@@ -57,5 +57,12 @@ PRODUCT = Product(
     partition=Partition(column="hour", transform="month"),
     key=["station_id", "hour"],
     keywords=["따릉이", "공공자전거", "bike demand"],
+    derived_from={
+        "station_id": ["bike_trips.rent_station_id", "bike_trips.return_station_id"],
+        "hour": ["bike_trips.rent_at", "bike_trips.return_at"],
+        "rentals": ["bike_trips.rent_station_id", "bike_trips.rent_at"],
+        "returns": ["bike_trips.return_station_id", "bike_trips.return_at"],
+        "net_inflow": ["bike_trips.rent_station_id", "bike_trips.return_station_id"],
+    },
     build=build,
 )

@@ -52,5 +52,15 @@ PRODUCT = Product(
     partition=Partition(column="month", transform="year"),
     key=["gu_code", "month"],
     keywords=["어린이집", "보육", "childcare"],
+    derived_from={
+        "gu_code": ["childcare_capacity.gu_code"],
+        "gu_name": ["childcare_capacity.gu_code"],
+        "month": ["childcare_capacity.reported_month"],
+        "facilities": ["childcare_capacity.facility_id"],
+        "capacity": ["childcare_capacity.capacity"],
+        "enrolled": ["childcare_capacity.enrolled"],
+        "waiting": ["childcare_capacity.waiting"],
+        "capacity_rate": ["childcare_capacity.capacity", "childcare_capacity.enrolled"],
+    },
     build=build,
 )

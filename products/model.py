@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from hub.registry.spec import (
     AccessClass,
@@ -60,7 +60,27 @@ class Product(Spec):
     department: Party = CITY_DATA_TEAM
     licence: Licence = OPEN_LICENCE
     keywords: list[str] = Field(default_factory=list)
+    derived_from: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Column lineage: each product column -> the input columns it is computed "
+        "from, as 'feed.column' (reported as OpenLineage column lineage).",
+    )
     build: Callable[[dict[str, Any]], Any] = Field(exclude=True)
+
+    @model_validator(mode="after")
+    def _lineage_names_inputs(self) -> Product:
+        names = {f.name for f in self.schema_}
+        missing = [n for n in names if n not in self.derived_from]
+        if self.derived_from and missing:
+            raise ValueError(f"derived_from: no lineage for {', '.join(sorted(missing))}")
+        for column, sources in self.derived_from.items():
+            if column not in names:
+                raise ValueError(f"derived_from: {column!r} is not a column of the product")
+            for source in sources:
+                feed, _, field = source.partition(".")
+                if feed not in self.inputs or not field:
+                    raise ValueError(f"derived_from.{column}: {source!r} is not 'input.column'")
+        return self
 
     @property
     def schedule(self) -> ProductSchedule:

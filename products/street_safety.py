@@ -117,5 +117,32 @@ PRODUCT = Product(
     key=["segment_id", "as_of"],
     type="spatial",
     keywords=["안심귀갓길", "안전등급", "street safety"],
+    derived_from={
+        "segment_id": ["street_segments.segment_id"],
+        "dong": ["street_segments.dong"],
+        "lat": ["street_segments.lat"],
+        "lon": ["street_segments.lon"],
+        "crimes": [
+            "women_crime_incidents.case_no",
+            "women_crime_incidents.lat",
+            "women_crime_incidents.lon",
+        ],
+        "night_female_pop": [
+            "night_floating_population.est_count",
+            "night_floating_population.sex",
+        ],
+        "door_sensors": ["door_sensor_installs.install_id", "door_sensor_installs.address"],
+        "risk_score": [
+            "women_crime_incidents.case_no",
+            "night_floating_population.est_count",
+            "door_sensor_installs.install_id",
+        ],
+        "grade": [
+            "women_crime_incidents.case_no",
+            "night_floating_population.est_count",
+            "door_sensor_installs.install_id",
+        ],
+        "as_of": ["women_crime_incidents.occurred_at"],
+    },
     build=build,
 )

@@ -24,6 +24,7 @@ def run_step(step: str, feed_id: str, context: dict[str, Any], previous: Any = N
 
     from hub.errors import HubError
     from hub.steps.context import RunContext
+    from hub.steps.lineage import traced
 
     start, end = _window(context)
     ctx = RunContext.create(feed_id, start, end, context["run_id"])
@@ -31,23 +32,23 @@ def run_step(step: str, feed_id: str, context: dict[str, Any], previous: Any = N
         if step == "land":
             from hub.steps.land import land
 
-            return land(ctx)
+            return traced(ctx, step, land)
         if step == "validate":
             from hub.steps.validate import validate
 
-            return validate(ctx, previous)
+            return traced(ctx, step, validate, previous)
         if step == "protect":
             from hub.steps.protect import protect
 
-            return protect(ctx, previous)
+            return traced(ctx, step, protect, previous)
         if step == "publish":
             from hub.steps.publish import publish
 
-            return publish(ctx, previous)
+            return traced(ctx, step, publish, previous)
         if step == "release":
             from hub.steps.release import release
 
-            return release(ctx, previous)
+            return traced(ctx, step, release, previous)
     except HubError as exc:
         if exc.transient:
             raise

@@ -20,12 +20,15 @@ def run_pipeline(ctx: RunContext) -> dict[str, Any]:
     """
     from hub.registry.spec import AccessClass
     from hub.steps.land import land
+    from hub.steps.lineage import traced
     from hub.steps.protect import protect
     from hub.steps.publish import publish
     from hub.steps.release import release
     from hub.steps.validate import validate
 
-    published = publish(ctx, protect(ctx, validate(ctx, land(ctx))))
+    landed = traced(ctx, "land", land)
+    validated = traced(ctx, "validate", validate, landed)
+    published = traced(ctx, "publish", publish, traced(ctx, "protect", protect, validated))
     if ctx.feed.access_class is AccessClass.public:
-        published["release"] = release(ctx, published)
+        published["release"] = traced(ctx, "release", release, published)
     return published

@@ -18,16 +18,27 @@ log = logging.getLogger(__name__)
 
 
 def derive(product_id: str, run_id: str, settings: HubSettings) -> dict[str, Any]:
-    """Read every input's current snapshot, build, scan, and replace the product's tables.
+    """Read every input's current snapshot, build, scan, and replace the product's tables,
+    between the build's OpenLineage START and COMPLETE (or FAIL) events.
 
     Raises:
         NoDeliveryError: an input has never been published.
         UndeclaredPersonalData: the product would expose an identifier.
     """
-    from privacy.scanner import scan_table
+    from catalog.lineage import emitting
+    from hub.steps.lineage import product_emission
     from products import load_products
 
     product = load_products()[product_id]
+    job = f"product_{product_id}.build"
+    with emitting(settings.catalog_url, job, run_id, product_emission(settings, product)):
+        return _build(product, run_id, settings)
+
+
+def _build(product, run_id: str, settings: HubSettings) -> dict[str, Any]:
+    from privacy.scanner import scan_table
+
+    product_id = product.id
     cat = iceberg.catalog(settings)
     inputs, snapshots = {}, {}
     for feed_id in product.inputs:

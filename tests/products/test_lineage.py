@@ -1,0 +1,64 @@
+"""Lineage an auditor can follow: OpenLineage events that validate, and a product's columns
+traced back through the trusted tables to the agencies' fields, pseudonymized ones masked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app
+from hub.settings import PROJECT_ROOT
+
+VALIDATORS = PROJECT_ROOT.parent / "shared" / "validators"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_lineage_export_passes_the_openlineage_checker(lake, tmp_path):
+    out = tmp_path / "events.jsonl"
+    result = CliRunner().invoke(app, ["lineage", "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {e["eventType"] for e in events} == {"START", "COMPLETE"}
+    jobs = {e["job"]["name"] for e in events}
+    assert "bike_trips.publish" in jobs and "product_street_safety.build" in jobs
+    check = subprocess.run(
+        [sys.executable, str(VALIDATORS / "check_openlineage.py"), str(out), "--strict"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-3000:]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_product_column_leads_back_to_the_agency_fields_with_masked_steps(lake):
+    settings, _ = lake
+    runner = CliRunner()
+    up = runner.invoke(app, ["lineage", "show", "trusted.street_safety", "--json"])
+    assert up.exit_code == 0, up.output
+    upstream = json.loads(up.output)
+    inputs = ["women_crime_incidents", "night_floating_population", "door_sensor_installs",
+              "street_segments"]  # fmt: skip
+    for feed in inputs:
+        assert upstream[f"s3://{settings.bucket('trusted')}/{feed}"] == 1
+        assert upstream[f"s3://{settings.bucket('raw')}/{feed}"] == 2
+    assert not any("air_quality" in name for name in upstream)  # nothing it does not read
+    two = json.loads(runner.invoke(app, ["lineage", "show", "trusted.street_safety", "--json",
+                                         "--hops", "1"]).output)  # fmt: skip
+    assert set(two) == {f"s3://{settings.bucket('trusted')}/{f}" for f in inputs}
+
+    paths = json.loads(runner.invoke(app, ["lineage", "show", "trusted.street_safety",
+                                           "--column", "crimes", "--json"]).output)  # fmt: skip
+    by_source = {tuple(p[-1]["input"]): p for p in paths}
+    raw = f"s3://{settings.bucket('raw')}/women_crime_incidents"
+    case_no = by_source[(raw, "사건번호")]  # the police case number, as the agency sent it
+    assert [e["subtype"] for e in case_no] == ["AGGREGATION", "TRANSFORMATION"]
+    assert case_no[0]["input"] == [f"s3://{settings.bucket('trusted')}/women_crime_incidents",
+                                   "case_no"]  # fmt: skip
+    assert case_no[1]["masking"] is True  # tokenized before the trusted zone
+    assert by_source[(raw, "위도")][1]["masking"] is True  # snapped to a 10 m cell
+
+    text = runner.invoke(app, ["lineage", "show", "trusted.street_safety", "--column", "crimes"])
+    assert "women_crime_incidents:사건번호 [masked]" in text.output
