@@ -33,6 +33,19 @@ def _fail(exc: Exception) -> None:
 
 
 @app.command()
+def serve(
+    port: Annotated[int, typer.Option(envvar="HUB_WEB_PORT", help="Port on 127.0.0.1.")] = 8000,
+) -> None:
+    """Serve the web app: the open data map, catalog endpoints and /catalog.jsonld."""
+    import uvicorn
+
+    from hub.web.app import create_app
+
+    typer.echo(f"data map on http://127.0.0.1:{port}/  (DCAT-AP 3: /catalog.jsonld)")
+    uvicorn.run(create_app(), host="127.0.0.1", port=port, log_level="warning")
+
+
+@app.command()
 def up() -> None:
     """Start the embedded S3 server, create the zone buckets and the catalog database."""
     from hub.services.lake import up as start

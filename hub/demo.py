@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -227,13 +228,20 @@ def _serve_airflow(settings: HubSettings, sim_env: dict[str, str]) -> None:
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
     }
     env = airflow_env(settings, extra={**sim_env, **api})
+    print(f"\ndata map on http://127.0.0.1:{os.environ.get('HUB_WEB_PORT', '8000')}/ "
+          "(catalog API /api/v1/datasets, DCAT-AP 3 /catalog.jsonld)")  # fmt: skip
     print(
-        f"\nAirflow UI on http://127.0.0.1:{port} (user 'admin', password in "
+        f"Airflow UI on http://127.0.0.1:{port} (user 'admin', password in "
         f"{airflow_home(settings) / 'simple_auth_manager_passwords.json.generated'}); "
         "Ctrl-C stops everything"
     )
     # Its own process group, with SIGINT at its default even if ours was ignored (a background
     # job of a non-interactive shell): then SIGINT to the group shuts every component down.
+    web_port = int(os.environ.get("HUB_WEB_PORT", "8000"))
+    portal = subprocess.Popen(
+        [str(Path(sys.executable).parent / "hub"), "serve", "--port", str(web_port)],
+        env=airflow_env(settings, extra=sim_env), start_new_session=True,
+    )  # fmt: skip
     proc = subprocess.Popen(
         [airflow_bin(), "standalone"], env=env, start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -241,13 +249,15 @@ def _serve_airflow(settings: HubSettings, sim_env: dict[str, str]) -> None:
     try:
         proc.wait()
     except KeyboardInterrupt:
-        print("\nstopping Airflow...", flush=True)
+        print("\nstopping the data map and Airflow...", flush=True)
         _signal_group(proc, signal.SIGINT)
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             _signal_group(proc, signal.SIGKILL)
             proc.wait()
+    finally:
+        stop_pid(portal.pid, grace_s=5)
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:

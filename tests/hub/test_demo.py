@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from hub.services.process import free_port, pid_alive
 from hub.settings import PROJECT_ROOT
@@ -28,11 +29,16 @@ def _healthy(port: int) -> bool:
 
 
 def test_demo_runs_every_feed_serves_the_ui_and_ctrl_c_stops_what_it_started(tmp_path: Path):
-    port = free_port()
+    port, web_port = free_port(), free_port()
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DATA_GO_KR_", "CITY_"))
     }
-    env |= {"HUB_HOME": str(tmp_path / "var"), "HUB_S3_PORT": "0", "HUB_AIRFLOW_PORT": str(port)}
+    env |= {
+        "HUB_HOME": str(tmp_path / "var"),
+        "HUB_S3_PORT": "0",
+        "HUB_AIRFLOW_PORT": str(port),
+        "HUB_WEB_PORT": str(web_port),
+    }
     proc = subprocess.Popen(
         [HUB, "demo", "--at", "2026-11-01T05:00:00+09:00"], env=env, cwd=tmp_path,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -57,9 +63,13 @@ def test_demo_runs_every_feed_serves_the_ui_and_ctrl_c_stops_what_it_started(tmp
         while not _healthy(port) and time.monotonic() < deadline:
             time.sleep(2)
         assert _healthy(port), "the Airflow UI never became healthy"
+        data_map = httpx.get(f"http://127.0.0.1:{web_port}/", timeout=10)
+        assert data_map.status_code == 200 and "서울시 데이터 맵" in data_map.text
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=120)
     assert proc.returncode == 0
     assert not pid_alive(state["pid"])
     assert not _healthy(port)
+    with pytest.raises(httpx.ConnectError):  # the data map stopped with it
+        httpx.get(f"http://127.0.0.1:{web_port}/", timeout=2)

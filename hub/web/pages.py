@@ -1,0 +1,183 @@
+"""The open data map pages (Korean and English): every dataset grouped by department and type,
+and a page per dataset with its columns, quality and a drawn lineage graph. Plain HTML + SVG."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from hub.web.catalog_view import DatasetCard
+
+WORDS = {
+    "ko": {
+        "title": "서울시 데이터 맵",
+        "dataset": "데이터셋",
+        "access": "공개 구분",
+        "cycle": "갱신 주기",
+        "fresh": "최신성",
+        "quality": "품질 점수",
+        "version": "최신 버전",
+        "type": "유형",
+        "columns": "컬럼",
+        "lineage": "데이터 흐름(계보)",
+        "yes": "최신",
+        "no": "지연",
+        "none": "—",
+        "metadata_only": "메타데이터만 공개 (원자료는 승인된 기관만)",
+        "classification": "개인정보 구분",
+        "technique": "처리 기법",
+        "other": "English",
+        "public": "개방",
+        "restricted": "제한",
+        "non_public": "비공개",
+        "rows": "행 수",
+        "department": "부서",
+    },
+    "en": {
+        "title": "Seoul data map",
+        "dataset": "Dataset",
+        "access": "Access",
+        "cycle": "Update cycle",
+        "fresh": "Freshness",
+        "quality": "Quality score",
+        "version": "Latest version",
+        "type": "Type",
+        "columns": "Columns",
+        "lineage": "Lineage",
+        "yes": "fresh",
+        "no": "late",
+        "none": "—",
+        "metadata_only": "Metadata only (rows for granted agencies)",
+        "classification": "PD class",
+        "technique": "Technique",
+        "other": "한국어",
+        "public": "open",
+        "restricted": "restricted",
+        "non_public": "not public",
+        "rows": "Rows",
+        "department": "Department",
+    },
+}
+STYLE = """body{font-family:system-ui,'Noto Sans KR',sans-serif;margin:2rem;max-width:80rem;color:#222}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.3rem .6rem;
+text-align:left;vertical-align:top}th{background:#f3f3f3}.late{color:#b00020}.fresh{color:#1b7a1b}
+.muted{color:#777}.badge{padding:0 .4rem;border-radius:.3rem;background:#eef}"""
+
+
+def _page(lang: str, title: str, body: str, switch: str) -> str:
+    w = WORDS[lang]
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
+        f'<p style="float:right"><a href="{escape(switch)}">{w["other"]}</a></p>{body}</body></html>'
+    )
+
+
+def _t(card: DatasetCard, lang: str, name: str) -> str:
+    return getattr(card, f"{name}_{lang}")
+
+
+def map_page(cards: list[DatasetCard], lang: str) -> str:
+    w = WORDS[lang]
+    groups: dict[tuple[str, str], list[DatasetCard]] = {}
+    for c in cards:
+        groups.setdefault((_t(c, lang, "department"), c.type), []).append(c)
+    sections = []
+    for (department, kind), members in groups.items():
+        rows = "".join(
+            f'<tr><td><a href="/datasets/{c.id}?lang={lang}">{escape(_t(c, lang, "title"))}</a>'
+            f'<br><span class="muted">{escape(c.id)}</span></td>'
+            f'<td><span class="badge">{w.get(c.access_class, c.access_class)}</span></td>'
+            f"<td>{escape(c.update_cycle)}</td>"
+            f"<td>{_fresh(c, w)}</td>"
+            f"<td>{'' if c.quality_score is None else f'{c.quality_score:.1f}'}</td>"
+            f"<td>{c.latest_version or w['none']}</td></tr>"
+            for c in members
+        )
+        sections.append(
+            f"<h2>{escape(department)} · {escape(kind)}</h2><table><tr><th>{w['dataset']}</th>"
+            f"<th>{w['access']}</th><th>{w['cycle']}</th><th>{w['fresh']}</th>"
+            f"<th>{w['quality']}</th><th>{w['version']}</th></tr>{rows}</table>"
+        )
+    body = f"<h1>{w['title']}</h1>" + "".join(sections)
+    return _page(lang, w["title"], body, f"/?lang={'en' if lang == 'ko' else 'ko'}")
+
+
+def _fresh(c: DatasetCard, w: dict[str, str]) -> str:
+    if c.fresh is None:
+        return w["none"]
+    return f'<span class="{"fresh" if c.fresh else "late"}">{w["yes" if c.fresh else "no"]}</span>'
+
+
+def dataset_page(c: DatasetCard, lineage_svg: str, lang: str) -> str:
+    w = WORDS[lang]
+    columns = "".join(
+        f"<tr><td><code>{escape(col['name'])}</code></td><td>{escape(col['type'])}</td>"
+        f"<td>{escape(col[f'description_{lang}'] or '')}</td>"
+        f"<td>{escape(col['classification'])}</td><td>{escape(col['technique'])}</td></tr>"
+        for col in c.columns
+    )
+    parts = ", ".join(f"{k} {v:.2f}" for k, v in c.quality_parts.items())
+    restricted = "" if c.access_class == "public" else f"<p><b>{w['metadata_only']}</b></p>"
+    body = (
+        f"<h1>{escape(_t(c, lang, 'title'))}</h1><p>{escape(_t(c, lang, 'description'))}</p>"
+        f"{restricted}<table>"
+        f"<tr><th>{w['department']}</th><td>{escape(_t(c, lang, 'department'))}</td></tr>"
+        f"<tr><th>{w['access']}</th><td>{w.get(c.access_class, c.access_class)}</td></tr>"
+        f"<tr><th>{w['cycle']}</th><td>{escape(c.update_cycle)}</td></tr>"
+        f"<tr><th>{w['fresh']}</th><td>{_fresh(c, w)}</td></tr>"
+        f"<tr><th>{w['quality']}</th><td>{'' if c.quality_score is None else c.quality_score}"
+        f" <span class='muted'>{escape(parts)}</span></td></tr>"
+        f"<tr><th>{w['version']}</th><td>{c.latest_version or w['none']} "
+        f"<span class='muted'>{escape(c.latest_at or '')}</span></td></tr>"
+        f"<tr><th>{w['rows']}</th><td>{c.rows if c.rows is not None else w['none']}</td></tr>"
+        f"</table><h2>{w['lineage']}</h2>{lineage_svg}"
+        f"<h2>{w['columns']}</h2><table><tr><th></th><th>{w['type']}</th><th></th>"
+        f"<th>{w['classification']}</th><th>{w['technique']}</th></tr>{columns}</table>"
+    )
+    return _page(
+        lang, _t(c, lang, "title"), body, f"/datasets/{c.id}?lang={'en' if lang == 'ko' else 'ko'}"
+    )
+
+
+def lineage_svg(center: str, upstream: dict[str, int], downstream: dict[str, int],
+                edges: list[tuple[str, str]], label: Any) -> str:  # fmt: skip
+    """Datasets in columns by distance (sources left, the dataset in the middle, what is
+    computed from it right), with an arrow for each input -> output edge."""
+    layers: dict[int, list[str]] = {0: [center]}
+    for name, depth in upstream.items():
+        layers.setdefault(-depth, []).append(name)
+    for name, depth in downstream.items():
+        layers.setdefault(depth, []).append(name)
+    order = sorted(layers)
+    box_w, box_h, gap_x, gap_y = 220, 34, 70, 14
+    pos: dict[str, tuple[int, int]] = {}
+    for col, layer in enumerate(order):
+        for row, name in enumerate(sorted(layers[layer])):
+            pos[name] = (10 + col * (box_w + gap_x), 10 + row * (box_h + gap_y))
+    width = 20 + len(order) * (box_w + gap_x)
+    height = 20 + max(len(v) for v in layers.values()) * (box_h + gap_y)
+    lines = []
+    for src, dst in edges:
+        if src in pos and dst in pos:
+            (x1, y1), (x2, y2) = pos[src], pos[dst]
+            lines.append(
+                f'<line x1="{x1 + box_w}" y1="{y1 + box_h // 2}" x2="{x2}" y2="{y2 + box_h // 2}" '
+                'stroke="#888" marker-end="url(#arrow)"/>'
+            )
+    boxes = []
+    for name, (x, y) in pos.items():
+        fill = "#ffe9a8" if name == center else "#eef3ff"
+        boxes.append(
+            f'<g><title>{escape(name)}</title><rect x="{x}" y="{y}" width="{box_w}" '
+            f'height="{box_h}" rx="6" fill="{fill}" stroke="#567"/><text x="{x + 8}" '
+            f'y="{y + 21}" font-size="12">{escape(label(name))[:34]}</text></g>'
+        )
+    return (
+        f'<svg width="{width}" height="{height}" role="img" aria-label="lineage graph">'
+        '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="8" refY="4" '
+        'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#888"/></marker></defs>'
+        + "".join(lines)
+        + "".join(boxes)
+        + "</svg>"
+    )

@@ -1,0 +1,66 @@
+"""The open data map and catalog endpoints, served by the web app over the real catalog."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.web.app import create_app
+
+
+@pytest.fixture
+def client(lake):
+    settings, _ = lake
+    return TestClient(create_app(settings))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_map_lists_every_dataset_by_department_in_korean_and_english(client):
+    ko = client.get("/")
+    assert ko.status_code == 200 and 'lang="ko"' in ko.text
+    assert "서울시 데이터 맵" in ko.text and "도시교통실 자전거정책과" in ko.text
+    for dataset in ("bike_trips", "women_crime_incidents", "street_safety", "air_quality_by_gu"):
+        assert f'href="/datasets/{dataset}?lang=ko"' in ko.text
+    en = client.get("/?lang=en")
+    assert "Seoul data map" in en.text and "Transport HQ, Bicycle Policy Division" in en.text
+    listing = {d["id"]: d for d in client.get("/api/v1/datasets").json()}
+    assert listing["bike_trips"]["latest_version"] and listing["bike_trips"]["fresh"] is not None
+    assert listing["bike_trips"]["quality_score"] > 0
+    assert {d["id"] for d in client.get("/api/v1/datasets?q=따릉이").json()} == {
+        "bike_trips",
+        "bike_demand",
+    }  # the feed and the product built from it
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_restricted_dataset_shows_its_metadata_and_no_rows(client):
+    page = client.get("/datasets/women_crime_incidents?lang=en")
+    assert page.status_code == 200
+    assert "Metadata only" in page.text and "case_no" in page.text and "token" in page.text
+    meta = client.get("/api/v1/datasets/women_crime_incidents").json()
+    assert meta["access_class"] == "restricted" and "records" not in meta
+    assert client.get("/api/v1/datasets/nope").status_code == 404
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_product_page_draws_its_lineage_back_to_the_agencies(client, lake):
+    settings, _ = lake
+    page = client.get("/datasets/street_safety").text
+    assert "<svg" in page and 'aria-label="lineage graph"' in page
+    for feed in ("women_crime_incidents", "night_floating_population", "door_sensor_installs",
+                 "street_segments"):  # fmt: skip
+        assert f">trusted.{feed}<" in page and f">raw.{feed}<" in page
+    lineage = client.get("/api/v1/datasets/street_safety/lineage").json()
+    trusted = f"s3://{settings.bucket('trusted')}"
+    assert lineage["upstream"][f"{trusted}/street_segments"] == 1
+    assert [f"{trusted}/street_segments", f"{trusted}/street_safety"] in lineage["edges"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_harvesters_get_dcat_ap_json_ld(client):
+    response = client.get("/catalog.jsonld")
+    assert response.headers["content-type"].startswith("application/ld+json")
+    types = {
+        n["@type"] if isinstance(n["@type"], str) else "agent" for n in response.json()["@graph"]
+    }
+    assert {"dcat:Catalog", "dcat:Dataset", "dcat:Distribution"} <= types
