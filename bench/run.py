@@ -5,6 +5,7 @@
   embedded S3 server. Median of five runs after one warm-up, each replacing the same window.
 - ``protect_rows_per_s`` / ``protect_presidio_rows_per_s``: see ``bench/protect.py``.
 - ``validate_rows_per_s`` / ``validate_naive_gx_rows_per_s``: see ``bench/validation.py``.
+- ``lineage_3hop_p95_ms``: see ``bench/lineage_query.py``.
 - ``dags_parse_s``: wall time to parse the whole ``dags/`` folder into a DagBag in a fresh
   process with Airflow already imported (what a DAG processor pays per parse). Median.
 """
@@ -353,6 +354,23 @@ def quality_figures(args) -> tuple[dict, dict]:
     return figures, meta
 
 
+def lineage_figures(args) -> tuple[dict, dict]:
+    from lineage_query import bench_lineage
+
+    from tests.support.postgres import PostgresCluster
+
+    print("lineage benchmark: 3-hop upstream over 5,000 jobs / 50,000 events, PostgreSQL", flush=True)
+    cluster = PostgresCluster().start()
+    try:
+        p95, detail = bench_lineage(cluster.create_database("lineage_bench"))
+    finally:
+        cluster.stop()
+    print(f"  p95 {p95:.2f} ms, median {detail['median_ms']} ms, load {detail['load_s']} s")
+    return {"lineage_3hop_p95_ms": {"value": round(p95, 2), "unit": "ms"}}, {
+        f"lineage_{k}": v for k, v in detail.items()
+    }
+
+
 def dags_figures(args) -> tuple[dict, dict]:
     parse_s, dags = bench_dags_parse(5)
     print(f"dags/ parse: {parse_s:.3f} s for {dags} DAG(s)")
@@ -365,6 +383,7 @@ GROUPS = {
     "sql": sql_figures,
     "protect": protect_figures,
     "quality": quality_figures,
+    "lineage": lineage_figures,
     "dags": dags_figures,
 }
 

@@ -96,14 +96,13 @@ def lineage_show(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
 ) -> None:
     """Upstream (or downstream) datasets of DATASET, or the column-level path of one column."""
-    from catalog.lineage import graph
+    from catalog import lineage
     from hub.settings import get_settings
 
     settings = get_settings()
     target = _dataset_name(settings, dataset)
-    g = graph(settings.catalog_url)
     if column:
-        paths = g.column_paths(target, column)
+        paths = lineage.column_paths(settings.catalog_url, target, column)
         if as_json:
             typer.echo(json.dumps([[{
                 "output": list(e.output), "input": list(e.input), "subtype": e.subtype,
@@ -116,7 +115,8 @@ def lineage_show(
             )
             typer.echo(f"{dataset}:{column} <- {hops_text}")
         return
-    found = g.downstream(target, hops) if downstream else g.upstream(target, hops)
+    walk = lineage.downstream if downstream else lineage.upstream
+    found = walk(settings.catalog_url, target, hops)
     if as_json:
         typer.echo(json.dumps(found, indent=2))
         return

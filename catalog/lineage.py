@@ -12,17 +12,16 @@ import json
 import logging
 import os
 import uuid
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
 
 from catalog.db import session_for
-from catalog.models import LineageEvent
+from catalog.models import LineageColumnEdge, LineageEdge, LineageEvent
 
 log = logging.getLogger(__name__)
 
@@ -122,20 +121,7 @@ def event(
 
 def store(catalog_url: str, ev: dict[str, Any]) -> None:
     """Keep the event in the catalog; post it to ``HUB_OPENLINEAGE_URL`` if one is set."""
-    from catalog import store as catalog_store
-    from catalog.db import ensure_current
-
-    ensure_current(catalog_url)
-    catalog_store.add(
-        catalog_url,
-        LineageEvent(
-            run_uuid=ev["run"]["runId"],
-            job_name=ev["job"]["name"],
-            event_type=ev["eventType"],
-            event_time=datetime.fromisoformat(ev["eventTime"].replace("Z", "+00:00")),
-            payload=json.dumps(ev, ensure_ascii=False, separators=(",", ":")),
-        ),
-    )
+    record_events(catalog_url, [ev])
     url = os.environ.get("HUB_OPENLINEAGE_URL")
     if url:
         import httpx
@@ -145,6 +131,49 @@ def store(catalog_url: str, ev: dict[str, Any]) -> None:
         except httpx.HTTPError as exc:  # the catalog copy is the record; a backend may lag
             log.warning("OpenLineage endpoint %s refused %s %s: %s", url, ev["eventType"],
                         ev["job"]["name"], exc)  # fmt: skip
+
+
+def qualified(namespace: str, name: str) -> str:
+    return f"{namespace}/{name}"
+
+
+def record_events(catalog_url: str, evs: list[dict[str, Any]]) -> None:
+    """Store events, and for each COMPLETE one make its job's edges those it reports."""
+    from catalog.db import ensure_current
+
+    ensure_current(catalog_url)
+    with session_for(catalog_url) as session, session.begin():
+        for ev in evs:
+            session.add(LineageEvent(
+                run_uuid=ev["run"]["runId"], job_name=ev["job"]["name"],
+                event_type=ev["eventType"],
+                event_time=datetime.fromisoformat(ev["eventTime"].replace("Z", "+00:00")),
+                payload=json.dumps(ev, ensure_ascii=False, separators=(",", ":")),
+            ))  # fmt: skip
+            if ev["eventType"] == "COMPLETE":
+                _index(session, ev)
+
+
+def _index(session, ev: dict[str, Any]) -> None:
+    job = ev["job"]["name"]
+    session.execute(delete(LineageEdge).where(LineageEdge.job_name == job))
+    session.execute(delete(LineageColumnEdge).where(LineageColumnEdge.job_name == job))
+    inputs = {qualified(i["namespace"], i["name"]) for i in ev.get("inputs", [])}
+    for out in ev.get("outputs", []):
+        target = qualified(out["namespace"], out["name"])
+        session.add_all(
+            LineageEdge(job_name=job, output=target, input=i) for i in sorted(inputs - {target})
+        )
+        lineage = out.get("facets", {}).get("columnLineage", {}).get("fields", {})
+        for column, spec in lineage.items():
+            for source in spec.get("inputFields", []):
+                t = (source.get("transformations") or [{}])[0]
+                session.add(LineageColumnEdge(
+                    job_name=job, output=target, output_field=column,
+                    input=qualified(source["namespace"], source["name"]),
+                    input_field=source["field"], subtype=t.get("subtype", ""),
+                    masking=bool(t.get("masking")),
+                ))  # fmt: skip
 
 
 @contextmanager
@@ -176,6 +205,48 @@ def events(catalog_url: str) -> list[dict[str, Any]]:
 
 # --- queries --------------------------------------------------------------------------------
 
+_WALK = """
+WITH RECURSIVE walk(name, depth) AS (
+    SELECT {far}, 1 FROM hub_lineage_edges WHERE {near} = :start
+    UNION
+    SELECT e.{far}, walk.depth + 1 FROM hub_lineage_edges e JOIN walk ON e.{near} = walk.name
+    WHERE walk.depth < :hops
+)
+SELECT name, MIN(depth) AS depth FROM walk WHERE name <> :start GROUP BY name
+"""
+#: Hops followed when a query sets no limit (a city's longest chain is far shorter).
+ALL_HOPS = 64
+
+
+def upstream(catalog_url: str, dataset: str, hops: int | None = None) -> dict[str, int]:
+    """Every dataset ``dataset`` is computed from, with its distance in hops (one SQL query)."""
+    return _walk(catalog_url, dataset, hops, near="output", far="input")
+
+
+def downstream(catalog_url: str, dataset: str, hops: int | None = None) -> dict[str, int]:
+    """Every dataset computed from ``dataset``, with its distance in hops."""
+    return _walk(catalog_url, dataset, hops, near="input", far="output")
+
+
+def _walk(catalog_url: str, dataset: str, hops: int | None, *, near: str, far: str) -> dict:
+    query = text(_WALK.format(near=near, far=far))
+    with session_for(catalog_url) as session:
+        rows = session.execute(query, {"start": dataset, "hops": hops or ALL_HOPS})
+        return {name: depth for name, depth in rows}
+
+
+def edges_among(catalog_url: str, names: set[str]) -> list[tuple[str, str]]:
+    """The (input, output) edges between the given datasets."""
+    if not names:
+        return []
+    with session_for(catalog_url) as session:
+        rows = session.execute(
+            select(LineageEdge.input, LineageEdge.output)
+            .where(LineageEdge.output.in_(names), LineageEdge.input.in_(names))
+            .distinct()
+        )
+        return sorted((i, o) for i, o in rows)
+
 
 @dataclass(frozen=True)
 class ColumnEdge:
@@ -188,89 +259,30 @@ class ColumnEdge:
     job: str
 
 
-@dataclass
-class Graph:
-    """The latest COMPLETE event of each job, as dataset and column edges."""
+def column_paths(catalog_url: str, dataset: str, column: str) -> list[list[ColumnEdge]]:
+    """Every path from (dataset, column) back to a column nothing computes."""
+    paths: list[list[ColumnEdge]] = []
+    with session_for(catalog_url) as session:
 
-    datasets: dict[str, set[str]] = field(default_factory=dict)  # output -> inputs
-    columns: list[ColumnEdge] = field(default_factory=list)
-
-    def upstream(self, dataset: str, hops: int | None = None) -> dict[str, int]:
-        """Every dataset ``dataset`` is computed from, with its distance in hops."""
-        seen: dict[str, int] = {}
-        queue = deque([(dataset, 0)])
-        while queue:
-            name, depth = queue.popleft()
-            if hops is not None and depth >= hops:
-                continue
-            for parent in self.datasets.get(name, ()):
-                if parent not in seen:
-                    seen[parent] = depth + 1
-                    queue.append((parent, depth + 1))
-        return seen
-
-    def downstream(self, dataset: str, hops: int | None = None) -> dict[str, int]:
-        children: dict[str, set[str]] = {}
-        for out, ins in self.datasets.items():
-            for i in ins:
-                children.setdefault(i, set()).add(out)
-        seen: dict[str, int] = {}
-        queue = deque([(dataset, 0)])
-        while queue:
-            name, depth = queue.popleft()
-            if hops is not None and depth >= hops:
-                continue
-            for child in children.get(name, ()):
-                if child not in seen:
-                    seen[child] = depth + 1
-                    queue.append((child, depth + 1))
-        return seen
-
-    def column_paths(self, dataset: str, column: str) -> list[list[ColumnEdge]]:
-        """Every path from (dataset, column) back to a column nothing computes."""
-        by_output: dict[tuple[str, str], list[ColumnEdge]] = {}
-        for edge in self.columns:
-            by_output.setdefault(edge.output, []).append(edge)
-        paths: list[list[ColumnEdge]] = []
+        def sources(node: tuple[str, str]) -> list[ColumnEdge]:
+            rows = session.scalars(
+                select(LineageColumnEdge).where(
+                    LineageColumnEdge.output == node[0], LineageColumnEdge.output_field == node[1]
+                ).order_by(LineageColumnEdge.id)
+            )
+            return [ColumnEdge(output=node, input=(r.input, r.input_field), subtype=r.subtype,
+                               masking=r.masking, job=r.job_name) for r in rows]  # fmt: skip
 
         def walk(node: tuple[str, str], path: list[ColumnEdge]) -> None:
-            edges = by_output.get(node, [])
+            edges = sources(node)
             if not edges:
                 if path:
                     paths.append(path)
                 return
             for edge in edges:
-                if edge in path:  # a cycle would be a bug upstream; do not loop on it
+                if edge.input in {e.output for e in path} | {node}:  # never loop on a cycle
                     continue
                 walk(edge.input, [*path, edge])
 
         walk((dataset, column), [])
-        return paths
-
-
-def qualified(namespace: str, name: str) -> str:
-    return f"{namespace}/{name}"
-
-
-def graph(catalog_url: str) -> Graph:
-    """Build the lineage graph from each job's latest COMPLETE event."""
-    latest: dict[str, dict[str, Any]] = {}
-    for ev in events(catalog_url):
-        if ev["eventType"] == "COMPLETE":
-            latest[ev["job"]["name"]] = ev
-    g = Graph()
-    for job, ev in latest.items():
-        inputs = {qualified(i["namespace"], i["name"]) for i in ev.get("inputs", [])}
-        for out in ev.get("outputs", []):
-            target = qualified(out["namespace"], out["name"])
-            g.datasets.setdefault(target, set()).update(inputs - {target})
-            lineage = out.get("facets", {}).get("columnLineage", {}).get("fields", {})
-            for column, spec in lineage.items():
-                for source in spec.get("inputFields", []):
-                    t = (source.get("transformations") or [{}])[0]
-                    g.columns.append(ColumnEdge(
-                        output=(target, column),
-                        input=(qualified(source["namespace"], source["name"]), source["field"]),
-                        subtype=t.get("subtype", ""), masking=bool(t.get("masking")), job=job,
-                    ))  # fmt: skip
-    return g
+    return paths

@@ -253,3 +253,31 @@ class LineageEvent(Base):
     event_type: Mapped[str] = mapped_column(String(20))
     event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     payload: Mapped[str] = mapped_column(Text)
+
+
+class LineageEdge(Base):
+    """Dataset ``output`` is computed from ``input`` by ``job`` (its latest COMPLETE run):
+    the index lineage queries walk, kept beside the events they are derived from."""
+
+    __tablename__ = "hub_lineage_edges"
+    __table_args__ = (UniqueConstraint("job_name", "output", "input", name="uq_hub_lineage_edge"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_name: Mapped[str] = mapped_column(String(200), index=True)
+    output: Mapped[str] = mapped_column(String(500), index=True)
+    input: Mapped[str] = mapped_column(String(500), index=True)
+
+
+class LineageColumnEdge(Base):
+    """Column ``output_field`` of ``output`` is computed from ``input_field`` of ``input``."""
+
+    __tablename__ = "hub_lineage_column_edges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_name: Mapped[str] = mapped_column(String(200), index=True)
+    output: Mapped[str] = mapped_column(String(500))
+    output_field: Mapped[str] = mapped_column(String(200))
+    input: Mapped[str] = mapped_column(String(500))
+    input_field: Mapped[str] = mapped_column(String(200))
+    subtype: Mapped[str] = mapped_column(String(50))
+    masking: Mapped[bool] = mapped_column(Boolean)

@@ -47,14 +47,13 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         raise HTTPException(status_code=404, detail=f"no dataset {dataset_id!r}")
 
     def lineage(dataset_id: str) -> dict[str, Any]:
-        from catalog.lineage import graph
+        from catalog import lineage as ol
 
-        g = graph(settings.catalog_url)
+        url = settings.catalog_url
         zones = {f"s3://{bucket}": zone for zone, bucket in settings.buckets.items()}
         centre = f"s3://{settings.bucket('trusted')}/{dataset_id}"
-        up, down = g.upstream(centre), g.downstream(centre)
-        names = {centre, *up, *down}
-        edges = [(i, o) for o, ins in g.datasets.items() for i in ins if i in names and o in names]
+        up, down = ol.upstream(url, centre), ol.downstream(url, centre)
+        edges = [list(e) for e in ol.edges_among(url, {centre, *up, *down})]
 
         def label(name: str) -> str:
             base, _, dataset = name.rpartition("/")
