@@ -41,6 +41,16 @@ class DatasetCard:
         return asdict(self)
 
 
+def _iso_duration(cycle) -> str:
+    """ISO 8601, as catalogs write an update cycle (PT10M, PT1H, P1D, P30D)."""
+    seconds = int(cycle.total_seconds())
+    if seconds % 86400 == 0:
+        return f"P{seconds // 86400}D"
+    if seconds % 3600 == 0:
+        return f"PT{seconds // 3600}H"
+    return f"PT{seconds // 60}M"
+
+
 def _columns(spec: Any) -> list[dict[str, Any]]:
     policy = getattr(spec, "privacy", None)
     out = []
@@ -74,7 +84,7 @@ def card(catalog_url: str, spec: Any, kind: str, now: datetime | None = None) ->
         department_ko=spec.department.name.ko, department_en=spec.department.name.en,
         provider_ko=spec.provider.name.ko, type=spec.type.value,
         access_class=spec.access_class.value, licence=spec.licence.title,
-        update_cycle=str(cycle) if cycle is not None else spec.schedule.cron,
+        update_cycle=_iso_duration(cycle) if cycle is not None else spec.schedule.cron,
         latest_version=last.snapshot_id if last else None,
         latest_at=last.created_at.isoformat() if last else None,
         rows=last.total_rows if last else None, fresh=fresh,

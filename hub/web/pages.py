@@ -58,10 +58,27 @@ WORDS = {
         "department": "Department",
     },
 }
-STYLE = """body{font-family:system-ui,'Noto Sans KR',sans-serif;margin:2rem;max-width:80rem;color:#222}
+STYLE = """body{font-family:system-ui,'Noto Sans KR','NanumGothic',sans-serif;margin:2rem;max-width:80rem;color:#222}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.3rem .6rem;
 text-align:left;vertical-align:top}th{background:#f3f3f3}.late{color:#b00020}.fresh{color:#1b7a1b}
 .muted{color:#777}.badge{padding:0 .4rem;border-radius:.3rem;background:#eef}"""
+
+
+CYCLES = {
+    "PT10M": ("10분", "every 10 min"), "PT15M": ("15분", "every 15 min"),
+    "PT1H": ("매시간", "hourly"), "P1D": ("매일", "daily"), "P7D": ("매주", "weekly"),
+    "P30D": ("매월", "monthly"), "P31D": ("매월", "monthly"), "P90D": ("분기", "quarterly"),
+    "P91D": ("분기", "quarterly"), "P92D": ("분기", "quarterly"), "P365D": ("매년", "yearly"),
+}  # fmt: skip
+
+
+def cycle(value: str, lang: str) -> str:
+    """An update cycle in words; products, rebuilt when an input publishes, say so."""
+    if value in CYCLES:
+        return CYCLES[value][0 if lang == "ko" else 1]
+    if value.startswith("on publish of "):
+        return "입력 갱신 시" if lang == "ko" else "when an input publishes"
+    return value
 
 
 def _page(lang: str, title: str, body: str, switch: str) -> str:
@@ -88,7 +105,7 @@ def map_page(cards: list[DatasetCard], lang: str) -> str:
             f'<tr><td><a href="/datasets/{c.id}?lang={lang}">{escape(_t(c, lang, "title"))}</a>'
             f'<br><span class="muted">{escape(c.id)}</span></td>'
             f'<td><span class="badge">{w.get(c.access_class, c.access_class)}</span></td>'
-            f"<td>{escape(c.update_cycle)}</td>"
+            f"<td>{escape(cycle(c.update_cycle, lang))}</td>"
             f"<td>{_fresh(c, w)}</td>"
             f"<td>{'' if c.quality_score is None else f'{c.quality_score:.1f}'}</td>"
             f"<td>{c.latest_version or w['none']}</td></tr>"
@@ -124,7 +141,8 @@ def dataset_page(c: DatasetCard, lineage_svg: str, lang: str) -> str:
         f"{restricted}<table>"
         f"<tr><th>{w['department']}</th><td>{escape(_t(c, lang, 'department'))}</td></tr>"
         f"<tr><th>{w['access']}</th><td>{w.get(c.access_class, c.access_class)}</td></tr>"
-        f"<tr><th>{w['cycle']}</th><td>{escape(c.update_cycle)}</td></tr>"
+        f"<tr><th>{w['cycle']}</th><td>{escape(cycle(c.update_cycle, lang))} "
+        f"<span class='muted'>{escape(c.update_cycle)}</span></td></tr>"
         f"<tr><th>{w['fresh']}</th><td>{_fresh(c, w)}</td></tr>"
         f"<tr><th>{w['quality']}</th><td>{'' if c.quality_score is None else c.quality_score}"
         f" <span class='muted'>{escape(parts)}</span></td></tr>"

@@ -1,0 +1,86 @@
+"""The open data map as a person sees it: rendered by Debian's chromium (headless, driven by
+Playwright) from the web app served over HTTP, in Korean and in English, with a screenshot."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+
+from hub.services.process import free_port
+from hub.web.app import create_app
+from products import load_products
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium and a Hangul font, installed from the package registry when missing."""
+    if shutil.which("chromium") is None or not os.path.isdir("/usr/share/fonts/truetype/nanum"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium",
+                   "fonts-nanum"]  # fmt: skip
+        if subprocess.run(install, env=env, capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=True)
+            subprocess.run(install, env=env, capture_output=True, check=True)
+    return CHROMIUM
+
+
+@pytest.fixture
+def served(lake):
+    """The web app on a real port, as `hub serve` runs it."""
+    settings, _ = lake
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning"))  # fmt: skip
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.1)
+    yield settings, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_map_renders_every_dataset_in_a_browser_in_both_languages(chromium, served, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from hub.registry import load_registry
+
+    settings, base = served
+    feeds = load_registry(settings.feeds_dir)
+    specs = [*feeds.values(), *load_products().values()]
+    assert httpx.get(base + "/", timeout=10).status_code == 200
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        for lang in ("ko", "en"):
+            page.goto(f"{base}/?lang={lang}")
+            text = page.inner_text("body")
+            for spec in specs:
+                title = spec.title.ko if lang == "ko" else spec.title.en
+                assert title in text, f"{spec.id} ({lang}) is not on the rendered map"
+            shot = tmp_path / f"map-{lang}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+        assert page.locator("html").get_attribute("lang") == "en"
+        page.goto(f"{base}/datasets/street_safety?lang=en")
+        graph = page.locator("svg[aria-label='lineage graph'] rect")
+        assert graph.count() >= 9  # the product, its 4 trusted inputs and their 4 raw deliveries
+        page.screenshot(path=str(tmp_path / "street_safety.png"), full_page=True)
+        browser.close()
+    keep = os.environ.get("HUB_TEST_SCREENSHOTS")
+    if keep:  # CI or a person can keep the screenshots to look at
+        for shot in tmp_path.glob("*.png"):
+            shutil.copy(shot, keep)
