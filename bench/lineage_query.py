@@ -58,7 +58,9 @@ def bench_lineage(catalog_url: str, queries: int = 500) -> tuple[float, dict]:
     timings = timings[20:]
     p95 = statistics.quantiles(timings, n=20)[-1]
     return p95, {
-        "events": len(evs), "jobs": JOBS, "load_s": round(load_s, 1),
+        "events": len(evs),
+        "jobs": JOBS,
+        "load_s": round(load_s, 1),
         "median_ms": round(statistics.median(timings), 2),
         "datasets_found_median": statistics.median(found[20:]),
     }

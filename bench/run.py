@@ -359,7 +359,9 @@ def lineage_figures(args) -> tuple[dict, dict]:
 
     from tests.support.postgres import PostgresCluster
 
-    print("lineage benchmark: 3-hop upstream over 5,000 jobs / 50,000 events, PostgreSQL", flush=True)
+    print(
+        "lineage benchmark: 3-hop upstream over 5,000 jobs / 50,000 events, PostgreSQL", flush=True
+    )
     cluster = PostgresCluster().start()
     try:
         p95, detail = bench_lineage(cluster.create_database("lineage_bench"))

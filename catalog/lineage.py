@@ -266,9 +266,11 @@ def column_paths(catalog_url: str, dataset: str, column: str) -> list[list[Colum
 
         def sources(node: tuple[str, str]) -> list[ColumnEdge]:
             rows = session.scalars(
-                select(LineageColumnEdge).where(
+                select(LineageColumnEdge)
+                .where(
                     LineageColumnEdge.output == node[0], LineageColumnEdge.output_field == node[1]
-                ).order_by(LineageColumnEdge.id)
+                )
+                .order_by(LineageColumnEdge.id)
             )
             return [ColumnEdge(output=node, input=(r.input, r.input_field), subtype=r.subtype,
                                masking=r.masking, job=r.job_name) for r in rows]  # fmt: skip
