@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from hub.cli import app
 from hub.settings import PROJECT_ROOT
 
-VALIDATORS = PROJECT_ROOT.parent / "shared" / "validators"
+VALIDATORS = PROJECT_ROOT / "tests" / "validators"  # the shared checkers, vendored
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
