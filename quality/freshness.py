@@ -44,11 +44,23 @@ def sweep(settings: HubSettings, feed: FeedSpec, at: datetime) -> tuple[CheckRes
     from quality.gate import run_checks
     from quality.score import Score, timeliness_part
 
-    if not store.versions(settings.catalog_url, feed.id):
+    versions = store.versions(settings.catalog_url, feed.id)
+    if not versions:
         raise NeverPublished(f"feed {feed.id}: nothing published yet")
     column = feed.partition.column
-    table = feed_table(settings, feed).scan(selected_fields=(column,)).to_arrow()
     within = allowance(feed)
+    if feed.load == "upsert" and not any(isinstance(c, Fresh) for c in feed.checks):
+        # reference data: rows carry their own validity dates; judge when deliveries arrived
+        import pyarrow as pa
+
+        from hub.registry.spec import FieldSpec
+
+        column = "delivered_at"
+        table = pa.table({column: pa.array([v.created_at for v in versions],
+                                           pa.timestamp("us", tz="UTC"))})  # fmt: skip
+        feed = feed.model_copy(update={"schema_": [FieldSpec(name=column, type="timestamp")]})
+    else:
+        table = feed_table(settings, feed).scan(selected_fields=(column,)).to_arrow()
     probe = feed.model_copy(
         update={"checks": [Fresh(expect="fresh", column=column, within=within)]}
     )

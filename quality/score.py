@@ -94,8 +94,12 @@ def delivery_score(
     fresh = [r for r in checks if r.expectation == "expect_column_max_to_be_between"]
     allowance = feed.schedule.provision_cycle
     latest = newest(valid, feed.partition.column)
-    age = reference - latest if latest else None
+    # plain seconds: Airflow hands pendulum times, whose intervals print as ranges
+    age = timedelta(seconds=(reference - latest).total_seconds()) if latest else None
     timeliness = timeliness_part(age, allowance)
+    reference_data = feed.load == "upsert" and not fresh
+    if reference_data:  # rows carry their own validity dates: the delivery's arrival is what counts
+        timeliness = 1.0 if valid.num_rows else 0.0
     if fresh and not all(r.success for r in fresh):
         timeliness = min(timeliness, 0.5)
     metadata, missing = metadata_part(feed)
@@ -114,6 +118,8 @@ def delivery_score(
                 "reference": reference.isoformat(), "allowance": str(allowance),
                 "age": str(age) if age is not None else None,
                 "fresh_checks_failed": [r.label for r in fresh if not r.success],
+                **({"judged_by": "the delivery's arrival (reference data merged by key)"}
+                   if reference_data else {}),
             },
             "metadata": {"missing": missing},
         },
