@@ -216,3 +216,25 @@ def test_quality_report_is_readable_html_with_failing_checks(hub_settings, agenc
     assert "between(pm10)" in page and "9999" in page and "<svg" in page
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert 'href="air_quality_hourly.html"' in index and 'href="bike_trips.html"' in index
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_reference_data_is_timely_by_its_deliveries_not_its_validity_dates(hub_settings):
+    from hub.registry import load_registry
+    from hub.registry.schedule import last_window
+    from quality.freshness import sweep
+    from simulators import drops
+
+    feed = load_registry(hub_settings.feeds_dir)["street_segments"]  # rows valid from Jan 1
+    start, end = last_window(feed.schedule, AIR_END)
+    for key, data in drops.DROPS["street_segments"](start, 7).items():
+        ObjectStore(hub_settings).put("inbox", key, data)
+    run_pipeline(RunContext.create("street_segments", start, end, "ref", settings=hub_settings))
+    (score,) = store.listing(hub_settings.catalog_url, QualityScore, "street_segments")
+    assert score.timeliness == 1.0 and score.score == 100.0
+
+    delivered = store.versions(hub_settings.catalog_url, "street_segments")[-1].created_at
+    delivered = delivered if delivered.tzinfo else delivered.replace(tzinfo=ZoneInfo("UTC"))
+    fresh, _ = sweep(hub_settings, feed, delivered + timedelta(days=30))
+    stale, rescored = sweep(hub_settings, feed, delivered + timedelta(days=90))
+    assert fresh.success and not stale.success and rescored.timeliness < 1
