@@ -281,3 +281,44 @@ class LineageColumnEdge(Base):
     input_field: Mapped[str] = mapped_column(String(200))
     subtype: Mapped[str] = mapped_column(String(50))
     masking: Mapped[bool] = mapped_column(Boolean)
+
+
+class Partner(Base):
+    """A partner agency (police, fire, a neighbouring city) that pulls granted datasets."""
+
+    __tablename__ = "hub_partners"
+
+    id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(Base):
+    """A partner's API key: only its SHA-256 is kept; shown once, revocable, expiring."""
+
+    __tablename__ = "hub_api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("hub_partners.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in logs instead of the key
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Grant(Base):
+    """A partner's right to one dataset: for a purpose, under a legal basis, some columns."""
+
+    __tablename__ = "hub_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("hub_partners.id"), index=True)
+    dataset_id: Mapped[str] = mapped_column(String(63), index=True)
+    purpose: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    columns: Mapped[str] = mapped_column(Text)  # JSON list
+    valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

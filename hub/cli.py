@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from catalog.cli import audit_app, catalog_app, lineage_app
+from catalog.cli import audit_app, catalog_app, lineage_app, partner_app
 from hub.errors import HubError
 from hub.settings import get_settings
 from privacy.cli import pii_app, privacy_app, vault_app
@@ -25,6 +25,7 @@ app.add_typer(quality_app, name="quality")
 app.add_typer(audit_app, name="audit")
 app.add_typer(lineage_app, name="lineage")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(partner_app, name="partner")
 
 
 def _fail(exc: Exception) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, HTTPException, Query
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from hub.settings import HubSettings, get_settings
 
@@ -99,6 +99,30 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         one(dataset_id)
         ln = lineage(dataset_id)
         return {k: v for k, v in ln.items() if k != "label"}
+
+    @app.get("/api/v1/datasets/{dataset_id}/records", summary="A dataset's rows, as granted")
+    def records(
+        dataset_id: str,
+        request: Request,
+        x_api_key: Annotated[str | None, Header(description="The partner's API key.")] = None,
+        purpose: Annotated[str | None, Query(description="Why (restricted datasets).")] = None,
+        columns: Annotated[str | None, Query(description="Comma-separated columns.")] = None,
+        format: Annotated[Literal["json", "csv"], Query()] = "json",
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> Response:
+        from hub.web.records import serve_records
+
+        feeds, products = registry()
+        spec = feeds.get(dataset_id) or products.get(dataset_id)
+        if spec is None:
+            raise HTTPException(status_code=404, detail=f"no dataset {dataset_id!r}")
+        wanted = [c for c in (columns or "").split(",") if c] or None
+        return serve_records(
+            settings, spec, key=x_api_key, purpose=purpose, columns=wanted, fmt=format,
+            limit=limit, offset=offset,
+            client=request.client.host if request.client else "unknown",
+        )  # fmt: skip
 
     @app.get("/catalog.jsonld", summary="The catalog as DCAT-AP 3 (JSON-LD)")
     def catalog_jsonld() -> JSONResponse:

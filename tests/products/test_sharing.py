@@ -1,0 +1,109 @@
+"""Partner access to records: the authorization matrix of partner x dataset class x grant
+state. Only the allowed cases return rows, and every answer, allowed or refused, is audited."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from catalog import partners
+from catalog.db import session_for
+from catalog.models import AuditEntry, Provision
+from hub.web.app import create_app
+
+PAST = datetime.now(UTC) - timedelta(days=1)
+FUTURE = datetime.now(UTC) + timedelta(days=30)
+CRIMES = "women_crime_incidents"  # restricted
+GRANTED = ["case_no", "offence_type", "occurred_at"]
+
+
+@pytest.fixture
+def hub(lake, tmp_path):
+    """The web app over the lake, with door_sensor_installs re-classed non-public, and partners
+    whose keys and grants are in every state."""
+    settings, _ = lake
+    feeds = tmp_path / "feeds"
+    shutil.copytree(settings.feeds_dir, feeds)
+    path = feeds / "door_sensor_installs.yaml"
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec["access_class"] = "non-public"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    settings = settings.model_copy(update={"feeds_dir": feeds})
+    url = settings.catalog_url
+
+    def partner(name: str, *, key_days: int = 30) -> str:
+        partners.add_partner(url, name, f"{name} agency")
+        return partners.issue_key(url, name, timedelta(days=key_days))
+
+    keys = {
+        "valid": partner("police"),
+        "expired_grant": partner("fire"),
+        "revoked_grant": partner("gangnam"),
+        "no_grant": partner("suwon"),
+        "expired_key": partner("incheon", key_days=-1),
+        "revoked_key": partner("busan"),
+    }
+    for who, until in (("police", FUTURE), ("fire", PAST), ("gangnam", FUTURE),
+                       ("incheon", FUTURE), ("busan", FUTURE)):  # fmt: skip
+        grant = partners.add_grant(url, who, CRIMES, purpose="crime-prevention patrols",
+                                   legal_basis="Police Duties Act art. 2", columns=GRANTED,
+                                   valid_until=until)  # fmt: skip
+        if who == "gangnam":
+            partners.revoke_grant(url, grant.id)
+    partners.revoke_key(url, keys["revoked_key"][:12])
+    return TestClient(create_app(settings)), keys, settings
+
+
+def _get(client, dataset, key=None, **params):
+    headers = {"X-API-Key": key} if key else {}
+    return client.get(f"/api/v1/datasets/{dataset}/records", headers=headers, params=params)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_only_the_allowed_cases_return_rows_and_every_answer_is_audited(hub):
+    client, keys, settings = hub
+    purpose = {"purpose": "crime-prevention patrols"}
+    cases = [  # (what, dataset, key, params, expected status)
+        ("restricted, valid grant", CRIMES, keys["valid"], purpose, 200),
+        ("restricted, no key", CRIMES, None, purpose, 401),
+        ("restricted, no grant", CRIMES, keys["no_grant"], purpose, 403),
+        ("restricted, expired grant", CRIMES, keys["expired_grant"], purpose, 403),
+        ("restricted, revoked grant", CRIMES, keys["revoked_grant"], purpose, 403),
+        ("restricted, wrong purpose", CRIMES, keys["valid"], {"purpose": "marketing"}, 403),
+        ("restricted, column outside the grant", CRIMES, keys["valid"],
+         {**purpose, "columns": "case_no,victim_age"}, 403),
+        ("restricted, expired key", CRIMES, keys["expired_key"], purpose, 401),
+        ("restricted, revoked key", CRIMES, keys["revoked_key"], purpose, 401),
+        ("restricted, unknown key", CRIMES, "hubk_not-a-key", purpose, 401),
+        ("public, no key", "street_segments", None, {}, 200),
+        ("public, key without grant", "street_segments", keys["no_grant"], {}, 200),
+        ("non-public, valid key", "door_sensor_installs", keys["valid"], purpose, 403),
+        ("non-public, no key", "door_sensor_installs", None, {}, 403),
+    ]  # fmt: skip
+    for what, dataset, key, params, status in cases:
+        response = _get(client, dataset, key, **params)
+        assert response.status_code == status, (what, response.text)
+        if status == 200:
+            assert response.json()["rows"] > 0, what
+        else:
+            assert "items" not in response.json(), what
+
+    granted = _get(client, CRIMES, keys["valid"], **purpose).json()
+    assert set(granted["items"][0]) == set(GRANTED)  # only the granted columns leave
+    csv = _get(client, "street_segments", None, format="csv")
+    assert csv.content.startswith(b"\xef\xbb\xbf") and "segment_id" in csv.text
+
+    with session_for(settings.catalog_url) as session:
+        answers = list(session.scalars(select(AuditEntry).where(
+            AuditEntry.action.in_(["api_pull", "api_refused"])).order_by(AuditEntry.id)))  # fmt: skip
+        provided = list(session.scalars(select(Provision).where(Provision.channel == "api")))
+    assert len(answers) == len(cases) + 2  # every answer, served or refused
+    assert [a.action == "api_pull" for a in answers[: len(cases)]] == [c[4] == 200 for c in cases]
+    assert {a.actor for a in answers} >= {"police", "anonymous", "suwon"}
+    assert sorted(p.recipient for p in provided) == ["police", "police", "public", "public",
+                                                     "suwon"]  # fmt: skip
