@@ -124,6 +124,29 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
             client=request.client.host if request.client else "unknown",
         )  # fmt: skip
 
+    @app.get(
+        "/api/v1/portal/{dataset_id}",
+        summary="Records in the data.go.kr envelope, for clients of the national portal",
+    )
+    def portal(
+        dataset_id: str,
+        request: Request,
+        serviceKey: Annotated[str | None, Query(description="The partner's API key.")] = None,
+        pageNo: Annotated[int, Query(ge=1)] = 1,
+        numOfRows: Annotated[int, Query(ge=1, le=10_000)] = 10,
+        purpose: Annotated[str | None, Query(description="Why (restricted datasets).")] = None,
+    ) -> Response:
+        from hub.web.records import serve_portal_page
+
+        feeds, products = registry()
+        spec = feeds.get(dataset_id) or products.get(dataset_id)
+        if spec is None:
+            raise HTTPException(status_code=404, detail=f"no dataset {dataset_id!r}")
+        return serve_portal_page(
+            settings, spec, key=serviceKey, purpose=purpose, page=pageNo, rows=numOfRows,
+            client=request.client.host if request.client else "unknown",
+        )  # fmt: skip
+
     @app.get("/catalog.jsonld", summary="The catalog as DCAT-AP 3 (JSON-LD)")
     def catalog_jsonld() -> JSONResponse:
         from catalog.dcat import dcat_catalog

@@ -37,10 +37,11 @@ def _rows(settings, decision: Decision, dataset_id: str, limit: int, offset: int
     return scan.to_arrow().slice(offset, limit)
 
 
-def serve_records(
+def pull(
     settings, spec: Any, *, key: str | None, purpose: str | None, columns: list[str] | None,
     fmt: str, limit: int, offset: int, client: str,
-) -> Response:  # fmt: skip
+) -> tuple[Decision, pa.Table | None, int | None]:  # fmt: skip
+    """Authorize, read, audit and register one pull; the rows are None when refused."""
     url = settings.catalog_url
     decision = authorize(
         url, key=key, dataset_id=spec.id, access_class=spec.access_class.value,
@@ -55,7 +56,7 @@ def serve_records(
     if not decision.allowed:
         audit.record(url, "api_refused", spec.id, purpose=purpose or "", detail=detail,
                      who=who, origin=client)  # fmt: skip
-        return JSONResponse({"detail": decision.reason}, status_code=decision.status)
+        return decision, None, None
     data = _rows(settings, decision, spec.id, limit, offset)
     versions = store.versions(url, spec.id)
     snapshot = versions[-1].snapshot_id if versions else None
@@ -67,6 +68,22 @@ def serve_records(
         channel="api", purpose=decision.purpose, legal_basis=decision.legal_basis,
         rows=data.num_rows, client_address=client, provided_at=store.now(),
     ))  # fmt: skip
+    return decision, data, snapshot
+
+
+def total_rows(settings, zone: str, dataset_id: str) -> int:
+    """Rows in the current snapshot, from its summary (no scan)."""
+    cat = iceberg.catalog(settings)
+    if not cat.table_exists((zone, dataset_id)):
+        return 0
+    snapshot = cat.load_table((zone, dataset_id)).current_snapshot()
+    return int(snapshot.summary.get("total-records", 0)) if snapshot else 0
+
+
+def serve_records(settings, spec: Any, *, fmt: str, offset: int, **request: Any) -> Response:
+    decision, data, snapshot = pull(settings, spec, fmt=fmt, offset=offset, **request)
+    if data is None:
+        return JSONResponse({"detail": decision.reason}, status_code=decision.status)
     if fmt == "csv":
         sink = io.BytesIO()
         sink.write(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel opens Hangul intact
@@ -80,3 +97,31 @@ def serve_records(
         "items": json.loads(json.dumps(data.to_pylist(), default=str, ensure_ascii=False)),
     }
     return JSONResponse(body)
+
+
+#: data.go.kr result codes for the refusals a national-portal client knows how to read.
+PORTAL_CODES = {401: ("30", "SERVICE_KEY_IS_NOT_REGISTERED_ERROR"),
+                403: ("20", "SERVICE_ACCESS_DENIED_ERROR"),
+                400: ("10", "INVALID_REQUEST_PARAMETER_ERROR")}  # fmt: skip
+
+
+def serve_portal_page(
+    settings, spec: Any, *, key: str | None, purpose: str | None, page: int, rows: int,
+    client: str,
+) -> Response:  # fmt: skip
+    """One page in the data.go.kr envelope (response.header.resultCode/resultMsg, body.items,
+    totalCount, pageNo, numOfRows), answered with HTTP 200 as the national portal does."""
+    decision, data, _ = pull(
+        settings, spec, key=key, purpose=purpose, columns=None, fmt="json", limit=rows,
+        offset=(page - 1) * rows, client=client,
+    )  # fmt: skip
+    if data is None:
+        code, message = PORTAL_CODES.get(decision.status, ("99", "UNKNOWN_ERROR"))
+        header, body = {"resultCode": code, "resultMsg": message}, {
+            "items": [], "numOfRows": rows, "pageNo": page, "totalCount": 0}  # fmt: skip
+    else:
+        items = json.loads(json.dumps(data.to_pylist(), default=str, ensure_ascii=False))
+        header = {"resultCode": "00", "resultMsg": "NORMAL SERVICE."}
+        body = {"items": items, "numOfRows": rows, "pageNo": page,
+                "totalCount": total_rows(settings, decision.zone, spec.id)}  # fmt: skip
+    return JSONResponse({"response": {"header": header, "body": body}})
