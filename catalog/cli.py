@@ -184,6 +184,8 @@ def partner_add(
 def partner_key(
     partner_id: str,
     days: Annotated[int, typer.Option(help="Days until the key expires.")] = 365,
+    per_minute: Annotated[int, typer.Option(help="Requests a minute before 429.")] = 120,
+    per_day: Annotated[int, typer.Option(help="Requests a day before 429.")] = 20_000,
     revoke: Annotated[str | None, typer.Option(help="Revoke the key with this prefix.")] = None,
 ) -> None:
     """Issue a key (printed once; only its hash is kept), or revoke one by its prefix."""
@@ -199,9 +201,11 @@ def partner_key(
                      detail={"prefix": revoke, "keys": count})  # fmt: skip
         typer.echo(f"revoked {count} key(s) starting {revoke}")
         return
-    key = partners.issue_key(url, partner_id, timedelta(days=days))
+    key = partners.issue_key(url, partner_id, timedelta(days=days), per_minute=per_minute,
+                             per_day=per_day)  # fmt: skip
     audit.record(url, "key_issue", partner_id, purpose="access control",
-                 detail={"prefix": key[:12], "days": days})  # fmt: skip
+                 detail={"prefix": key[:12], "days": days, "per_minute": per_minute,
+                         "per_day": per_day})  # fmt: skip
     typer.echo(key)
     typer.echo("(shown once: only its hash is kept)", err=True)
 

@@ -306,6 +306,21 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    per_minute: Mapped[int] = mapped_column(Integer)
+    per_day: Mapped[int] = mapped_column(Integer)
+
+
+class ApiUsage(Base):
+    """Requests a key made in one minute or one day: the quota counters, shared by every
+    web-app process through the catalog database."""
+
+    __tablename__ = "hub_api_usage"
+    __table_args__ = (UniqueConstraint("key_hash", "period", name="uq_hub_api_usage"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(20))  # m:YYYY-MM-DDTHH:MM or d:YYYY-MM-DD
+    count: Mapped[int] = mapped_column(Integer)
 
 
 class Grant(Base):

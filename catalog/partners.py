@@ -14,10 +14,11 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from catalog.db import ensure_current, session_for
-from catalog.models import ApiKey, Grant, Partner
+from catalog.models import ApiKey, ApiUsage, Grant, Partner
 
 KEY_PREFIX = "hubk_"
 
@@ -40,7 +41,10 @@ def add_partner(url: str, partner_id: str, name: str, contact: str | None = None
     return row
 
 
-def issue_key(url: str, partner_id: str, valid_for: timedelta = timedelta(days=365)) -> str:
+def issue_key(
+    url: str, partner_id: str, valid_for: timedelta = timedelta(days=365), *,
+    per_minute: int = 120, per_day: int = 20_000,
+) -> str:  # fmt: skip
     """A new key for the partner; the only time its plain text exists outside the caller."""
     ensure_current(url)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -49,7 +53,8 @@ def issue_key(url: str, partner_id: str, valid_for: timedelta = timedelta(days=3
         if session.get(Partner, partner_id) is None:
             raise ValueError(f"no partner {partner_id!r}")
         session.add(ApiKey(partner_id=partner_id, prefix=key[:12], key_hash=key_hash(key),
-                           created_at=now, expires_at=now + valid_for))  # fmt: skip
+                           created_at=now, expires_at=now + valid_for,
+                           per_minute=per_minute, per_day=per_day))  # fmt: skip
     return key
 
 
@@ -97,6 +102,47 @@ class Decision:
     purpose: str = ""
     legal_basis: str = ""
     zone: str = "open"
+    retry_after: int | None = None
+
+
+def _spend(url: str, key: ApiKey, now: datetime) -> int | None:
+    """Count one request against the key's minute and day; seconds to wait when over."""
+    now = now.astimezone(UTC)
+    periods = [
+        (f"m:{now:%Y-%m-%dT%H:%M}", key.per_minute, 60 - now.second),
+        (
+            f"d:{now:%Y-%m-%d}",
+            key.per_day,
+            86400 - (now.hour * 3600 + now.minute * 60 + now.second),
+        ),
+    ]
+    for period, _limit, _ in periods:
+        for _attempt in range(5):
+            with session_for(url) as session, session.begin():
+                updated = session.execute(
+                    update(ApiUsage)
+                    .where(ApiUsage.key_hash == key.key_hash, ApiUsage.period == period)
+                    .values(count=ApiUsage.count + 1)
+                ).rowcount
+                if updated:
+                    break
+                try:
+                    with session.begin_nested():
+                        session.add(ApiUsage(key_hash=key.key_hash, period=period, count=1))
+                    break
+                except IntegrityError:  # another process created the row first: count again
+                    continue
+    with session_for(url) as session:
+        counts = dict(session.execute(
+            select(ApiUsage.period, ApiUsage.count).where(
+                ApiUsage.key_hash == key.key_hash,
+                ApiUsage.period.in_([p for p, _, _ in periods]),
+            )
+        ).all())  # fmt: skip
+    for period, limit, wait in periods:
+        if counts.get(period, 0) > limit:
+            return max(1, wait)
+    return None
 
 
 def authorize(
@@ -122,6 +168,10 @@ def authorize(
         if _aware(row.expires_at) <= now:
             return Decision(False, 401, "the API key has expired", row.partner_id, prefix)
         partner = row.partner_id
+        wait = _spend(url, row, now)
+        if wait is not None:
+            return Decision(False, 429, f"quota of key {prefix} used up; retry in {wait} s",
+                            partner, prefix, retry_after=wait)  # fmt: skip
     if access_class == "non-public":
         return Decision(False, 403, f"{dataset_id} is not served to anyone (non-public)",
                         partner, prefix)  # fmt: skip

@@ -83,7 +83,9 @@ def total_rows(settings, zone: str, dataset_id: str) -> int:
 def serve_records(settings, spec: Any, *, fmt: str, offset: int, **request: Any) -> Response:
     decision, data, snapshot = pull(settings, spec, fmt=fmt, offset=offset, **request)
     if data is None:
-        return JSONResponse({"detail": decision.reason}, status_code=decision.status)
+        headers = {"Retry-After": str(decision.retry_after)} if decision.retry_after else None
+        return JSONResponse({"detail": decision.reason}, status_code=decision.status,
+                            headers=headers)  # fmt: skip
     if fmt == "csv":
         sink = io.BytesIO()
         sink.write(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel opens Hangul intact
@@ -101,6 +103,7 @@ def serve_records(settings, spec: Any, *, fmt: str, offset: int, **request: Any)
 
 #: data.go.kr result codes for the refusals a national-portal client knows how to read.
 PORTAL_CODES = {401: ("30", "SERVICE_KEY_IS_NOT_REGISTERED_ERROR"),
+                429: ("22", "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"),
                 403: ("20", "SERVICE_ACCESS_DENIED_ERROR"),
                 400: ("10", "INVALID_REQUEST_PARAMETER_ERROR")}  # fmt: skip
 

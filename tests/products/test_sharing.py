@@ -152,3 +152,22 @@ def test_a_national_portal_client_reads_a_dataset_page_by_page(hub):
             fetch_all(fetch, refused, ctx)
     finally:
         server.should_exit = True
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_key_over_its_quota_gets_429_with_retry_after(lake):
+    settings, _ = lake
+    url = settings.catalog_url
+    partners.add_partner(url, "seoul-fire", "Seoul fire HQ")
+    key = partners.issue_key(url, "seoul-fire", per_minute=3, per_day=100)
+    client = TestClient(create_app(settings))
+    answers = [_get(client, "street_segments", key, limit=1) for _ in range(4)]
+    assert [a.status_code for a in answers[:3]] == [200, 200, 200]
+    assert answers[3].status_code == 429 and 1 <= int(answers[3].headers["Retry-After"]) <= 60
+    assert "quota" in answers[3].json()["detail"]
+    page = client.get("/api/v1/portal/street_segments", params={"serviceKey": key})
+    assert page.json()["response"]["header"]["resultCode"] == "22"  # the portal's quota code
+    with session_for(url) as session:
+        refused = session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "api_refused", AuditEntry.actor == "seoul-fire")).all()  # fmt: skip
+    assert len(refused) == 2

@@ -36,6 +36,16 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True)),
+        sa.Column("per_minute", sa.Integer, nullable=False),
+        sa.Column("per_day", sa.Integer, nullable=False),
+    )
+    op.create_table(
+        "hub_api_usage",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("key_hash", sa.String(64), nullable=False),
+        sa.Column("period", sa.String(20), nullable=False),
+        sa.Column("count", sa.Integer, nullable=False),
+        sa.UniqueConstraint("key_hash", "period", name="uq_hub_api_usage"),
     )
     op.create_table(
         "hub_grants",
@@ -59,5 +69,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("hub_grants")
+    op.drop_table("hub_api_usage")
     op.drop_table("hub_api_keys")
     op.drop_table("hub_partners")
