@@ -63,12 +63,13 @@ def add(url: str, *rows: Base) -> None:
         session.add_all(rows)
 
 
-def listing(url: str, model: type[T], dataset_id: str) -> list[T]:
-    """A dataset's rows of one catalog table, oldest first."""
+def listing(url: str, model: type[T], dataset_id: str, run_id: str | None = None) -> list[T]:
+    """A dataset's rows of one catalog table (of one run, if given), oldest first."""
+    query = select(model).where(model.dataset_id == dataset_id)
+    if run_id is not None:
+        query = query.where(model.run_id == run_id)
     with session_for(url) as session:
-        return list(
-            session.scalars(select(model).where(model.dataset_id == dataset_id).order_by(model.id))
-        )
+        return list(session.scalars(query.order_by(model.id)))
 
 
 def runs(url: str, dataset_id: str) -> list[Run]:

@@ -72,7 +72,8 @@ class Reader(Protocol):
     def __call__(self, config: Any, data: bytes, *, name: str) -> pa.Table: ...
 
 
-_ENV = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}")
+#: ``${VAR}`` or ``${VAR:-default}`` in a feed option.
+ENV_REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}")
 
 
 def expand_env(value: str, *, feed_id: str, what: str) -> str:
@@ -93,4 +94,4 @@ def expand_env(value: str, *, feed_id: str, what: str) -> str:
             f"feed {feed_id}: {what} needs the environment variable {name}, which is not set"
         )
 
-    return _ENV.sub(sub, value)
+    return ENV_REFERENCE.sub(sub, value)

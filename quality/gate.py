@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from quality.checks import _Check
-from quality.suite import referenced_columns, to_expectation
+from quality.suite import build_suite, referenced_columns
 
 if TYPE_CHECKING:
     from connectors.base import Window
@@ -194,12 +194,7 @@ def _validate(
     COMPLETE results carry the failing rows' index in the same pass; on a clean delivery they
     cost no more than BASIC. Only counts and a few examples are kept from them.
     """
-    import great_expectations as gx
-
-    suite = gx.ExpectationSuite(
-        name=f"{feed.id}.delivery",
-        expectations=[to_expectation(feed.checks[i], i, window) for i in indices],
-    )
+    suite = build_suite(feed, window, indices)
     batch = definition.get_batch(batch_parameters={"dataframe": frame})
     with _quiet():
         validation = batch.validate(suite, result_format=RESULT_FORMAT)

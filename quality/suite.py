@@ -74,8 +74,11 @@ def to_expectation(check: _Check, index: int, window: Window) -> Expectation:
     raise TypeError(f"no expectation for {check!r}")
 
 
-def build_suite(feed: FeedSpec, window: Window) -> ExpectationSuite:
-    """Every check the feed declares or inherits from its data standards.
+def build_suite(
+    feed: FeedSpec, window: Window, indices: list[int] | None = None
+) -> ExpectationSuite:
+    """Every check the feed declares or inherits from its data standards (or those at
+    ``indices``, when the suite is split over processes).
 
     Types and the column set are not repeated here: the conform step has already cast each
     row to the schema, and sent the rows it could not to quarantine.
@@ -84,7 +87,10 @@ def build_suite(feed: FeedSpec, window: Window) -> ExpectationSuite:
 
     return gx.ExpectationSuite(
         name=f"{feed.id}.delivery",
-        expectations=[to_expectation(c, i, window) for i, c in enumerate(feed.checks)],
+        expectations=[
+            to_expectation(feed.checks[i], i, window)
+            for i in (range(len(feed.checks)) if indices is None else indices)
+        ],
     )
 
 

@@ -14,9 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from catalog.lineage import Dataset, Emission, emitting, facet
+from connectors.base import ENV_REFERENCE
 from hub.steps.context import RunContext
-
-_VAR = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 
 
 def zone_dataset(settings, zone: str, name: str, **facets: Any) -> Dataset:
@@ -42,7 +41,7 @@ def source_dataset(ctx: RunContext) -> Dataset:
         name = str(options.get("prefix", feed.id)).split("{", 1)[0].rstrip("/") or feed.id
     else:
         raw = str(options.get("url") or options.get("endpoint") or options.get("bucket") or "")
-        text = _VAR.sub(
+        text = ENV_REFERENCE.sub(
             lambda m: m.group(2) if m.group(2) is not None else f"env:{m.group(1)}", raw
         )
         match = re.match(r"^([a-z][a-z0-9+.-]*://[^/?#]+)(.*)$", text)
@@ -101,10 +100,7 @@ def quality_assertions(ctx: RunContext) -> dict[str, Any] | None:
     from catalog import store
     from catalog.models import QualityResult
 
-    results = [
-        r for r in store.listing(ctx.settings.catalog_url, QualityResult, ctx.feed.id)
-        if r.run_id == ctx.run_id
-    ]  # fmt: skip
+    results = store.listing(ctx.settings.catalog_url, QualityResult, ctx.feed.id, ctx.run_id)
     if not results:
         return None
     assertions = []

@@ -23,13 +23,18 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         version="1",
     )
 
-    def registry() -> tuple[dict[str, Any], dict[str, Any]]:
-        from catalog.db import ensure_current
-        from hub.registry.loader import load_registry
-        from products import load_products
+    loaded: list[tuple[dict[str, Any], dict[str, Any]]] = []
 
-        ensure_current(settings.catalog_url)
-        return load_registry(settings.feeds_dir), load_products()
+    def registry() -> tuple[dict[str, Any], dict[str, Any]]:
+        """Feeds and products, read once per app (the YAML only changes with a deployment)."""
+        if not loaded:
+            from catalog.db import ensure_current
+            from hub.registry.loader import load_registry
+            from products import load_products
+
+            ensure_current(settings.catalog_url)
+            loaded.append((load_registry(settings.feeds_dir), load_products()))
+        return loaded[0]
 
     def cards():
         from hub.web.catalog_view import all_cards
