@@ -32,6 +32,16 @@ CONTEXT = {
     "dcat:accessURL": {"@type": "@id"},
     "dcat:downloadURL": {"@type": "@id"},
     "vcard:hasEmail": {"@type": "@id"},
+    "spdx": "http://spdx.org/rdf/terms#",
+    "spdx:algorithm": {"@type": "@id"},
+    "spdx:checksumValue": {"@type": "xsd:hexBinary"},
+    "dcat:byteSize": {"@type": "xsd:nonNegativeInteger"},
+}
+#: What each export format is, as IANA media type and EU file type.
+FILE_FORMATS = {
+    "csv": ("text/csv", "CSV"),
+    "parquet": ("application/vnd.apache.parquet", "PARQUET"),
+    "geojson": ("application/geo+json", "GEOJSON"),
 }
 
 
@@ -139,6 +149,7 @@ def _dataset(catalog_url: str, spec: Any) -> tuple[dict[str, Any], list[dict[str
             "dct:format": {"@id": FILE_TYPE + "CSV", "@type": "dct:MediaTypeOrExtent"},
             "dct:license": licence,
         })  # fmt: skip
+        distributions += _files(catalog_url, spec, ident, licence)
     else:  # metadata only, as the data map asks: the rows go to granted partners only
         distributions.append({
             "@id": f"{ident}/api",
@@ -151,6 +162,34 @@ def _dataset(catalog_url: str, spec: Any) -> tuple[dict[str, Any], list[dict[str
         })  # fmt: skip
     node["dcat:distribution"] = [d["@id"] for d in distributions]
     return node, distributions
+
+
+def _files(catalog_url: str, spec: Any, ident: str, licence: dict) -> list[dict[str, Any]]:
+    """The newest version's download files, each with its size and SHA-256."""
+    from hub.steps.export import exports_of
+
+    out = []
+    for e in exports_of(catalog_url, spec.id):
+        media, file_type = FILE_FORMATS[e.format]
+        url = f"{BASE}/api/v1/datasets/{spec.id}/files/{e.format}?version={e.snapshot_id}"
+        out.append({
+            "@id": f"{ident}/files/{e.format}",
+            "@type": "dcat:Distribution",
+            "dct:title": _text(f"{spec.title.ko} ({file_type} 파일, 버전 {e.snapshot_id})",
+                               f"{spec.title.en} ({file_type} file, version {e.snapshot_id})"),
+            "dcat:accessURL": url,
+            "dcat:downloadURL": url,
+            "dcat:mediaType": {"@id": f"http://www.iana.org/assignments/media-types/{media}",
+                               "@type": "dct:MediaType"},
+            "dct:format": {"@id": FILE_TYPE + file_type, "@type": "dct:MediaTypeOrExtent"},
+            "dcat:byteSize": str(e.bytes),
+            "spdx:checksum": {"@type": "spdx:Checksum",
+                              "spdx:algorithm": "spdx:checksumAlgorithm_sha256",
+                              "spdx:checksumValue": e.sha256},
+            "dct:issued": _day(e.created_at),
+            "dct:license": licence,
+        })  # fmt: skip
+    return out
 
 
 def dcat_catalog(catalog_url: str, feeds: dict[str, Any], products: dict[str, Any]) -> dict:

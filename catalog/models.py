@@ -337,3 +337,38 @@ class Grant(Base):
     valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ExportFile(Base):
+    """A citizen download of one open dataset version: where it lies, its size and SHA-256."""
+
+    __tablename__ = "hub_exports"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "snapshot_id", "format", name="uq_hub_exports"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(String(63), index=True)
+    snapshot_id: Mapped[int] = mapped_column(BigInteger)  # the open table's snapshot
+    format: Mapped[str] = mapped_column(String(16))  # csv, parquet, geojson
+    object_key: Mapped[str] = mapped_column(String(500))  # in the open bucket
+    media_type: Mapped[str] = mapped_column(String(100))
+    rows: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DataRequest(Base):
+    """A citizen's request for data the hub does not open yet (공공데이터 제공신청)."""
+
+    __tablename__ = "hub_data_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    dataset_id: Mapped[str | None] = mapped_column(String(63))  # when it asks about one
+    contact: Mapped[str | None] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(20))  # received, answered, refused
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -6,6 +6,7 @@ of its window, so rerunning a window never duplicates rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -21,7 +22,7 @@ from hub.settings import HubSettings
 if TYPE_CHECKING:
     from pyiceberg.catalog.sql import SqlCatalog
     from pyiceberg.schema import Schema
-    from pyiceberg.table import Table
+    from pyiceberg.table import DataScan, Table
 
 
 def catalog(settings: HubSettings) -> SqlCatalog:
@@ -308,3 +309,18 @@ def _arrow_schema(table: Table, data: pa.Table) -> pa.Schema:
 
     target = schema_to_pyarrow(table.schema(), include_field_ids=False)
     return pa.schema([target.field(name) for name in data.schema.names])
+
+
+def stream_batches(scan: DataScan) -> Iterator[pa.RecordBatch]:
+    """A scan's rows batch by batch, one data file at a time.
+
+    ``DataScan.to_arrow_batch_reader`` reads every file at once on a thread pool and holds
+    each whole file (apache/iceberg-python#3036), so a large table would sit in memory.
+    """
+    from pyiceberg.io.pyarrow import ArrowScan
+
+    target = scan.projection().as_arrow()
+    reader = ArrowScan(scan.table_metadata, scan.io, scan.projection(), scan.row_filter, True)
+    for task in scan.plan_files():
+        for batch in reader.to_record_batches([task]):
+            yield batch if batch.schema == target else batch.cast(target)

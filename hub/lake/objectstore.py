@@ -58,6 +58,31 @@ class ObjectStore:
         except S3Error as exc:
             raise LakeError(f"cannot write s3://{self.settings.bucket(zone)}/{key}: {exc}") from exc
 
+    def put_file(
+        self, zone: str, key: str, path: str, *, content_type: str,
+        metadata: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        """Upload a file from disk in parts, so a large export never sits in memory."""
+        try:
+            self.client.fput_object(
+                self.settings.bucket(zone), key, path, content_type=content_type,
+                metadata=metadata, part_size=PART_SIZE,
+            )  # fmt: skip
+        except S3Error as exc:
+            raise LakeError(f"cannot write s3://{self.settings.bucket(zone)}/{key}: {exc}") from exc
+
+    def stream(self, zone: str, key: str, chunk: int = 1024 * 1024) -> Iterator[bytes]:
+        """The object's bytes in chunks, for a download that does not hold the whole file."""
+        try:
+            response = self.client.get_object(self.settings.bucket(zone), key)
+        except S3Error as exc:
+            raise LakeError(f"cannot read s3://{self.settings.bucket(zone)}/{key}: {exc}") from exc
+        try:
+            yield from response.stream(chunk)
+        finally:
+            response.close()
+            response.release_conn()
+
     def get(self, zone: str, key: str) -> bytes:
         try:
             response = self.client.get_object(self.settings.bucket(zone), key)

@@ -66,6 +66,9 @@ def _build(product, run_id: str, settings: HubSettings) -> dict[str, Any]:
         iceberg.replace_all(table, built, properties)
         published[zone] = table.current_snapshot().snapshot_id
     catalog.upsert_dataset(settings.catalog_url, product, f"trusted.{product_id}")
+    from hub.steps.export import export_version
+
+    export_version(settings, product_id, published["open"])
     part = built.column(product.partition.column)
     low, high = _bounds(part)
     catalog.add_version(

@@ -134,6 +134,9 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
         "release", f"open.{feed.id}", snapshot_id=snapshot_id, rows=out.num_rows,
         k=released.risk.k, l=released.risk.l, rows_suppressed=released.rows_suppressed,
     )  # fmt: skip
+    from hub.steps.export import export_version
+
+    files = export_version(ctx.settings, feed.id, snapshot_id)
     ctx.record(step="done")
     log.info(
         "%s: released %d rows to open.%s (k=%s, l=%s, %d rows suppressed)", ctx.where,
@@ -143,4 +146,5 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
         "released": True, "table": f"open.{feed.id}", "snapshot_id": snapshot_id,
         "rows": out.num_rows, "rows_suppressed": released.rows_suppressed,
         "k": released.risk.k, "l": released.risk.l,
+        "exports": {f.format: f.object_key for f in files},
     }  # fmt: skip

@@ -27,10 +27,10 @@ def test_pipeline_actions_are_chained_and_any_edit_is_named(hub_settings, agency
     )
     with engine_for(hub_settings.catalog_url).connect() as conn:
         rows = conn.execute(text("SELECT id, action, target FROM hub_audit_log ORDER BY id")).all()
-    assert [r.action for r in rows] == ["land", "publish", "release"]
+    assert [r.action for r in rows] == ["land", "publish", "release", "export"]
     assert rows[1].target == "trusted.air_quality_hourly"
     code, out = _verify()
-    assert code == 0 and "intact: 3 entries" in out
+    assert code == 0 and "intact: 4 entries" in out
 
     with engine_for(hub_settings.catalog_url).begin() as conn:  # someone hides a release
         conn.execute(text("UPDATE hub_audit_log SET target = 'open.elsewhere' WHERE id = :i"),
