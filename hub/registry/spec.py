@@ -141,6 +141,50 @@ class Delivery(Spec):
         return self._config
 
 
+#: Names an NGSI-LD entity keeps for itself, so no Property or Relationship may take them.
+NGSI_LD_RESERVED = {"id", "type", "@context", "location", "observationSpace", "operationSpace",
+                    "createdAt", "modifiedAt", "deletedAt", "observedAt", "scope"}  # fmt: skip
+_NGSI_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class NgsiLd(Spec):
+    """The feed's rows as NGSI-LD entities (ETSI GS CIM 009), served at ``/ngsi-ld/v1``: the
+    newest row of each entity is its current state, its rows the temporal evolution."""
+
+    type: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="Entity type.")
+    id: str = Field(description="Column holding the entity id (a URI).")
+    observed_at: str = Field(description="Timestamp column: every attribute's observedAt.")
+    location: tuple[str, str] | None = Field(
+        default=None, description="Longitude and latitude columns: the location GeoProperty."
+    )
+    relationships: dict[str, str] = Field(
+        default_factory=dict, description="Relationship name -> column holding the target's id."
+    )
+    properties: dict[str, str] | None = Field(
+        default=None,
+        description="Property name -> column; by default every other column, named as its "
+        "source field (the smart-data-model name the broker sent).",
+    )
+    current_within: timedelta | None = Field(
+        default=None,
+        description="Only rows this close to the newest count as current state (bounds the "
+        "scan; an entity silent for longer drops out); None reads every row.",
+    )
+
+    def property_columns(self, fields: list[FieldSpec]) -> dict[str, str]:
+        """Property name -> column, for the feed's ``fields``."""
+        if self.properties is not None:
+            return dict(self.properties)
+        taken = {self.id, *(self.location or ()), *self.relationships.values()}
+        return {f.source_name: f.name for f in fields if f.name not in taken}
+
+    def columns(self, fields: list[FieldSpec]) -> list[str]:
+        """Every column the entities are made of."""
+        used = [self.id, self.observed_at, *(self.location or ()), *self.relationships.values(),
+                *self.property_columns(fields).values()]  # fmt: skip
+        return list(dict.fromkeys(used))
+
+
 class FeedSpec(Spec):
     """A feed: its identity, owners, delivery, schedule, schema and rights."""
 
@@ -178,6 +222,10 @@ class FeedSpec(Spec):
     quality: Gate = Field(default_factory=Gate)
     privacy: PrivacyPolicy | None = Field(
         default=None, description="Personal data in the feed and how it is protected."
+    )
+    ngsi_ld: NgsiLd | None = Field(
+        default=None,
+        description="Serve the rows as NGSI-LD entities at /ngsi-ld/v1 (public feeds).",
     )
 
     @field_validator("id")
@@ -223,7 +271,31 @@ class FeedSpec(Spec):
                 )
         if self.privacy is not None:
             self._check_privacy(self.privacy)
+        if self.ngsi_ld is not None:
+            self._check_ngsi_ld(self.ngsi_ld)
         return self
+
+    def _check_ngsi_ld(self, ngsi: NgsiLd) -> None:
+        names = {f.name: f for f in self.schema_}
+        for column in ngsi.columns(self.schema_):
+            if column not in names:
+                raise ValueError(f"ngsi_ld: no column {column!r} in the schema")
+        if names[ngsi.observed_at].type is not ColumnType.timestamp:
+            raise ValueError(f"ngsi_ld.observed_at: {ngsi.observed_at!r} is not a timestamp")
+        numeric = (ColumnType.float32, ColumnType.float64)
+        for column in ngsi.location or ():
+            if names[column].type not in numeric:
+                raise ValueError(f"ngsi_ld.location: {column!r} is not a float column")
+        attributes = [*ngsi.relationships, *ngsi.property_columns(self.schema_)]
+        for name in attributes:
+            if not _NGSI_NAME.match(name) or name in NGSI_LD_RESERVED:
+                raise ValueError(
+                    f"ngsi_ld: {name!r} cannot name an NGSI-LD attribute; map the column to "
+                    "another name in ngsi_ld.properties"
+                )
+        twice = sorted({n for n in attributes if attributes.count(n) > 1})
+        if twice:
+            raise ValueError(f"ngsi_ld: attribute {', '.join(twice)} declared more than once")
 
     def _check_privacy(self, policy: PrivacyPolicy) -> None:
         numeric = {ColumnType.int32, ColumnType.int64, ColumnType.float32, ColumnType.float64}

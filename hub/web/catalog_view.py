@@ -36,6 +36,7 @@ class DatasetCard:
     quality_score: float | None
     quality_parts: dict[str, float] = field(default_factory=dict)
     columns: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)  # the citizen downloads
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,6 +67,21 @@ def _columns(spec: Any) -> list[dict[str, Any]]:
     return out
 
 
+def files_of(catalog_url: str, spec: Any, version: int | None = None) -> list[dict[str, Any]]:
+    """The download files of a public dataset version (default: the newest), with checksums."""
+    from hub.steps.export import exports_of
+
+    if spec.access_class.value != "public":
+        return []
+    return [
+        {"format": e.format, "version": e.snapshot_id, "rows": e.rows, "bytes": e.bytes,
+         "sha256": e.sha256, "media_type": e.media_type,
+         "url": f"/api/v1/datasets/{spec.id}/files/{e.format}?version={e.snapshot_id}",
+         "created_at": e.created_at.isoformat()}
+        for e in exports_of(catalog_url, spec.id, version)
+    ]  # fmt: skip
+
+
 def card(catalog_url: str, spec: Any, kind: str, now: datetime | None = None) -> DatasetCard:
     from quality.freshness import allowance
 
@@ -91,7 +107,7 @@ def card(catalog_url: str, spec: Any, kind: str, now: datetime | None = None) ->
         quality_score=score.score if score else None,
         quality_parts={"content": score.content, "timeliness": score.timeliness,
                        "metadata": score.metadata_} if score else {},
-        columns=_columns(spec),
+        columns=_columns(spec), files=files_of(catalog_url, spec),
     )  # fmt: skip
 
 

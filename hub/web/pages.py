@@ -32,6 +32,16 @@ WORDS = {
         "non_public": "비공개",
         "rows": "행 수",
         "department": "부서",
+        "downloads": "내려받기",
+        "checksum": "SHA-256 체크섬",
+        "size": "크기",
+        "request": "데이터 제공 신청",
+        "request_intro": "찾는 데이터가 없나요? 신청하시면 담당 부서가 검토합니다.",
+        "request_title": "필요한 데이터",
+        "request_description": "용도와 내용",
+        "request_contact": "연락처(선택)",
+        "send": "신청",
+        "received": "신청이 접수되었습니다. 접수 번호",
     },
     "en": {
         "title": "Seoul data map",
@@ -56,6 +66,16 @@ WORDS = {
         "non_public": "not public",
         "rows": "Rows",
         "department": "Department",
+        "downloads": "Downloads",
+        "checksum": "SHA-256 checksum",
+        "size": "Size",
+        "request": "Request data",
+        "request_intro": "Missing a dataset? Ask for it and the department in charge reviews it.",
+        "request_title": "Data you need",
+        "request_description": "What for, and what it should hold",
+        "request_contact": "Contact (optional)",
+        "send": "Send",
+        "received": "Your request was received. Request number",
     },
 }
 STYLE = """body{font-family:system-ui,'Noto Sans KR','NanumGothic',sans-serif;margin:2rem;max-width:80rem;color:#222}
@@ -108,16 +128,59 @@ def map_page(cards: list[DatasetCard], lang: str) -> str:
             f"<td>{escape(cycle(c.update_cycle, lang))}</td>"
             f"<td>{_fresh(c, w)}</td>"
             f"<td>{'' if c.quality_score is None else f'{c.quality_score:.1f}'}</td>"
-            f"<td>{c.latest_version or w['none']}</td></tr>"
+            f"<td>{c.latest_version or w['none']}</td><td>{_links(c)}</td></tr>"
             for c in members
         )
         sections.append(
             f"<h2>{escape(department)} · {escape(kind)}</h2><table><tr><th>{w['dataset']}</th>"
             f"<th>{w['access']}</th><th>{w['cycle']}</th><th>{w['fresh']}</th>"
-            f"<th>{w['quality']}</th><th>{w['version']}</th></tr>{rows}</table>"
+            f"<th>{w['quality']}</th><th>{w['version']}</th><th>{w['downloads']}</th></tr>"
+            f"{rows}</table>"
         )
-    body = f"<h1>{w['title']}</h1>" + "".join(sections)
+    body = f"<h1>{w['title']}</h1>" + "".join(sections) + request_form(lang)
     return _page(lang, w["title"], body, f"/?lang={'en' if lang == 'ko' else 'ko'}")
+
+
+def _links(c: DatasetCard) -> str:
+    return " ".join(
+        f'<a href="{escape(f["url"])}" title="SHA-256 {f["sha256"]}">{f["format"].upper()}</a>'
+        for f in c.files
+    )
+
+
+def _files_table(c: DatasetCard, w: dict[str, str]) -> str:
+    if not c.files:
+        return ""
+    rows = "".join(
+        f'<tr><td><a href="{escape(f["url"])}">{escape(c.id)}.{f["format"]}</a></td>'
+        f"<td>{f['bytes']:,} B</td><td><code>{f['sha256']}</code></td></tr>"
+        for f in c.files
+    )
+    return (f"<h2>{w['downloads']}</h2><table><tr><th></th><th>{w['size']}</th>"
+            f"<th>{w['checksum']}</th></tr>{rows}</table>")  # fmt: skip
+
+
+def request_form(lang: str, dataset_id: str = "") -> str:
+    """The citizen data-request form; requests land in the catalog."""
+    w = WORDS[lang]
+    return (
+        f"<h2>{w['request']}</h2><p>{w['request_intro']}</p>"
+        f'<form method="post" action="/requests?lang={lang}">'
+        f'<input type="hidden" name="dataset_id" value="{escape(dataset_id)}">'
+        f'<p><label>{w["request_title"]}<br><input name="title" required maxlength="200" '
+        f'size="60"></label></p><p><label>{w["request_description"]}<br>'
+        f'<textarea name="description" required maxlength="4000" rows="4" cols="60"></textarea>'
+        f'</label></p><p><label>{w["request_contact"]}<br><input name="contact" '
+        f'maxlength="200" size="40"></label></p><p><button type="submit">{w["send"]}</button>'
+        f"</p></form>"
+    )
+
+
+def request_received(lang: str, number: int) -> str:
+    w = WORDS[lang]
+    body = f"<h1>{w['request']}</h1><p>{w['received']}: <b>{number}</b></p>"
+    return _page(lang, w["request"], body + f'<p><a href="/?lang={lang}">{w["title"]}</a></p>',
+                 f"/?lang={'en' if lang == 'ko' else 'ko'}")  # fmt: skip
 
 
 def _fresh(c: DatasetCard, w: dict[str, str]) -> str:
@@ -149,7 +212,7 @@ def dataset_page(c: DatasetCard, lineage_svg: str, lang: str) -> str:
         f"<tr><th>{w['version']}</th><td>{c.latest_version or w['none']} "
         f"<span class='muted'>{escape(c.latest_at or '')}</span></td></tr>"
         f"<tr><th>{w['rows']}</th><td>{c.rows if c.rows is not None else w['none']}</td></tr>"
-        f"</table><h2>{w['lineage']}</h2>{lineage_svg}"
+        f"</table>{_files_table(c, w)}<h2>{w['lineage']}</h2>{lineage_svg}"
         f"<h2>{w['columns']}</h2><table><tr><th></th><th>{w['type']}</th><th></th>"
         f"<th>{w['classification']}</th><th>{w['technique']}</th></tr>{columns}</table>"
     )

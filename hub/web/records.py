@@ -7,18 +7,22 @@ served or refused, is in the audit log; every served one in the provision regist
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from catalog import audit, store
 from catalog.models import Provision
 from catalog.partners import Decision, authorize
 from hub.lake import iceberg
+from hub.lake.objectstore import ObjectStore
+from hub.steps.export import csv_chunks, exports_of
+from hub.web.query import QueryError, RecordQuery, changes, equality_filters, read_batches
 
 
 def _open_columns(settings, dataset_id: str) -> list[str]:
@@ -37,37 +41,82 @@ def _rows(settings, decision: Decision, dataset_id: str, limit: int, offset: int
     return scan.to_arrow().slice(offset, limit)
 
 
-def pull(
+def decide(
     settings, spec: Any, *, key: str | None, purpose: str | None, columns: list[str] | None,
-    fmt: str, limit: int, offset: int, client: str,
-) -> tuple[Decision, pa.Table | None, int | None]:  # fmt: skip
-    """Authorize, read, audit and register one pull; the rows are None when refused."""
+    client: str, detail: dict[str, Any],
+) -> Decision:  # fmt: skip
+    """Authorize one request; a refusal is audited here, with ``detail`` (what was asked)."""
     url = settings.catalog_url
     decision = authorize(
         url, key=key, dataset_id=spec.id, access_class=spec.access_class.value,
         available=[f.name for f in spec.published_fields],
         open_columns=_open_columns(settings, spec.id), purpose=purpose, columns=columns,
     )  # fmt: skip
-    who = decision.partner_id or "anonymous"
-    detail: dict[str, Any] = {
-        "status": decision.status, "reason": decision.reason, "key": decision.key_prefix,
-        "columns": decision.columns or columns, "format": fmt, "offset": offset, "limit": limit,
-    }  # fmt: skip
+    detail.update(status=decision.status, reason=decision.reason, key=decision.key_prefix,
+                  columns=decision.columns or columns)  # fmt: skip
     if not decision.allowed:
         audit.record(url, "api_refused", spec.id, purpose=purpose or "", detail=detail,
-                     who=who, origin=client)  # fmt: skip
-        return decision, None, None
-    data = _rows(settings, decision, spec.id, limit, offset)
-    versions = store.versions(url, spec.id)
-    snapshot = versions[-1].snapshot_id if versions else None
-    audit.record(url, "api_pull", spec.id, purpose=decision.purpose,
-                 detail={**detail, "rows": data.num_rows, "snapshot_id": snapshot},
-                 who=who, origin=client)  # fmt: skip
+                     who=decision.partner_id or "anonymous", origin=client)  # fmt: skip
+    return decision
+
+
+def served(
+    settings, spec: Any, decision: Decision, *, rows: int, snapshot: int | None, client: str,
+    detail: dict[str, Any], channel: str = "api", action: str = "api_pull",
+) -> None:  # fmt: skip
+    """Record a served answer: the audit log and the provision register."""
+    url = settings.catalog_url
+    audit.record(url, action, spec.id, purpose=decision.purpose,
+                 detail={**detail, "rows": rows, "snapshot_id": snapshot},
+                 who=decision.partner_id or "anonymous", origin=client)  # fmt: skip
     store.add(url, Provision(
         dataset_id=spec.id, snapshot_id=snapshot, recipient=decision.partner_id or "public",
-        channel="api", purpose=decision.purpose, legal_basis=decision.legal_basis,
-        rows=data.num_rows, client_address=client, provided_at=store.now(),
+        channel=channel, purpose=decision.purpose, legal_basis=decision.legal_basis,
+        rows=rows, client_address=client, provided_at=store.now(),
     ))  # fmt: skip
+
+
+def retry_headers(decision: Decision) -> dict[str, str] | None:
+    return {"Retry-After": str(decision.retry_after)} if decision.retry_after else None
+
+
+def refusal(decision: Decision) -> JSONResponse:
+    """The answer to a refused request (already audited by ``decide``)."""
+    return JSONResponse({"detail": decision.reason}, status_code=decision.status,
+                        headers=retry_headers(decision))  # fmt: skip
+
+
+def record_refusal(
+    settings, spec: Any, decision: Decision, status: int, reason: str, *, client: str,
+    detail: dict[str, Any],
+) -> None:  # fmt: skip
+    """Audit an authorized request the data cannot answer (bad parameter, nothing found)."""
+    detail.update(status=status, reason=reason)
+    audit.record(settings.catalog_url, "api_refused", spec.id, purpose=decision.purpose,
+                 detail=detail, who=decision.partner_id or "anonymous", origin=client)  # fmt: skip
+
+
+def refuse(settings, spec: Any, decision: Decision, status: int, reason: str,
+           **audited: Any) -> JSONResponse:  # fmt: skip
+    record_refusal(settings, spec, decision, status, reason, **audited)
+    return JSONResponse({"detail": reason}, status_code=status)
+
+
+def pull(
+    settings, spec: Any, *, key: str | None, purpose: str | None, columns: list[str] | None,
+    fmt: str, limit: int, offset: int, client: str,
+) -> tuple[Decision, pa.Table | None, int | None]:  # fmt: skip
+    """Authorize, read, audit and register one pull; the rows are None when refused."""
+    detail: dict[str, Any] = {"format": fmt, "offset": offset, "limit": limit}
+    decision = decide(settings, spec, key=key, purpose=purpose, columns=columns, client=client,
+                      detail=detail)  # fmt: skip
+    if not decision.allowed:
+        return decision, None, None
+    data = _rows(settings, decision, spec.id, limit, offset)
+    versions = store.versions(settings.catalog_url, spec.id)
+    snapshot = versions[-1].snapshot_id if versions else None
+    served(settings, spec, decision, rows=data.num_rows, snapshot=snapshot, client=client,
+           detail=detail)  # fmt: skip
     return decision, data, snapshot
 
 
@@ -80,25 +129,140 @@ def total_rows(settings, zone: str, dataset_id: str) -> int:
     return int(snapshot.summary.get("total-records", 0)) if snapshot else 0
 
 
-def serve_records(settings, spec: Any, *, fmt: str, offset: int, **request: Any) -> Response:
-    decision, data, snapshot = pull(settings, spec, fmt=fmt, offset=offset, **request)
-    if data is None:
-        headers = {"Retry-After": str(decision.retry_after)} if decision.retry_after else None
-        return JSONResponse({"detail": decision.reason}, status_code=decision.status,
-                            headers=headers)  # fmt: skip
-    if fmt == "csv":
-        sink = io.BytesIO()
-        sink.write(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel opens Hangul intact
-        pacsv.write_csv(data, sink)
-        return Response(sink.getvalue(), media_type="text/csv; charset=utf-8")
-    body = {
-        "dataset": spec.id,
-        "version": snapshot,
-        "offset": offset,
-        "rows": data.num_rows,
-        "items": json.loads(json.dumps(data.to_pylist(), default=str, ensure_ascii=False)),
+class _Drain(io.RawIOBase):
+    """A write-only file whose bytes are taken away as they come: Parquet written as a stream."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[override]
+        self.parts.append(bytes(data))
+        self.size += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def take(self) -> bytes:
+        out, self.parts = b"".join(self.parts), []
+        return out
+
+
+def parquet_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
+    import pyarrow.parquet as pq
+
+    sink = _Drain()
+    writer = pq.ParquetWriter(sink, schema, compression="zstd")
+    for batch in batches:
+        writer.write_batch(batch)
+        yield sink.take()
+    writer.close()
+    yield sink.take()
+
+
+def _counted(batches: Iterable[pa.RecordBatch], seen: list[int]) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        seen[0] += batch.num_rows
+        yield batch
+
+
+def _jsonable(data: pa.Table) -> list[dict[str, Any]]:
+    return json.loads(json.dumps(data.to_pylist(), default=str, ensure_ascii=False))
+
+
+MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
+JSON_PAGE_MAX = 10_000
+
+
+def serve_records(
+    settings, spec: Any, *, key: str | None, purpose: str | None, columns: list[str] | None,
+    fmt: str, limit: int | None, offset: int, client: str, query: RecordQuery,
+    params: dict[str, str],
+) -> Response:  # fmt: skip
+    """Rows as JSON (a page), or CSV / Parquet streamed batch by batch (a page or everything)."""
+    detail: dict[str, Any] = {"format": fmt, "offset": offset, "limit": limit,
+                              "version": query.version, "since": query.since}  # fmt: skip
+    decision = decide(settings, spec, key=key, purpose=purpose, columns=columns, client=client,
+                      detail=detail)  # fmt: skip
+    if not decision.allowed:
+        return refusal(decision)
+    if fmt == "json":
+        limit = limit or 100
+    cat = iceberg.catalog(settings)
+    time_column = spec.partition.column if spec.partition else None
+    query.equals = equality_filters(params, decision.columns)
+    detail["filters"] = {**query.equals, "from": query.start, "to": query.end}
+    try:
+        if fmt == "json" and limit > JSON_PAGE_MAX:
+            raise QueryError(f"?limit= is at most {JSON_PAGE_MAX} for JSON; CSV and Parquet "
+                             "stream any number of rows")  # fmt: skip
+        if not cat.table_exists((decision.zone, spec.id)):
+            raise QueryError(f"{spec.id} has no published version yet")
+        table = cat.load_table((decision.zone, spec.id))
+        if query.since is not None:
+            data, snapshot = changes(table, query, decision.columns, time_column)
+            data = data.slice(offset, limit) if limit is not None else data.slice(offset)
+            schema, batches = data.schema, iter(data.to_batches())
+        else:
+            schema, batches, snapshot = read_batches(
+                table, query, decision.columns, time_column, limit, offset)  # fmt: skip
+    except QueryError as exc:
+        return refuse(settings, spec, decision, 400, str(exc), client=client, detail=detail)
+    headers = {"X-Dataset-Version": str(snapshot)} if snapshot else {}
+    if fmt == "json":
+        data = pa.Table.from_batches(list(batches), schema)
+        served(settings, spec, decision, rows=data.num_rows, snapshot=snapshot, client=client,
+               detail=detail)  # fmt: skip
+        body = {"dataset": spec.id, "version": snapshot, "since": query.since, "offset": offset,
+                "rows": data.num_rows, "items": _jsonable(data)}  # fmt: skip
+        return JSONResponse(body, headers=headers)
+
+    def stream() -> Iterator[bytes]:
+        seen = [0]
+        try:
+            counted = _counted(batches, seen)
+            yield from (csv_chunks(schema, counted) if fmt == "csv"
+                        else parquet_chunks(schema, counted))  # fmt: skip
+        finally:  # registered with the rows actually sent, even if the client left early
+            served(settings, spec, decision, rows=seen[0], snapshot=snapshot, client=client,
+                   detail=detail)  # fmt: skip
+
+    name = f"{spec.id}.{fmt}"
+    headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return StreamingResponse(stream(), media_type=MEDIA[fmt], headers=headers)
+
+
+def serve_file(
+    settings, spec: Any, *, fmt: str, version: int | None, key: str | None, client: str
+) -> Response:
+    """Stream one export file from the open bucket, with its SHA-256; audited and registered."""
+    detail: dict[str, Any] = {"format": fmt, "version": version, "download": True}
+    decision = decide(settings, spec, key=key, purpose=None, columns=None, client=client,
+                      detail=detail)  # fmt: skip
+    if not decision.allowed:
+        return refusal(decision)
+    found = [e for e in exports_of(settings.catalog_url, spec.id, version) if e.format == fmt]
+    if not found:
+        reason = f"{spec.id} has no {fmt} download" + (f" for version {version}" if version else "")
+        return refuse(settings, spec, decision, 404, reason, client=client, detail=detail)
+    export = found[0]
+    detail.update(key=decision.key_prefix, object=export.object_key, sha256=export.sha256)
+    served(settings, spec, decision, rows=export.rows, snapshot=export.snapshot_id,
+           client=client, detail=detail, channel="download", action="download")  # fmt: skip
+    digest = base64.b64encode(bytes.fromhex(export.sha256)).decode()
+    headers = {
+        "Content-Length": str(export.bytes),
+        "Content-Disposition": f'attachment; filename="{export.object_key.rsplit("/", 1)[-1]}"',
+        "X-Checksum-SHA256": export.sha256,
+        "Repr-Digest": f"sha-256=:{digest}:",  # RFC 9530
+        "X-Dataset-Version": str(export.snapshot_id),
     }
-    return JSONResponse(body)
+    return StreamingResponse(ObjectStore(settings).stream("open", export.object_key),
+                             media_type=export.media_type, headers=headers)  # fmt: skip
 
 
 #: data.go.kr result codes for the refusals a national-portal client knows how to read.

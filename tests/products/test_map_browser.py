@@ -6,16 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import threading
-import time
 
 import httpx
 import pytest
-import uvicorn
 
-from hub.services.process import free_port
 from hub.web.app import create_app
 from products import load_products
+from tests.support.web import serving
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,17 +36,8 @@ def chromium() -> str:
 def served(lake):
     """The web app on a real port, as `hub serve` runs it."""
     settings, _ = lake
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning"))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.1)
-    yield settings, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings)) as base:
+        yield settings, base
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

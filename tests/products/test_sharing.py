@@ -113,29 +113,19 @@ def test_only_the_allowed_cases_return_rows_and_every_answer_is_audited(hub):
 def test_a_national_portal_client_reads_a_dataset_page_by_page(hub):
     """The hub's own data.go.kr client (the http_api connector), pointed at the hub over HTTP,
     knowing nothing but the URL and its key."""
-    import threading
-    import time
-
     import pyarrow as pa
-    import uvicorn
 
     from connectors.base import FetchContext, Window
     from connectors.http_api.config import HttpApiConfig
     from connectors.http_api.connector import fetch, read
     from hub.errors import DeliveryError
-    from hub.services.process import free_port
     from tests.support.fetching import fetch_all
+    from tests.support.web import serving
 
     _, keys, settings = hub
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning"))  # fmt: skip
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
+    with serving(create_app(settings)) as base:
         ctx = FetchContext(feed_id="portal_client", window=Window(PAST, FUTURE), timezone="UTC")
-        config = HttpApiConfig(url=f"http://127.0.0.1:{port}/api/v1/portal/street_segments",
+        config = HttpApiConfig(url=f"{base}/api/v1/portal/street_segments",
                                service_key=keys["no_grant"], page_size=7, max_attempts=1)  # fmt: skip
         parts = fetch_all(fetch, config, ctx)
         rows = pa.concat_tables([read(config, p.data, name=p.name) for p in parts])
@@ -144,14 +134,12 @@ def test_a_national_portal_client_reads_a_dataset_page_by_page(hub):
 
         refused = config.model_copy(
             update={
-                "url": f"http://127.0.0.1:{port}/api/v1/portal/{CRIMES}",
+                "url": f"{base}/api/v1/portal/{CRIMES}",
                 "service_key": "hubk_x",
             }
         )
         with pytest.raises(DeliveryError, match="SERVICE_KEY_IS_NOT_REGISTERED_ERROR"):
             fetch_all(fetch, refused, ctx)
-    finally:
-        server.should_exit = True
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

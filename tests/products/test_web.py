@@ -64,3 +64,40 @@ def test_harvesters_get_dcat_ap_json_ld(client):
         n["@type"] if isinstance(n["@type"], str) else "agent" for n in response.json()["@graph"]
     }
     assert {"dcat:Catalog", "dcat:Dataset", "dcat:Distribution"} <= types
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_citizens_data_request_from_the_map_lands_in_the_catalog(hub_settings):
+    from sqlalchemy import select
+
+    from catalog.db import session_for
+    from catalog.models import AuditEntry
+
+    client = TestClient(create_app(hub_settings))
+    form = client.get("/?lang=en").text
+    assert '<form method="post" action="/requests?lang=en">' in form
+    sent = client.post("/requests?lang=en", data={
+        "title": "구별 공공 와이파이 접속량", "description": "For a study of digital access.",
+        "dataset_id": "", "contact": "citizen@example.kr"})  # fmt: skip
+    assert sent.status_code == 200 and "Request number: <b>1</b>" in sent.text
+    about = client.post("/api/v1/requests", json={"title": "More years", "description": "2015-",
+                                                  "dataset_id": "bike_trips"})  # fmt: skip
+    assert about.status_code == 201 and about.json()["id"] == 2
+    listed = client.get("/api/v1/requests").json()
+    assert [(r["title"], r["dataset_id"], r["status"]) for r in listed] == [
+        ("구별 공공 와이파이 접속량", None, "received"),
+        ("More years", "bike_trips", "received"),
+    ]
+    assert "citizen@example.kr" not in client.get("/api/v1/requests").text  # contacts stay inside
+    assert (
+        client.post(
+            "/api/v1/requests", json={"title": "x", "description": "y", "dataset_id": "nope"}
+        ).status_code
+        == 404
+    )
+    assert client.post("/requests", data={"title": "", "description": "y"}).status_code == 422
+    with session_for(hub_settings.catalog_url) as session:
+        logged = session.scalars(
+            select(AuditEntry.target).where(AuditEntry.action == "data_request")
+        )
+        assert list(logged) == ["catalog", "bike_trips"]

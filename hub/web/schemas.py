@@ -1,0 +1,88 @@
+"""The shapes of the sharing API's answers, as documented in /openapi.json (and checked
+against it by the Schemathesis test)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class RecordsPage(BaseModel):
+    """One JSON page of a dataset's rows."""
+
+    dataset: str
+    version: int | None = Field(description="The snapshot the rows come from.")
+    since: int | None = Field(description="With ?since=: rows carry `_change`.")
+    offset: int
+    rows: int
+    items: list[dict[str, Any]]
+
+
+class ExportFileOut(BaseModel):
+    """A citizen download file of one published version."""
+
+    format: str
+    version: int
+    rows: int
+    bytes: int
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+    media_type: str
+    url: str
+    created_at: str
+
+
+class LineageOut(BaseModel):
+    centre: str
+    upstream: dict[str, int] = Field(description="Dataset -> hops upstream.")
+    downstream: dict[str, int] = Field(description="Dataset -> hops downstream.")
+    edges: list[list[str]]
+
+
+class PortalHeader(BaseModel):
+    """The portal's own field names (camelCase), which its clients read."""
+
+    resultCode: str
+    resultMsg: str
+
+
+class PortalBody(BaseModel):
+    items: list[dict[str, Any]]
+    numOfRows: int
+    pageNo: int
+    totalCount: int
+
+
+class PortalResponse(BaseModel):
+    header: PortalHeader
+    body: PortalBody
+
+
+class PortalEnvelope(BaseModel):
+    """The national portal's envelope: errors too are answered with HTTP 200."""
+
+    response: PortalResponse
+
+
+class RequestFiled(BaseModel):
+    id: int
+    status: str
+
+
+class DataRequestOut(BaseModel):
+    """A citizen's request as the public sees it (the contact stays in the catalog)."""
+
+    id: int
+    title: str
+    description: str
+    dataset_id: str | None
+    status: str
+    created_at: str
+
+
+#: Streamed bodies the records and download routes may answer with.
+STREAMED = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+}
+FILES = {**STREAMED, "application/geo+json": {"schema": {"type": "object"}}}
