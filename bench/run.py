@@ -379,6 +379,14 @@ def dags_figures(args) -> tuple[dict, dict]:
     return {"dags_parse_s": {"value": round(parse_s, 3), "unit": "s"}}, {"dags": dags}
 
 
+def web_figures(args) -> tuple[dict, dict]:
+    from web_load import bench_web
+
+    print("web benchmark: metadata under wrk, 1,000,000-row CSV download", flush=True)
+    with embedded_lake() as settings:
+        return bench_web(settings)
+
+
 GROUPS = {
     "publish": publish_figures,
     "connectors": connector_figures,
@@ -387,6 +395,7 @@ GROUPS = {
     "quality": quality_figures,
     "lineage": lineage_figures,
     "dags": dags_figures,
+    "web": web_figures,
 }
 
 
