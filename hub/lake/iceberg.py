@@ -311,7 +311,7 @@ def _arrow_schema(table: Table, data: pa.Table) -> pa.Schema:
     return pa.schema([target.field(name) for name in data.schema.names])
 
 
-def stream_batches(scan: DataScan) -> Iterator[pa.RecordBatch]:
+def stream_batches(scan: DataScan, tasks: list | None = None) -> Iterator[pa.RecordBatch]:
     """A scan's rows batch by batch, one data file at a time.
 
     ``DataScan.to_arrow_batch_reader`` reads every file at once on a thread pool and holds
@@ -321,6 +321,6 @@ def stream_batches(scan: DataScan) -> Iterator[pa.RecordBatch]:
 
     target = scan.projection().as_arrow()
     reader = ArrowScan(scan.table_metadata, scan.io, scan.projection(), scan.row_filter, True)
-    for task in scan.plan_files():
+    for task in scan.plan_files() if tasks is None else tasks:
         for batch in reader.to_record_batches([task]):
             yield batch if batch.schema == target else batch.cast(target)

@@ -72,16 +72,22 @@ class ObjectStore:
             raise LakeError(f"cannot write s3://{self.settings.bucket(zone)}/{key}: {exc}") from exc
 
     def stream(self, zone: str, key: str, chunk: int = 1024 * 1024) -> Iterator[bytes]:
-        """The object's bytes in chunks, for a download that does not hold the whole file."""
+        """The object's bytes in chunks, for a download that does not hold the whole file.
+
+        The object is opened now (a missing one raises here), its bytes read as iterated."""
         try:
             response = self.client.get_object(self.settings.bucket(zone), key)
         except S3Error as exc:
             raise LakeError(f"cannot read s3://{self.settings.bucket(zone)}/{key}: {exc}") from exc
-        try:
-            yield from response.stream(chunk)
-        finally:
-            response.close()
-            response.release_conn()
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from response.stream(chunk)
+            finally:
+                response.close()
+                response.release_conn()
+
+        return chunks()
 
     def get(self, zone: str, key: str) -> bytes:
         try:

@@ -10,6 +10,7 @@ from typing import Any
 from catalog import store as catalog
 from hub.errors import NoDeliveryError
 from hub.lake import iceberg
+from hub.registry.spec import AccessClass
 from hub.settings import HubSettings
 from hub.steps.protect import scanned_columns
 from privacy.errors import UndeclaredPersonalData
@@ -60,15 +61,18 @@ def _build(product, run_id: str, settings: HubSettings) -> dict[str, Any]:
     properties = {"hub.product": product_id, "hub.run-id": run_id, "hub.inputs": lineage}
     partition = (product.partition.column, product.partition.transform)
     published = {}
-    for zone in ("trusted", "open"):
+    zones = ("trusted", "open") if product.access_class is AccessClass.public else ("trusted",)
+    for zone in zones:
         table = iceberg.ensure_table(settings, zone, product_id, product.schema_, partition,
                                      properties={"comment": product.title.en})  # fmt: skip
-        iceberg.replace_all(table, built, properties)
+        made_from = {"hub.trusted-snapshot": str(published["trusted"])} if published else {}
+        iceberg.replace_all(table, built, {**properties, **made_from})
         published[zone] = table.current_snapshot().snapshot_id
     catalog.upsert_dataset(settings.catalog_url, product, f"trusted.{product_id}")
-    from hub.steps.export import export_version
+    if "open" in published:
+        from hub.steps.export import export_version
 
-    export_version(settings, product_id, published["open"])
+        export_version(settings, product_id, published["open"])
     part = built.column(product.partition.column)
     low, high = _bounds(part)
     catalog.add_version(

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from catalog import audit
 from catalog import store as catalog
@@ -36,8 +38,9 @@ MEDIA_TYPES = {
     "parquet": "application/vnd.apache.parquet",
     "geojson": "application/geo+json",
 }
-#: Column pairs read as WGS84 points, in the order they are looked for.
-COORDINATES = (("lon", "lat"), ("longitude", "latitude"), ("x", "y"))
+#: Column pairs read as WGS84 points, in the order they are looked for (x/y are often
+#: Korean TM metres, so they are not taken for longitude and latitude).
+COORDINATES = (("lon", "lat"), ("longitude", "latitude"))
 
 
 def csv_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
@@ -61,6 +64,11 @@ def coordinate_columns(names: Iterable[str]) -> tuple[str, str] | None:
     return next(((x, y) for x, y in COORDINATES if x in have and y in have), None)
 
 
+def _finite(value: object) -> object:
+    """NaN and infinities are not JSON: they become null."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
 def geojson_chunks(
     schema: pa.Schema, batches: Iterable[pa.RecordBatch], lon: str, lat: str
 ) -> Iterator[bytes]:
@@ -72,13 +80,15 @@ def geojson_chunks(
         rows = batch.to_pylist()
         features = []
         for row in rows:
-            x, y = row.get(lon), row.get(lat)
+            x, y = _finite(row.get(lon)), _finite(row.get(lat))
             geometry = {"type": "Point", "coordinates": [x, y]} if None not in (x, y) else None
             features.append({"type": "Feature", "geometry": geometry,
-                             "properties": {p: row[p] for p in properties}})  # fmt: skip
+                             "properties": {p: _finite(row[p]) for p in properties}})  # fmt: skip
         if not features:
             continue
-        text = ",".join(json.dumps(f, ensure_ascii=False, default=str) for f in features)
+        text = ",".join(
+            json.dumps(f, ensure_ascii=False, default=str, allow_nan=False) for f in features
+        )
         yield (text if first else "," + text).encode()
         first = False
     yield b"]}"
@@ -162,7 +172,10 @@ def export_version(
                 object_key=key, media_type=MEDIA_TYPES[fmt], rows=rows, bytes=size, sha256=sha,
                 created_at=catalog.now(),
             ))  # fmt: skip
-    catalog.add(settings.catalog_url, *written)
+    try:
+        catalog.add(settings.catalog_url, *written)
+    except IntegrityError:  # another run exported this version meanwhile: theirs stands
+        return exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)
     audit.record(
         settings.catalog_url, "export", f"open.{dataset_id}", purpose="open data downloads",
         detail={"snapshot_id": snapshot.snapshot_id, "rows": rows,

@@ -71,6 +71,11 @@ def aware(value: datetime | None) -> datetime | None:
 LIMIT = "Rows (JSON: 100 by default, at most 10,000; CSV and Parquet: all by default)."
 FROM = "The time column at or after this instant (ISO 8601; UTC without an offset)."
 TO = "The time column before this instant (ISO 8601; UTC without an offset)."
+SNAPSHOT_ID = {"ge": 0, "le": 2**63 - 1}  # Iceberg snapshot ids are positive 64-bit integers
+Version = Annotated[int | None, Query(description="A published version (snapshot id; the "
+                                      "catalog's version works too).", **SNAPSHOT_ID)]  # fmt: skip
+Since = Annotated[int | None, Query(description="Only the changes after this version.",
+                                    **SNAPSHOT_ID)]  # fmt: skip
 Lang = Annotated[Literal["ko", "en"], Query(description="Page language.")]
 
 
@@ -225,8 +230,8 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",
         limit: Annotated[int | None, Query(ge=1, description=LIMIT)] = None,
         offset: Annotated[int, Query(ge=0)] = 0,
-        version: Annotated[int | None, Query(description="A published snapshot id.")] = None,
-        since: Annotated[int | None, Query(description="Changes after this snapshot id.")] = None,
+        version: Version = None,
+        since: Since = None,
         start: Annotated[datetime | None, Query(alias="from", description=FROM)] = None,
         end: Annotated[datetime | None, Query(alias="to", description=TO)] = None,
     ) -> Response:
@@ -248,7 +253,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     )  # fmt: skip
     def files(
         dataset_id: str,
-        version: Annotated[int | None, Query(description="A published snapshot id.")] = None,
+        version: Version = None,
     ) -> list[dict[str, Any]]:
         from hub.web.catalog_view import files_of
 
@@ -264,7 +269,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         dataset_id: str,
         fmt: Literal["csv", "parquet", "geojson"],
         request: Request,
-        version: Annotated[int | None, Query(description="A published snapshot id.")] = None,
+        version: Version = None,
         x_api_key: Annotated[str | None, Header(description="The partner's API key.")] = None,
     ) -> Response:
         from hub.web.records import serve_file
@@ -327,15 +332,23 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         "/api/v1/requests", summary="Citizens' data requests (without their contacts)",
         response_model=list[DataRequestOut],
     )  # fmt: skip
-    def requests_list() -> list[dict[str, Any]]:
+    def requests_list(
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[dict[str, Any]]:
+        """Free text is published scrubbed of personal data (phone numbers, RRNs, ...)."""
         from sqlalchemy import select
 
         from catalog.db import session_for
         from catalog.models import DataRequest
+        from privacy.scanner import scrub_text
 
+        registry()
         with session_for(settings.catalog_url) as session:
-            rows = session.scalars(select(DataRequest).order_by(DataRequest.id))
-            return [{"id": r.id, "title": r.title, "description": r.description,
+            query = select(DataRequest).order_by(DataRequest.id).offset(offset).limit(limit)
+            rows = session.scalars(query)
+            return [{"id": r.id, "title": scrub_text(r.title),
+                     "description": scrub_text(r.description),
                      "dataset_id": r.dataset_id, "status": r.status,
                      "created_at": r.created_at.isoformat()} for r in rows]  # fmt: skip
 

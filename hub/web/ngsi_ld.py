@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
 
 from hub.registry.spec import AccessClass, FeedSpec, NgsiLd
 from hub.settings import HubSettings
@@ -72,10 +73,10 @@ class NgsiError(Exception):
     """A request answered with a ProblemDetails document."""
 
     def __init__(self, status: int, kind: str, title: str, detail: str,
-                 headers: dict[str, str] | None = None) -> None:  # fmt: skip
+                 headers: dict[str, str] | None = None, *, audited: bool = False) -> None:  # fmt: skip
         super().__init__(detail)
         self.status, self.kind, self.title, self.detail = status, kind, title, detail
-        self.headers = headers
+        self.headers, self.audited = headers, audited
 
     def response(self) -> JSONResponse:
         kind = self.kind if ":" in self.kind else ERRORS + self.kind  # about:blank stays
@@ -93,25 +94,42 @@ def unsupported(detail: str) -> NgsiError:
     return NgsiError(422, "OperationNotSupported", "Operation not supported", detail)
 
 
-class _NgsiRoute(APIRoute):
-    """Bad parameters answer 400 BadRequestData, as NGSI-LD wants, not FastAPI's 422."""
+def _route_class(settings: HubSettings) -> type[APIRoute]:
+    """Routes whose bad parameters answer 400 BadRequestData, as NGSI-LD wants (not FastAPI's
+    422), and whose every refusal is in the audit log."""
 
-    def get_route_handler(self) -> Callable[[Request], Any]:
-        handler = super().get_route_handler()
+    class NgsiRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Any]:
+            handler = super().get_route_handler()
 
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                why = "; ".join(
-                    f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg')}"
-                    for e in exc.errors()
-                )
-                return bad(why, "Invalid request parameters").response()
-            except NgsiError as exc:
-                return exc.response()
+            async def route(request: Request) -> Response:
+                try:
+                    return await handler(request)
+                except RequestValidationError as exc:
+                    why = "; ".join(
+                        f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: "
+                        f"{e.get('msg')}" for e in exc.errors()
+                    )  # fmt: skip
+                    error = bad(why, "Invalid request parameters")
+                except NgsiError as exc:
+                    error = exc
+                if not error.audited:
+                    await run_in_threadpool(_audit_refusal, settings, request, error)
+                return error.response()
 
-        return route
+            return route
+
+    return NgsiRoute
+
+
+def _audit_refusal(settings: HubSettings, request: Request, error: NgsiError) -> None:
+    """A request refused before any dataset was chosen (bad parameters)."""
+    from catalog import audit
+
+    audit.record(settings.catalog_url, "api_refused", "ngsi-ld", purpose="",
+                 detail={"ngsi_ld": request.url.path, "query": str(request.query_params),
+                         "status": error.status, "reason": error.detail},
+                 who="anonymous", origin=request.client.host if request.client else "unknown")  # fmt: skip
 
 
 # ---------------------------------------------------------------- query parameters
@@ -690,7 +708,7 @@ def _read(settings: HubSettings, source: Source, ask: Ask, key: str | None, clie
         title = {401: "Unauthorized", 403: "Forbidden", 429: "Too many requests"}.get(
             decision.status, "Request refused"
         )
-        raise NgsiError(decision.status, kind, title, decision.reason, headers)
+        raise NgsiError(decision.status, kind, title, decision.reason, headers, audited=True)
     data = table.scan(
         row_filter=_row_filter(source, ask, table, snapshot.snapshot_id),
         selected_fields=tuple(decision.columns), snapshot_id=snapshot.snapshot_id,
@@ -708,7 +726,8 @@ def _filter(data: pa.Table, source: Source, ask: Ask) -> pa.Table:
         data = data.slice(0, 0)  # not in the open release: no entity has the attribute
     if not ask.temporal:
         data = _current(data, n.id, n.observed_at)
-    tests = [] if (mask := _mask(data, source, ask.q)) is None else [mask]
+    mask = _mask(data, source, ask.q) if data.num_rows else None
+    tests = [] if mask is None else [mask]
     if ask.attrs is not None:  # an entity with none of the attributes is not in the answer
         shown = {source.attributes[a] for a in ask.attrs if a in source.attributes}
         present = [pc.is_valid(data.column(c)) for c in sorted(shown) if c in data.column_names]
@@ -775,6 +794,12 @@ def answer(settings: HubSettings, registry: Registry, request: Request, ask: Ask
             read.served = len(mine)
     body = [built[k[1], k[2]] for k in page if (k[1], k[2]) in built]
 
+    if not reads and single is None:  # no dataset holds such entities: an empty answer, logged
+        from catalog import audit
+
+        audit.record(settings.catalog_url, "api_pull", "ngsi-ld", purpose="",
+                     detail={"ngsi_ld": request.url.path, **ask.raw, "rows": 0},
+                     who="anonymous", origin=client)  # fmt: skip
     for read in reads:
         detail = details[read.source.spec.id]
         if single is not None and not body:
@@ -787,7 +812,8 @@ def answer(settings: HubSettings, registry: Registry, request: Request, ask: Ask
     if single is not None:
         if not body:
             raise NgsiError(404, "ResourceNotFound", "Entity not found",
-                            f"no entity {single} (or none of the attributes asked for)")  # fmt: skip
+                            f"no entity {single} (or none of the attributes asked for)",
+                            audited=bool(reads))  # fmt: skip
         return _respond(request, body[0], None)
     return _respond(request, body, len(keys) if ask.count else None)
 
@@ -844,7 +870,7 @@ def _docs(many: bool) -> dict[int | str, dict[str, Any]]:
 
 def ngsi_router(settings: HubSettings, registry: Registry) -> APIRouter:
     """``/ngsi-ld/v1``: the public feeds that declare ``ngsi_ld``, as a read-only broker."""
-    router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD"], route_class=_NgsiRoute)
+    router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD"], route_class=_route_class(settings))
 
     def one(entity_id: str, ask: Ask) -> Ask:
         if not _URI.match(entity_id) or "," in entity_id:

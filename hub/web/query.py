@@ -1,18 +1,21 @@
 """What a records request reads: a version, simple filters, and changes since a version.
 
 Filters are pushed into the Iceberg scan (files outside a time range or a value are skipped).
-Changes follow the LOCALDATA pattern: a full download once, then only what changed: the rows
-of data files a later version removed, then the rows of files it added.
+Changes follow the LOCALDATA pattern: a full download once, then only what changed: the rows a
+later version no longer has, then the rows it has that the earlier one did not (found among
+the data files the two versions do not share, so unchanged partitions are never read).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyiceberg.expressions import (
     AlwaysTrue,
     And,
@@ -22,6 +25,7 @@ from pyiceberg.expressions import (
     LessThan,
 )
 from pyiceberg.table import Table
+from pyiceberg.table.snapshots import Operation
 from pyiceberg.types import (
     BooleanType,
     DateType,
@@ -46,8 +50,8 @@ class QueryError(ValueError):
 class RecordQuery:
     """The reading part of a records request."""
 
-    version: int | None = None  # snapshot id; None = current
-    since: int | None = None  # changes after this snapshot id
+    version: int | None = None  # a published version (snapshot id); None = current
+    since: int | None = None  # changes after this version
     start: datetime | None = None  # time range on the dataset's time column, [start, end)
     end: datetime | None = None
     equals: dict[str, str] = field(default_factory=dict)  # column -> value
@@ -58,21 +62,40 @@ def _literal(name: str, raw: str, field_type: Any) -> Any:
         if isinstance(field_type, IntegerType | LongType):
             return int(raw)
         if isinstance(field_type, FloatType | DoubleType):
-            return float(raw)
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError(raw)
+            return value
         if isinstance(field_type, BooleanType):
             if raw.lower() not in ("true", "false"):
                 raise ValueError(raw)
             return raw.lower() == "true"
-        if isinstance(field_type, TimestampType | TimestamptzType | DateType):
-            return datetime.fromisoformat(raw).isoformat()
+        if isinstance(field_type, DateType):
+            return date.fromisoformat(raw).isoformat()
+        if isinstance(field_type, TimestamptzType):
+            moment = datetime.fromisoformat(raw)
+            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+        if isinstance(field_type, TimestampType):
+            return datetime.fromisoformat(raw).replace(tzinfo=None).isoformat()
     except ValueError as exc:
         raise QueryError(f"?{name}={raw!r} is not a {field_type} value") from exc
     return raw
 
 
-def equality_filters(params: Mapping[str, str], columns: list[str]) -> dict[str, str]:
-    """Query parameters named after a served column filter it (``?gu_code=11680``)."""
-    return {k: v for k, v in params.items() if k in columns}
+def equality_filters(
+    params: Mapping[str, str], known: set[str], columns: list[str]
+) -> dict[str, str]:
+    """Query parameters other than the route's own filter a served column (``?gu_code=11680``).
+
+    A filter on a column the caller is not served would reveal its values, and an unknown
+    name would be silently ignored: both are refused.
+    """
+    filters = {k: v for k, v in params.items() if k not in known}
+    outside = sorted(set(filters) - set(columns))
+    if outside:
+        raise QueryError(f"no served column to filter by: {', '.join(outside)} (filters are "
+                         f"named after the columns: {', '.join(columns)})")  # fmt: skip
+    return filters
 
 
 def row_filter(table: Table, query: RecordQuery, time_column: str | None) -> BooleanExpression:
@@ -82,6 +105,16 @@ def row_filter(table: Table, query: RecordQuery, time_column: str | None) -> Boo
         expression = And(expression, EqualTo(name, _literal(name, raw, schema.find_type(name))))
     if (query.start or query.end) and not time_column:
         raise QueryError("this dataset has no time column for ?from= / ?to=")
+    if not (query.start or query.end):
+        return expression
+    if isinstance(schema.find_type(time_column), DateType):  # days, as the caller wrote them
+        if query.start:
+            expression = And(
+                expression, GreaterThanOrEqual(time_column, _day(query.start, up=True))
+            )
+        if query.end:
+            expression = And(expression, LessThan(time_column, _day(query.end, up=True)))
+        return expression
     if query.start:
         expression = And(expression, GreaterThanOrEqual(time_column, query.start.isoformat()))
     if query.end:
@@ -89,20 +122,38 @@ def row_filter(table: Table, query: RecordQuery, time_column: str | None) -> Boo
     return expression
 
 
-def snapshot_of(table: Table, version: int | None) -> int | None:
+def _day(moment: datetime, *, up: bool) -> str:
+    """The first whole day at or after ``moment`` (its own offset's calendar)."""
+    day = moment.date()
+    if up and moment.time() != datetime.min.time():
+        day = date.fromordinal(day.toordinal() + 1)
+    return day.isoformat()
+
+
+def snapshot_of(table: Table, version: int | None, name: str = "version") -> int | None:
+    """The table's snapshot for a published version: its own id, or the catalog's version
+    (the trusted snapshot an open release was made from). Commits' inner delete steps are not
+    versions."""
     if version is None:
         current = table.current_snapshot()
         return current.snapshot_id if current else None
-    if table.snapshot_by_id(version) is None:
-        raise QueryError(f"?version={version} is not a published version of this dataset")
-    return version
+    found = table.snapshot_by_id(version)
+    if found is None:  # a catalog version: the newest release made from it
+        made = [s for s in table.snapshots()
+                if s.summary and s.summary.get("hub.trusted-snapshot") == str(version)]  # fmt: skip
+        found = max(made, key=lambda s: s.timestamp_ms) if made else None
+    if found is None or (found.summary and found.summary.operation == Operation.DELETE):
+        raise QueryError(f"?{name}={version} is not a published version of this dataset")
+    return found.snapshot_id
 
 
 def read_batches(
     table: Table, query: RecordQuery, columns: list[str], time_column: str | None,
     limit: int | None, offset: int,
 ) -> tuple[pa.Schema, Iterator[pa.RecordBatch], int | None]:  # fmt: skip
-    """The schema, the batches of rows asked for (paged), and the snapshot they come from."""
+    """The schema, the batches of rows asked for (paged), and the snapshot they come from.
+
+    Filters are bound and files planned here, so a bad request fails before any answer."""
     snapshot = snapshot_of(table, query.version)
     scan = table.scan(
         row_filter=row_filter(table, query, time_column), selected_fields=tuple(columns),
@@ -111,7 +162,15 @@ def read_batches(
     schema = scan.projection().as_arrow()
     if snapshot is None:
         return schema, iter(()), None
-    return schema, _page(iceberg.stream_batches(scan), offset, limit), snapshot
+    tasks = _planned(scan)
+    return schema, _page(iceberg.stream_batches(scan, tasks), offset, limit), snapshot
+
+
+def _planned(scan: Any) -> list[Any]:
+    try:
+        return list(scan.plan_files())
+    except ValueError as exc:  # a literal the column's type cannot hold
+        raise QueryError(f"a filter does not fit its column: {exc}") from exc
 
 
 def _page(
@@ -132,35 +191,52 @@ def _page(
             return
 
 
+def _fingerprints(rows: pa.Table) -> pa.Array:
+    """One string per row made of all its values, to match identical rows across versions."""
+    if rows.num_columns == 0 or rows.num_rows == 0:
+        return pa.array([""] * rows.num_rows, pa.string())
+    parts = [pc.fill_null(pc.cast(c, pa.string()), "\x00") for c in rows.columns]
+    return pc.binary_join_element_wise(*parts, "\x1f")
+
+
 def changes(
     table: Table, query: RecordQuery, columns: list[str], time_column: str | None
 ) -> tuple[pa.Table, int | None]:
     """Rows removed and then rows added between ``query.since`` and ``query.version``.
 
     Each row carries ``_change`` (``removed`` / ``added``); applying them in order to the
-    ``since`` download gives the later version.
+    ``since`` download gives the later version. Only the data files the two versions do not
+    share are read, and rows found in both are left out.
     """
     from pyiceberg.io.pyarrow import ArrowScan
 
     assert query.since is not None
-    before = snapshot_of(table, query.since)
+    before = snapshot_of(table, query.since, "since")
     after = snapshot_of(table, query.version)
+    if table.snapshot_by_id(before).timestamp_ms > table.snapshot_by_id(after).timestamp_ms:
+        raise QueryError(f"?since={query.since} is later than the version asked for")
     expression = row_filter(table, query, time_column)
 
     def tasks(snapshot: int | None) -> dict[str, Any]:
         scan = table.scan(row_filter=expression, selected_fields=tuple(columns),
                           snapshot_id=snapshot)  # fmt: skip
-        return {t.file.file_path: t for t in scan.plan_files()}
+        return {t.file.file_path: t for t in _planned(scan)}
 
     old, new = tasks(before), tasks(after)
     scan = table.scan(row_filter=expression, selected_fields=tuple(columns))
     reader = ArrowScan(table.metadata, table.io, scan.projection(), expression, True)
     empty = scan.projection().as_arrow().empty_table().select(columns)
-    parts = []
-    for label, picked in (("removed", [t for p, t in old.items() if p not in new]),
-                          ("added", [t for p, t in new.items() if p not in old])):  # fmt: skip
-        rows = reader.to_table(picked).select(columns).cast(empty.schema) if picked else empty
-        parts.append(
-            rows.append_column(CHANGE_COLUMN, pa.array([label] * rows.num_rows, pa.string()))
-        )
+
+    def rows(picked: list[Any]) -> pa.Table:
+        return reader.to_table(picked).select(columns).cast(empty.schema) if picked else empty
+
+    gone = rows([t for p, t in old.items() if p not in new])
+    came = rows([t for p, t in new.items() if p not in old])
+    gone_fp, came_fp = _fingerprints(gone), _fingerprints(came)
+    gone = gone.filter(pc.invert(pc.is_in(gone_fp, value_set=came_fp)))
+    came = came.filter(pc.invert(pc.is_in(came_fp, value_set=gone_fp)))
+    parts = [
+        part.append_column(CHANGE_COLUMN, pa.array([label] * part.num_rows, pa.string()))
+        for label, part in (("removed", gone), ("added", came))
+    ]
     return pa.concat_tables(parts), after

@@ -10,15 +10,17 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
 
 from catalog import audit, store
 from catalog.models import Provision
 from catalog.partners import Decision, authorize
+from hub.errors import LakeError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.steps.export import csv_chunks, exports_of
@@ -176,6 +178,9 @@ def _jsonable(data: pa.Table) -> list[dict[str, Any]]:
 
 MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 JSON_PAGE_MAX = 10_000
+#: The records route's own query parameters; any other names a column to filter by.
+OWN_PARAMETERS = {"purpose", "columns", "format", "limit", "offset", "version", "since", "from",
+                  "to"}  # fmt: skip
 
 
 def serve_records(
@@ -194,9 +199,11 @@ def serve_records(
         limit = limit or 100
     cat = iceberg.catalog(settings)
     time_column = spec.partition.column if spec.partition else None
-    query.equals = equality_filters(params, decision.columns)
-    detail["filters"] = {**query.equals, "from": query.start, "to": query.end}
     try:
+        query.equals = equality_filters(params, OWN_PARAMETERS, decision.columns)
+        detail["filters"] = {**query.equals, "from": query.start, "to": query.end}
+        if (query.start or query.end) and time_column not in decision.columns:
+            raise QueryError(f"?from= / ?to= filter on {time_column}, which is not served here")
         if fmt == "json" and limit > JSON_PAGE_MAX:
             raise QueryError(f"?limit= is at most {JSON_PAGE_MAX} for JSON; CSV and Parquet "
                              "stream any number of rows")  # fmt: skip
@@ -210,26 +217,33 @@ def serve_records(
         else:
             schema, batches, snapshot = read_batches(
                 table, query, decision.columns, time_column, limit, offset)  # fmt: skip
+        if fmt == "json":
+            data = pa.Table.from_batches(list(batches), schema)
     except QueryError as exc:
         return refuse(settings, spec, decision, 400, str(exc), client=client, detail=detail)
+    except Exception as exc:  # a fault of the hub: still in the audit log, then a 500
+        record_refusal(settings, spec, decision, 500, f"{type(exc).__name__}: {exc}",
+                       client=client, detail=detail)  # fmt: skip
+        raise
     headers = {"X-Dataset-Version": str(snapshot)} if snapshot else {}
     if fmt == "json":
-        data = pa.Table.from_batches(list(batches), schema)
         served(settings, spec, decision, rows=data.num_rows, snapshot=snapshot, client=client,
                detail=detail)  # fmt: skip
         body = {"dataset": spec.id, "version": snapshot, "since": query.since, "offset": offset,
                 "rows": data.num_rows, "items": _jsonable(data)}  # fmt: skip
         return JSONResponse(body, headers=headers)
 
-    def stream() -> Iterator[bytes]:
-        seen = [0]
+    async def stream() -> AsyncIterator[bytes]:
+        seen, complete = [0], False
+        counted = _counted(batches, seen)
+        chunks = csv_chunks(schema, counted) if fmt == "csv" else parquet_chunks(schema, counted)
         try:
-            counted = _counted(batches, seen)
-            yield from (csv_chunks(schema, counted) if fmt == "csv"
-                        else parquet_chunks(schema, counted))  # fmt: skip
-        finally:  # registered with the rows actually sent, even if the client left early
+            async for chunk in iterate_in_threadpool(chunks):
+                yield chunk
+            complete = True
+        finally:  # registered with the rows read for the client, and whether all were sent
             served(settings, spec, decision, rows=seen[0], snapshot=snapshot, client=client,
-                   detail=detail)  # fmt: skip
+                   detail={**detail, "complete": complete})  # fmt: skip
 
     name = f"{spec.id}.{fmt}"
     headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -245,12 +259,20 @@ def serve_file(
                       detail=detail)  # fmt: skip
     if not decision.allowed:
         return refusal(decision)
+    if decision.zone != "open":  # a grant gives rows through /records, never a whole file
+        reason = f"{spec.id} is not open data: download files are for public datasets only"
+        return refuse(settings, spec, decision, 403, reason, client=client, detail=detail)
     found = [e for e in exports_of(settings.catalog_url, spec.id, version) if e.format == fmt]
     if not found:
         reason = f"{spec.id} has no {fmt} download" + (f" for version {version}" if version else "")
         return refuse(settings, spec, decision, 404, reason, client=client, detail=detail)
     export = found[0]
     detail.update(key=decision.key_prefix, object=export.object_key, sha256=export.sha256)
+    try:  # opened before answering: a missing object is an error, not a cut-off 200
+        body = ObjectStore(settings).stream("open", export.object_key)
+    except LakeError as exc:
+        record_refusal(settings, spec, decision, 500, str(exc), client=client, detail=detail)
+        raise
     served(settings, spec, decision, rows=export.rows, snapshot=export.snapshot_id,
            client=client, detail=detail, channel="download", action="download")  # fmt: skip
     digest = base64.b64encode(bytes.fromhex(export.sha256)).decode()
@@ -261,8 +283,7 @@ def serve_file(
         "Repr-Digest": f"sha-256=:{digest}:",  # RFC 9530
         "X-Dataset-Version": str(export.snapshot_id),
     }
-    return StreamingResponse(ObjectStore(settings).stream("open", export.object_key),
-                             media_type=export.media_type, headers=headers)  # fmt: skip
+    return StreamingResponse(body, media_type=export.media_type, headers=headers)
 
 
 #: data.go.kr result codes for the refusals a national-portal client knows how to read.

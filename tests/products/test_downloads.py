@@ -21,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from catalog import store
 from catalog.db import session_for
 from catalog.dcat import BASE
 from catalog.models import AuditEntry, Provision
@@ -35,6 +36,7 @@ from simulators import air_quality
 from tests.products.conftest import AT
 
 AIR, SENSORS, CRIMES = "air_quality_hourly", "iot_air_sensors", "women_crime_incidents"
+DAILY = "air_quality_by_gu"  # a product with a date column
 
 
 def _open_rows(settings, dataset: str, snapshot: int | None = None) -> pa.Table:
@@ -144,13 +146,33 @@ def test_filters_versions_and_changes_since_a_version(lake):
     removed = keys(delta.filter(pa.compute.equal(delta.column("_change"), "removed")))
     added = keys(delta.filter(pa.compute.equal(delta.column("_change"), "added")))
     assert (keys(v1) - removed) | added == keys(v2)  # v1's download plus the changes is v2
-    assert added - removed  # the new hour is among what changed
-    bad = client.get(f"/api/v1/datasets/{AIR}/records", params={"version": 1})
-    assert bad.status_code == 400 and "version" in bad.json()["detail"]
-    bad = client.get(f"/api/v1/datasets/{AIR}/records", params={"pm10": "lots"})
-    assert bad.status_code == 400 and "pm10" in bad.json()["detail"]
+    assert removed == set() and added == keys(v2) - keys(v1)  # only the new hour, nothing else
+    # the catalog's version (the trusted snapshot the release was made from) reads the same
+    catalog_v1 = next(v for v in store.versions(settings.catalog_url, AIR) if v.run_id == "run-1")
+    same = client.get(f"/api/v1/datasets/{AIR}/records", params={"version": catalog_v1.snapshot_id,
+                                                                 "format": "csv"})  # fmt: skip
+    assert same.status_code == 200 and same.content == old.content
+
+    for params, named in (
+        ({"version": 1}, "version"), ({"pm10": "lots"}, "pm10"), ({"pm10": "nan"}, "pm10"),
+        ({"gu_cod": "11680"}, "gu_cod"),  # a mistyped filter is not silently ignored
+        ({"columns": "station_id", "gu_code": "11680"}, "gu_code"),  # filters what is served
+        ({"since": version1 + 1}, "since"),
+    ):  # fmt: skip
+        bad = client.get(f"/api/v1/datasets/{AIR}/records", params=params)
+        assert bad.status_code == 400 and named in bad.json()["detail"], (params, bad.text)
     refused = [e for e in _audit(settings, "api_refused") if e.target == AIR]
-    assert len(refused) == 2  # bad requests are audited too
+    assert len(refused) == 6  # bad requests are audited too
+
+    # a product whose time column is a date: from/to in days, times without offsets as UTC
+    days = _open_rows(settings, DAILY).column("day").to_pylist()
+    day = min(days)
+    ranged = client.get(f"/api/v1/datasets/{DAILY}/records", params={
+        "from": f"{day.isoformat()}T00:00:00", "to": f"{(day + timedelta(days=1)).isoformat()}T00:00:00"})  # fmt: skip
+    assert ranged.status_code == 200, ranged.text
+    assert ranged.json()["rows"] == days.count(day) > 0
+    one_day = client.get(f"/api/v1/datasets/{DAILY}/records", params={"day": day.isoformat()})
+    assert one_day.json()["rows"] == days.count(day)
 
 
 def _peak_rss_kib(pid: int) -> int:

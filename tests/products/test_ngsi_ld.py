@@ -176,6 +176,7 @@ def test_a_fiware_client_queries_current_state_and_history(hub):
     # bad input: 400 ProblemDetails, never a 500; unknown entity 404
     answered = served
     geo = {"type": TYPE, "georel": "near;maxDistance==1000", "geometry": "Point"}
+    bad_requests = 0
     for path, params in [
         ("entities", geo),  # no coordinates
         ("entities", {**geo, "coordinates": "[127.0]"}),
@@ -198,8 +199,10 @@ def test_a_fiware_client_queries_current_state_and_history(hub):
         ("temporal/entities", {"type": TYPE, "lastN": 0}),
     ]:  # fmt: skip
         _problem(get(path, **params), 400, "BadRequestData")
+        bad_requests += 1
     _problem(get("entities", **{**geo, "coordinates": "[127,37.5]", "georel": "within"}), 422,
              "OperationNotSupported")  # fmt: skip
+    bad_requests += 1
     _problem(get("entities/urn:ngsi-ld:AirQualityObserved:nowhere"), 404, "ResourceNotFound")
     _problem(get("temporal/entities/urn:ngsi-ld:AirQualityObserved:nowhere"), 404,
              "ResourceNotFound")  # fmt: skip
@@ -212,8 +215,11 @@ def test_a_fiware_client_queries_current_state_and_history(hub):
         misses = session.scalars(select(AuditEntry).where(
             AuditEntry.action == "api_refused", AuditEntry.target == FEED)).all()  # fmt: skip
         provided = session.scalars(select(Provision).where(Provision.channel == "ngsi-ld")).all()
-    answers = served - 1  # the WeatherObserved query touched no dataset
+        nowhere = session.scalars(select(AuditEntry).where(AuditEntry.target == "ngsi-ld")).all()
+    answers = served - 1  # the WeatherObserved query touched no dataset ...
     assert len(pulls) == len(provided) == answers
+    assert [e.action for e in nowhere].count("api_pull") == 1  # ... and is logged all the same
+    assert [e.action for e in nowhere].count("api_refused") == bad_requests  # so is every 4xx
     assert all(p.actor == "anonymous" and '"ngsi_ld": "/ngsi-ld/v1/' in p.detail for p in pulls)
     assert max(p.rows for p in provided) == 400  # the history: 200 sensors x 2 instances
     assert {p.recipient for p in provided} == {"public"}

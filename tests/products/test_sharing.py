@@ -77,6 +77,10 @@ def test_only_the_allowed_cases_return_rows_and_every_answer_is_audited(hub):
         ("restricted, wrong purpose", CRIMES, keys["valid"], {"purpose": "marketing"}, 403),
         ("restricted, column outside the grant", CRIMES, keys["valid"],
          {**purpose, "columns": "case_no,victim_age"}, 403),
+        ("restricted, filter on a column outside the grant", CRIMES, keys["valid"],
+         {**purpose, "victim_age": "30"}, 400),
+        ("restricted, time range on a column not served", CRIMES, keys["valid"],
+         {**purpose, "columns": "case_no", "from": "2026-10-01T00:00:00+09:00"}, 400),
         ("restricted, expired key", CRIMES, keys["expired_key"], purpose, 401),
         ("restricted, revoked key", CRIMES, keys["revoked_key"], purpose, 401),
         ("restricted, unknown key", CRIMES, "hubk_not-a-key", purpose, 401),
@@ -107,6 +111,11 @@ def test_only_the_allowed_cases_return_rows_and_every_answer_is_audited(hub):
     assert {a.actor for a in answers} >= {"police", "anonymous", "suwon"}
     assert sorted(p.recipient for p in provided) == ["police", "police", "public", "public",
                                                      "suwon"]  # fmt: skip
+    # a grant gives rows through /records, never the whole file of a restricted dataset
+    download = client.get(
+        f"/api/v1/datasets/{CRIMES}/files/csv", headers={"X-API-Key": keys["valid"]}
+    )
+    assert download.status_code == 403 and download.headers["content-type"] == "application/json"
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -80,7 +80,8 @@ def test_a_citizens_data_request_from_the_map_lands_in_the_catalog(hub_settings)
         "title": "구별 공공 와이파이 접속량", "description": "For a study of digital access.",
         "dataset_id": "", "contact": "citizen@example.kr"})  # fmt: skip
     assert sent.status_code == 200 and "Request number: <b>1</b>" in sent.text
-    about = client.post("/api/v1/requests", json={"title": "More years", "description": "2015-",
+    about = client.post("/api/v1/requests", json={"title": "More years",
+                                                  "description": "2015- (call 010-2345-6789)",
                                                   "dataset_id": "bike_trips"})  # fmt: skip
     assert about.status_code == 201 and about.json()["id"] == 2
     listed = client.get("/api/v1/requests").json()
@@ -89,6 +90,7 @@ def test_a_citizens_data_request_from_the_map_lands_in_the_catalog(hub_settings)
         ("More years", "bike_trips", "received"),
     ]
     assert "citizen@example.kr" not in client.get("/api/v1/requests").text  # contacts stay inside
+    assert listed[1]["description"] == "2015- (call <phone>)"  # and personal data in free text
     assert (
         client.post(
             "/api/v1/requests", json={"title": "x", "description": "y", "dataset_id": "nope"}
