@@ -71,6 +71,7 @@ def aware(value: datetime | None) -> datetime | None:
 LIMIT = "Rows (JSON: 100 by default, at most 10,000; CSV and Parquet: all by default)."
 FROM = "The time column at or after this instant (ISO 8601; UTC without an offset)."
 TO = "The time column before this instant (ISO 8601; UTC without an offset)."
+MAX_ROW = 2**31 - 1  # offsets and page numbers: what every catalog backend's integer holds
 SNAPSHOT_ID = {"ge": 0, "le": 2**63 - 1}  # Iceberg snapshot ids are positive 64-bit integers
 Version = Annotated[int | None, Query(description="A published version (snapshot id; the "
                                       "catalog's version works too).", **SNAPSHOT_ID)]  # fmt: skip
@@ -229,7 +230,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         columns: Annotated[str | None, Query(description="Comma-separated columns.")] = None,
         format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",
         limit: Annotated[int | None, Query(ge=1, description=LIMIT)] = None,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_ROW)] = 0,
         version: Version = None,
         since: Since = None,
         start: Annotated[datetime | None, Query(alias="from", description=FROM)] = None,
@@ -286,7 +287,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         dataset_id: str,
         request: Request,
         serviceKey: Annotated[str | None, Query(description="The partner's API key.")] = None,
-        pageNo: Annotated[int, Query(ge=1)] = 1,
+        pageNo: Annotated[int, Query(ge=1, le=MAX_ROW)] = 1,
         numOfRows: Annotated[int, Query(ge=1, le=10_000)] = 10,
         purpose: Annotated[str | None, Query(description="Why (restricted datasets).")] = None,
     ) -> Response:
@@ -333,7 +334,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         response_model=list[DataRequestOut],
     )  # fmt: skip
     def requests_list(
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_ROW)] = 0,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[dict[str, Any]]:
         """Free text is published scrubbed of personal data (phone numbers, RRNs, ...)."""
