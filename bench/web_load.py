@@ -35,12 +35,8 @@ def _wrk() -> str:
 
 
 def _env(settings: HubSettings, port: int) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "AIRFLOW"))},
-        "HUB_HOME": str(settings.home), "HUB_S3_ENDPOINT": settings.s3_endpoint or "",
-        "HUB_S3_SECRET_KEY": settings.s3().secret_key, "HUB_BUCKET_PREFIX": settings.bucket_prefix,
-        "HUB_WEB_PORT": str(port),
-    }  # fmt: skip
+    outside = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "AIRFLOW"))}
+    return {**outside, **settings.as_env(), "HUB_WEB_PORT": str(port)}
 
 
 def _millis(text: str) -> float:

@@ -111,6 +111,16 @@ class HubSettings(BaseSettings):
             return self.vault_url
         return f"sqlite:///{self.home_dir / 'vault' / 'vault.db'}"
 
+    def as_env(self) -> dict[str, str]:
+        """The HUB_* variables that give a subprocess (the CLI, ``hub serve``) these settings."""
+        env = {
+            "HUB_HOME": str(self.home), "HUB_BUCKET_PREFIX": self.bucket_prefix,
+            "HUB_S3_SECRET_KEY": self.s3().secret_key,
+        }  # fmt: skip
+        optional = {"HUB_S3_ENDPOINT": self.s3_endpoint, "HUB_DATABASE_URL": self.database_url,
+                    "HUB_VAULT_URL": self.vault_url, "HUB_AIRFLOW_HOME": self.airflow_home}  # fmt: skip
+        return env | {k: str(v) for k, v in optional.items() if v is not None}
+
     def s3(self) -> S3Connection:
         """The object store connection: explicit settings first, then the embedded server."""
         endpoint = self.s3_endpoint or _embedded_endpoint(self)

@@ -78,14 +78,7 @@ def hub_settings(
         bucket_prefix=f"t{n}-", database_url=database_url, vault_url=vault_url,
         airflow_home=airflow_home,
     )  # fmt: skip
-    env = {
-        "HUB_HOME": str(home), "HUB_S3_ENDPOINT": s3_server,
-        "HUB_S3_SECRET_KEY": settings.s3().secret_key, "HUB_BUCKET_PREFIX": settings.bucket_prefix,
-        "HUB_AIRFLOW_HOME": str(airflow_home),
-    }  # fmt: skip
-    if database_url:
-        env["HUB_DATABASE_URL"], env["HUB_VAULT_URL"] = database_url, vault_url
-    for name, value in env.items():
+    for name, value in settings.as_env().items():
         monkeypatch.setenv(name, value)
     ObjectStore(settings).ensure_buckets()
     return settings

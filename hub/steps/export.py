@@ -59,6 +59,40 @@ def csv_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator
         yield sink.getvalue()
 
 
+class _Drain(io.RawIOBase):
+    """A write-only file whose bytes are taken away as they come: Parquet written as a stream."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[override]
+        self.parts.append(bytes(data))
+        self.size += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def take(self) -> bytes:
+        out, self.parts = b"".join(self.parts), []
+        return out
+
+
+def parquet_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
+    """Parquet (zstd), the bytes of each batch as soon as it is written."""
+    sink = _Drain()
+    writer = pq.ParquetWriter(sink, schema, compression="zstd")
+    for batch in batches:
+        writer.write_batch(batch)
+        yield sink.take()
+    writer.close()
+    yield sink.take()
+
+
 def coordinate_columns(names: Iterable[str]) -> tuple[str, str] | None:
     have = set(names)
     return next(((x, y) for x, y in COORDINATES if x in have and y in have), None)
@@ -104,20 +138,6 @@ def _write(path: Path, chunks: Iterable[bytes]) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def _write_parquet(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> None:
-    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        for batch in batches:
-            writer.write_batch(batch)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def exports_of(url: str, dataset_id: str, snapshot_id: int | None = None) -> list[ExportFile]:
     """The export files of a dataset's newest exported version (or of ``snapshot_id``)."""
     with session_for(url) as session:
@@ -154,8 +174,8 @@ def export_version(
         path = Path(tmp) / f"{dataset_id}.csv"
         files.append(("csv", path, *_write(path, csv_chunks(schema, iceberg.stream_batches(scan)))))
         path = Path(tmp) / f"{dataset_id}.parquet"
-        _write_parquet(path, schema, iceberg.stream_batches(scan))
-        files.append(("parquet", path, path.stat().st_size, sha256_file(path)))
+        chunks = parquet_chunks(schema, iceberg.stream_batches(scan))
+        files.append(("parquet", path, *_write(path, chunks)))
         point = coordinate_columns(schema.names)
         if point:
             path = Path(tmp) / f"{dataset_id}.geojson"

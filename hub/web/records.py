@@ -8,7 +8,6 @@ served or refused, is in the audit log; every served one in the provision regist
 from __future__ import annotations
 
 import base64
-import io
 import json
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
@@ -23,7 +22,7 @@ from catalog.partners import Decision, authorize
 from hub.errors import LakeError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
-from hub.steps.export import csv_chunks, exports_of
+from hub.steps.export import csv_chunks, exports_of, parquet_chunks
 from hub.web.query import QueryError, RecordQuery, changes, equality_filters, read_batches
 
 
@@ -34,13 +33,17 @@ def _open_columns(settings, dataset_id: str) -> list[str]:
     return [f.name for f in cat.load_table(("open", dataset_id)).schema().fields]
 
 
-def _rows(settings, decision: Decision, dataset_id: str, limit: int, offset: int) -> pa.Table:
+def _rows(
+    settings, decision: Decision, dataset_id: str, limit: int, offset: int
+) -> tuple[pa.Table, int | None]:
+    """One page of the current version, read as /records reads it; and its snapshot."""
     cat = iceberg.catalog(settings)
     if not cat.table_exists((decision.zone, dataset_id)):
-        return pa.table({c: pa.array([], pa.string()) for c in decision.columns})
+        return pa.table({c: pa.array([], pa.string()) for c in decision.columns}), None
     table = cat.load_table((decision.zone, dataset_id))
-    scan = table.scan(selected_fields=tuple(decision.columns), limit=offset + limit)
-    return scan.to_arrow().slice(offset, limit)
+    schema, batches, snapshot = read_batches(table, RecordQuery(), decision.columns, None,
+                                             limit, offset)  # fmt: skip
+    return pa.Table.from_batches(list(batches), schema), snapshot
 
 
 def decide(
@@ -114,9 +117,7 @@ def pull(
                       detail=detail)  # fmt: skip
     if not decision.allowed:
         return decision, None, None
-    data = _rows(settings, decision, spec.id, limit, offset)
-    versions = store.versions(settings.catalog_url, spec.id)
-    snapshot = versions[-1].snapshot_id if versions else None
+    data, snapshot = _rows(settings, decision, spec.id, limit, offset)
     served(settings, spec, decision, rows=data.num_rows, snapshot=snapshot, client=client,
            detail=detail)  # fmt: skip
     return decision, data, snapshot
@@ -129,41 +130,6 @@ def total_rows(settings, zone: str, dataset_id: str) -> int:
         return 0
     snapshot = cat.load_table((zone, dataset_id)).current_snapshot()
     return int(snapshot.summary.get("total-records", 0)) if snapshot else 0
-
-
-class _Drain(io.RawIOBase):
-    """A write-only file whose bytes are taken away as they come: Parquet written as a stream."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:  # type: ignore[override]
-        self.parts.append(bytes(data))
-        self.size += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self.size
-
-    def take(self) -> bytes:
-        out, self.parts = b"".join(self.parts), []
-        return out
-
-
-def parquet_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
-    import pyarrow.parquet as pq
-
-    sink = _Drain()
-    writer = pq.ParquetWriter(sink, schema, compression="zstd")
-    for batch in batches:
-        writer.write_batch(batch)
-        yield sink.take()
-    writer.close()
-    yield sink.take()
 
 
 def _counted(batches: Iterable[pa.RecordBatch], seen: list[int]) -> Iterator[pa.RecordBatch]:
