@@ -14,9 +14,9 @@ import pyarrow.compute as pc
 
 from catalog.db import ensure_current
 from catalog.models import ExportFile
+from hub.core.settings import HubSettings
 from hub.lake import iceberg
 from hub.registry import load_registry
-from hub.settings import HubSettings
 from hub.steps.export import export_version
 from simulators import air_quality
 

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from connectors.base import Window
+from hub.core.delivery import Window
+from hub.core.settings import PROJECT_ROOT
 from hub.registry import load_feed
-from hub.settings import PROJECT_ROOT
 from hub.steps.conform import conform
 from privacy.techniques import protect_table
 from privacy.vault import Vault

@@ -28,11 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from connectors.base import FetchContext, RawPart, Window  # noqa: E402
+from connectors.base import FetchContext  # noqa: E402
+from hub.core.delivery import RawPart, Window  # noqa: E402
+from hub.core.settings import HubSettings  # noqa: E402
 from hub.lake.objectstore import ObjectStore  # noqa: E402
 from hub.lake.raw import RawLanding  # noqa: E402
 from hub.services import SeaweedFS  # noqa: E402
-from hub.settings import HubSettings  # noqa: E402
 from hub.steps.context import RunContext  # noqa: E402
 from hub.steps.publish import publish_table  # noqa: E402
 from hub.steps.validate import parse_delivery  # noqa: E402

@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 from archive import FEED, open_archive
 
+from hub.core.settings import HubSettings
 from hub.services.process import free_port
-from hub.settings import HubSettings
 
 ROWS = 1_000_000
 

@@ -14,7 +14,7 @@ audit_app = typer.Typer(no_args_is_help=True, help="The append-only audit log.")
 def verify() -> None:
     """Prove the audit log is one unbroken chain; name the first entry that is not (exit 1)."""
     from catalog.audit import verify as walk
-    from hub.settings import get_settings
+    from hub.core.settings import get_settings
 
     count, broken = walk(get_settings().catalog_url)
     if broken is not None:
@@ -35,7 +35,7 @@ def list_entries(
 
     from catalog.db import session_for
     from catalog.models import AuditEntry
-    from hub.settings import get_settings
+    from hub.core.settings import get_settings
 
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(last)
     if action:
@@ -68,7 +68,7 @@ def lineage_export(
     """Every stored OpenLineage run event, one JSON object a line, oldest first."""
     from catalog import audit
     from catalog.lineage import events
-    from hub.settings import get_settings
+    from hub.core.settings import get_settings
 
     settings = get_settings()
     lines = [
@@ -97,7 +97,7 @@ def lineage_show(
 ) -> None:
     """Upstream (or downstream) datasets of DATASET, or the column-level path of one column."""
     from catalog import lineage
-    from hub.settings import get_settings
+    from hub.core.settings import get_settings
 
     settings = get_settings()
     target = _dataset_name(settings, dataset)
@@ -138,8 +138,8 @@ def catalog_export(
     from catalog import audit
     from catalog.db import migrate
     from catalog.dcat import dcat_catalog, schemaorg_catalog
+    from hub.core.settings import get_settings
     from hub.registry.loader import load_registry
-    from hub.settings import get_settings
     from products import load_products
 
     builders = {"dcat": dcat_catalog, "schemaorg": schemaorg_catalog}
@@ -171,7 +171,7 @@ def partner_add(
 ) -> None:
     """Register a partner agency."""
     from catalog import audit, partners
-    from hub.settings import get_settings
+    from hub.core.settings import get_settings
 
     url = get_settings().catalog_url
     partners.add_partner(url, partner_id, name, contact)
@@ -192,7 +192,7 @@ def partner_key(
     from datetime import timedelta
 
     from catalog import audit, partners
-    from hub.settings import get_settings
+    from hub.core.settings import get_settings
 
     url = get_settings().catalog_url
     if revoke:
@@ -223,7 +223,7 @@ def partner_grant(
     from datetime import datetime
 
     from catalog import audit, partners
-    from hub.settings import get_settings
+    from hub.core.settings import get_settings
 
     url = get_settings().catalog_url
     valid_until = datetime.fromisoformat(until)

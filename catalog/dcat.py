@@ -166,7 +166,7 @@ def _dataset(catalog_url: str, spec: Any) -> tuple[dict[str, Any], list[dict[str
 
 def _files(catalog_url: str, spec: Any, ident: str, licence: dict) -> list[dict[str, Any]]:
     """The newest version's download files, each with its size and SHA-256."""
-    from hub.steps.export import exports_of
+    from catalog.store import exports_of
 
     out = []
     for e in exports_of(catalog_url, spec.id):

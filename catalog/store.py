@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 
 from catalog.db import session_for
-from catalog.models import Base, Dataset, DatasetVersion, Run, Watermark
+from catalog.models import Base, Dataset, DatasetVersion, ExportFile, Run, Watermark
 
 T = TypeVar("T", bound=Base)
 
@@ -96,3 +96,18 @@ def set_watermark(url: str, dataset_id: str, cursor_column: str, value: str, run
                                   run_id=run_id, updated_at=now()))  # fmt: skip
         elif value > row.value:
             row.value, row.run_id, row.updated_at = value, run_id, now()
+
+
+def exports_of(url: str, dataset_id: str, snapshot_id: int | None = None) -> list[ExportFile]:
+    """The export files of a dataset's newest exported version (or of ``snapshot_id``)."""
+    with session_for(url) as session:
+        query = select(ExportFile).where(ExportFile.dataset_id == dataset_id)
+        if snapshot_id is None:
+            newest = session.scalars(
+                query.order_by(ExportFile.created_at.desc(), ExportFile.id.desc())
+            ).first()
+            if newest is None:
+                return []
+            snapshot_id = newest.snapshot_id
+        query = query.where(ExportFile.snapshot_id == snapshot_id).order_by(ExportFile.format)
+        return list(session.scalars(query))

@@ -6,26 +6,12 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 
 import pyarrow as pa
 
-from hub.errors import ConfigError
-
-
-@dataclass(frozen=True)
-class Window:
-    """The half-open interval [start, end) of source time that one run covers."""
-
-    start: datetime
-    end: datetime
-
-    def __post_init__(self) -> None:
-        if self.start.tzinfo is None or self.end.tzinfo is None:
-            raise ValueError("a window needs time-zone-aware datetimes")
-        if self.end <= self.start:
-            raise ValueError(f"window end {self.end} is not after its start {self.start}")
+from hub.core.delivery import RawPart, Window
+from hub.core.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -36,20 +22,6 @@ class FetchContext:
     inbox: Any = None  # the hub's object store, for kinds that read its inbox bucket
     #: incremental kinds: the cursor already published (ISO text), None for a first snapshot
     watermark: str | None = None
-
-
-@dataclass(frozen=True)
-class RawPart:
-    """One unit of a delivery as the source sent it: the bytes are never altered."""
-
-    name: str
-    data: bytes
-    content_type: str
-    source: str  # where it came from, with secrets redacted
-    rows_reported: int | None = None
-    #: (zone, key, etag) when the bytes already sit in the hub's object store: landing is then
-    #: a server-side copy of exactly that version instead of a second upload.
-    copy_source: tuple[str, str, str] | None = None
 
 
 @dataclass

@@ -17,7 +17,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from hub.errors import DeliveryError, TransientDeliveryError
+from hub.core.errors import DeliveryError, TransientDeliveryError
 
 
 class RetryableResponse(TransientDeliveryError):

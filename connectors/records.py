@@ -6,7 +6,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from hub.errors import DeliveryError
+from hub.core.errors import DeliveryError
 
 
 def records_table(rows: list[dict[str, Any]], *, name: str) -> pa.Table:

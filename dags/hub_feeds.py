@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
+from hub.core.settings import get_settings
 from hub.orchestration.assets import zone_asset
 from hub.registry import FeedSpec, load_registry
 from hub.registry.docs import feed_doc_md
-from hub.settings import get_settings
 
 
 def build_dag(feed: FeedSpec) -> DAG:

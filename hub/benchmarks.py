@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from hub.settings import PROJECT_ROOT
+from hub.core.settings import PROJECT_ROOT
 
 
 def run_benchmarks(*, rows: int, only: str | None = None) -> None:

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from catalog.cli import audit_app, catalog_app, lineage_app, partner_app
-from hub.errors import HubError
-from hub.settings import get_settings
+from hub.core.errors import HubError
+from hub.core.settings import get_settings
 from privacy.cli import pii_app, privacy_app, vault_app
 from quality.cli import quality_app
 

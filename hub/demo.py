@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from hub.errors import ServiceError
+from hub.core.errors import ServiceError
+from hub.core.settings import PROJECT_ROOT, HubSettings, get_settings
 from hub.services.process import free_port, stop_pid, wait_until
-from hub.settings import PROJECT_ROOT, HubSettings, get_settings
 
 
 def _agency_key(settings: HubSettings) -> str:

@@ -73,7 +73,7 @@ def vault_rotate(
 ) -> None:
     """Start a new key version for FEED; old tokens stay resolvable."""
     from catalog import audit
-    from hub.settings import get_settings
+    from hub.core.settings import get_settings
     from privacy.vault import Vault
 
     settings = get_settings()
@@ -92,7 +92,7 @@ def vault_resolve(
 ) -> None:
     """Re-identify one token of FEED: an explicit operation, always logged."""
     from catalog import audit
-    from hub.settings import get_settings
+    from hub.core.settings import get_settings
     from privacy.errors import VaultError
     from privacy.vault import Vault
 
@@ -120,7 +120,7 @@ def privacy_report(
     """Print the latest release report(s) of FEED for a privacy officer."""
     from catalog import store
     from catalog.models import Release
-    from hub.settings import get_settings
+    from hub.core.settings import get_settings
 
     releases = store.listing(get_settings().catalog_url, Release, feed)
     latest = {r.zone: r for r in releases if zone in (None, r.zone)}
@@ -136,7 +136,7 @@ def privacy_registers(feed: str) -> None:
     """Print FEED's processing and destruction registers as JSON lines."""
     from catalog import store
     from catalog.models import DestructionRecord, ProcessingRecord
-    from hub.settings import get_settings
+    from hub.core.settings import get_settings
 
     url = get_settings().catalog_url
     for register, model in (("processing", ProcessingRecord), ("destruction", DestructionRecord)):

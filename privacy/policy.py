@@ -13,14 +13,11 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hub.core.text import Text
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-class Text(_Model):
-    ko: str = Field(min_length=1)
-    en: str = Field(min_length=1)
 
 
 class ColumnClass(StrEnum):

@@ -36,7 +36,7 @@ from sqlalchemy import (
     update,
 )
 
-from hub.settings import HubSettings, run_time_secret
+from hub.core.settings import HubSettings, run_time_secret
 from privacy.errors import VaultError
 
 metadata = MetaData()

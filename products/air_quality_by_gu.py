@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.registry.spec import Partition, Text
+from hub.core.text import Text
+from hub.registry.spec import Partition
 from products.model import Product, field
 
 #: Daily limits in µg/m³: WHO guideline (PM10 50 and PM2.5 25, as the city plan cites them) and

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.registry.spec import Partition, Text
+from hub.core.text import Text
+from hub.registry.spec import Partition
 from products.model import Product, field
 
 

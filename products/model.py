@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, Field, model_validator
 
+from hub.core.text import Text
 from hub.registry.spec import (
     AccessClass,
     FeedType,
@@ -16,7 +17,6 @@ from hub.registry.spec import (
     Partition,
     Party,
     Spec,
-    Text,
     fields_schema,
 )
 

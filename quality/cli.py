@@ -21,8 +21,8 @@ def _fail(message: str) -> None:
 
 
 def _feeds(names: list[str] | None):
+    from hub.core.settings import get_settings
     from hub.registry.loader import load_registry
-    from hub.settings import get_settings
 
     settings = get_settings()
     registry = load_registry(settings.feeds_dir)

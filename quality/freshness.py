@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from quality.checks import Fresh
 
 if TYPE_CHECKING:
+    from hub.core.settings import HubSettings
     from hub.registry.spec import FeedSpec
-    from hub.settings import HubSettings
     from quality.gate import CheckResult
     from quality.score import Score
 
@@ -38,7 +38,7 @@ def sweep(settings: HubSettings, feed: FeedSpec, at: datetime) -> tuple[CheckRes
     from catalog import store
     from catalog.db import session_for
     from catalog.models import QualityScore
-    from connectors.base import Window
+    from hub.core.delivery import Window
     from hub.lake.iceberg import feed_table
     from quality import results
     from quality.gate import run_checks

@@ -23,7 +23,7 @@ from quality.checks import _Check
 from quality.suite import build_suite, referenced_columns
 
 if TYPE_CHECKING:
-    from connectors.base import Window
+    from hub.core.delivery import Window
     from hub.registry.spec import FeedSpec
 
 #: Stored and logged results keep at most this many example values.

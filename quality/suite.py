@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from great_expectations.core import ExpectationSuite
     from great_expectations.expectations import Expectation
 
-    from connectors.base import Window
+    from hub.core.delivery import Window
     from hub.registry.spec import FeedSpec
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from hub.core.settings import HubSettings
 from hub.lake.objectstore import ObjectStore
 from hub.services import SeaweedFS
-from hub.settings import HubSettings
 from simulators.agency_api import AgencyApiServer
 from tests.support.postgres import PostgresCluster
 
@@ -85,7 +85,7 @@ def hub_settings(
 
 
 def _s3_secret(session_dir: Path) -> str:
-    from hub.settings import embedded_secret_key
+    from hub.core.settings import embedded_secret_key
 
     return embedded_secret_key(HubSettings(home=session_dir / "s3"))
 

@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.base import FetchContext, FetchResult, RawPart, Sink
+from connectors.base import FetchContext, FetchResult, Sink
 from connectors.file_drop.config import FileDropConfig
 from connectors.records import records_table
-from hub.errors import DeliveryError, TransientDeliveryError
+from hub.core.delivery import RawPart
+from hub.core.errors import DeliveryError, TransientDeliveryError
 
 CONFIG = FileDropConfig
 

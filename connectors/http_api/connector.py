@@ -17,12 +17,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from connectors.base import FetchContext, FetchResult, RawPart, Sink, expand_env
+from connectors.base import FetchContext, FetchResult, Sink, expand_env
 from connectors.http_api.config import HttpApiConfig
 from connectors.http_common import sender
 from connectors.records import records_table
 from connectors.redaction import redact_url
-from hub.errors import DeliveryError, TransientDeliveryError
+from hub.core.delivery import RawPart
+from hub.core.errors import DeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
 

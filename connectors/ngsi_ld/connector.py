@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pyarrow as pa
 
-from connectors.base import FetchContext, FetchResult, RawPart, Sink, expand_env
+from connectors.base import FetchContext, FetchResult, Sink, expand_env
 from connectors.http_common import sender
 from connectors.ngsi_ld.config import NgsiLdConfig
 from connectors.records import records_table
 from connectors.redaction import redact_url
-from hub.errors import DeliveryError, TransientDeliveryError
+from hub.core.delivery import RawPart
+from hub.core.errors import DeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
 

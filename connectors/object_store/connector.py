@@ -12,11 +12,12 @@ import urllib3
 from minio import Minio
 from minio.error import S3Error
 
-from connectors.base import FetchContext, FetchResult, RawPart, Sink, expand_env
+from connectors.base import FetchContext, FetchResult, Sink, expand_env
 from connectors.file_drop.connector import CONTENT_TYPES, window_prefix
 from connectors.file_drop.connector import read as read_file
 from connectors.object_store.config import ObjectStoreConfig
-from hub.errors import DeliveryError, TransientDeliveryError
+from hub.core.delivery import RawPart
+from hub.core.errors import DeliveryError, TransientDeliveryError
 
 CONFIG = ObjectStoreConfig
 read = read_file

@@ -16,10 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from connectors.base import FetchContext, FetchResult, RawPart, Sink, expand_env
+from connectors.base import FetchContext, FetchResult, Sink, expand_env
 from connectors.redaction import redact_url
 from connectors.sql_table.config import SqlTableConfig
-from hub.errors import DeliveryError, TransientDeliveryError
+from hub.core.delivery import RawPart
+from hub.core.errors import DeliveryError, TransientDeliveryError
 
 CONFIG = SqlTableConfig
 ENCODERS = 2

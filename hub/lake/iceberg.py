@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from connectors.base import Window
-from hub.errors import CommitFailedError, CommitStateUnknownError, LakeError
+from hub.core.delivery import Window
+from hub.core.errors import CommitFailedError, CommitStateUnknownError, LakeError
+from hub.core.settings import HubSettings
+from hub.core.types import ColumnType
 from hub.registry.spec import FeedSpec, FieldSpec
-from hub.registry.types import ColumnType
-from hub.settings import HubSettings
 
 if TYPE_CHECKING:
     from pyiceberg.catalog.sql import SqlCatalog

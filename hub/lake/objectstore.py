@@ -9,8 +9,8 @@ from minio import Minio
 from minio.error import S3Error
 from urllib3 import PoolManager, Retry
 
-from hub.errors import LakeError
-from hub.settings import BUCKETS, HubSettings
+from hub.core.errors import LakeError
+from hub.core.settings import BUCKETS, HubSettings
 
 #: Multipart part size: the client's 5 MiB default makes a 60 MB delivery take 3.5x longer.
 PART_SIZE = 64 * 1024 * 1024

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-from connectors.base import RawPart, Window
-from hub.errors import LakeError, NoDeliveryError
+from hub.core.delivery import RawPart, Window
+from hub.core.errors import LakeError, NoDeliveryError
 from hub.lake.objectstore import ObjectStore
 
 MANIFEST = "_manifest.json"

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from hub.errors import HubError
-from hub.settings import PROJECT_ROOT, HubSettings
+from hub.core.errors import HubError
+from hub.core.settings import PROJECT_ROOT, HubSettings
 
 
 def airflow_env(settings: HubSettings, *, extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset
 
-from hub.settings import get_settings
+from hub.core.settings import get_settings
 
 
 def zone_asset(zone: str, dataset_id: str) -> Asset:

@@ -22,7 +22,7 @@ def _window(context: dict[str, Any]) -> tuple[Any, Any]:
 def run_step(step: str, feed_id: str, context: dict[str, Any], previous: Any = None) -> Any:
     from airflow.exceptions import AirflowFailException
 
-    from hub.errors import HubError
+    from hub.core.errors import HubError
     from hub.steps.context import RunContext
     from hub.steps.lineage import traced
 
@@ -60,8 +60,8 @@ def run_product(product_id: str, context: dict[str, Any]) -> Any:
     """Build one derived product; a bad input fails the task without retries."""
     from airflow.exceptions import AirflowFailException
 
-    from hub.errors import HubError
-    from hub.settings import get_settings
+    from hub.core.errors import HubError
+    from hub.core.settings import get_settings
     from hub.steps.derive import derive
 
     try:
@@ -78,8 +78,8 @@ def quality_sweep(context: dict[str, Any]) -> dict[str, str]:
 
     from airflow.exceptions import AirflowFailException
 
+    from hub.core.settings import get_settings
     from hub.registry.loader import load_registry
-    from hub.settings import get_settings
     from quality.freshness import NeverPublished, sweep
 
     settings = get_settings()

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from hub.errors import FeedSpecError
+from hub.core.errors import FeedSpecError
 from hub.registry.spec import FeedSpec
 from quality.standards import StandardError, apply_standards
 

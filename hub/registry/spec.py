@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from hub.registry.types import ColumnType, arrow_type
+from hub.core.text import Text
+from hub.core.types import ColumnType, arrow_type
 from privacy.policy import Drop, PrivacyPolicy
 from quality.checks import Check, Gate
 
@@ -28,13 +29,6 @@ class Spec(BaseModel):
     """Base of every registry model: immutable, and unknown keys are an error, not a silent drop."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Text(Spec):
-    """A text in Korean and English, as the city publishes both."""
-
-    ko: str = Field(min_length=1)
-    en: str = Field(min_length=1)
 
 
 class Party(Spec):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.core.settings import HubSettings
 from hub.lake.objectstore import ObjectStore
 from hub.services.seaweedfs import SeaweedFS
-from hub.settings import HubSettings
 
 
 def up(settings: HubSettings) -> tuple[HubSettings, dict[str, Any]]:

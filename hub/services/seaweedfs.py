@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 from pydantic import BaseModel
 
-from hub.errors import ServiceError
+from hub.core.errors import ServiceError
+from hub.core.settings import HubSettings, embedded_secret_key
 from hub.services.process import free_port, pid_alive, port_is_free, stop_pid, wait_until
-from hub.settings import HubSettings, embedded_secret_key
 
 
 class SeaweedState(BaseModel):

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.base import Window
-from hub.errors import DeliveryError
+from hub.core.delivery import Window
+from hub.core.errors import DeliveryError
+from hub.core.types import ColumnType
 from hub.registry.spec import FeedSpec, FieldSpec, fields_schema
-from hub.registry.types import ColumnType
 
 #: The quarantine table of every feed: the failing row as sent, and why it failed.
 QUARANTINE_FIELDS = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from connectors.base import Window
+from hub.core.delivery import Window
+from hub.core.settings import HubSettings, get_settings
 from hub.lake.objectstore import ObjectStore
 from hub.registry import FeedSpec, load_feed
-from hub.settings import HubSettings, get_settings
 
 
 @dataclass(frozen=True)

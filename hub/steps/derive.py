@@ -8,10 +8,10 @@ import logging
 from typing import Any
 
 from catalog import store as catalog
-from hub.errors import NoDeliveryError
+from hub.core.errors import NoDeliveryError
+from hub.core.settings import HubSettings
 from hub.lake import iceberg
 from hub.registry.spec import AccessClass
-from hub.settings import HubSettings
 from hub.steps.protect import scanned_columns
 from privacy.errors import UndeclaredPersonalData
 

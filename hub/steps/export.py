@@ -8,124 +8,28 @@ bucket under ``exports/<dataset>/<snapshot>/``, so a dataset of any size never s
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import logging
-import math
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from catalog import audit
 from catalog import store as catalog
-from catalog.db import session_for
 from catalog.models import ExportFile
+from hub.core.settings import HubSettings
 from hub.lake import iceberg
+from hub.lake.formats import (
+    MEDIA_TYPES,
+    coordinate_columns,
+    csv_chunks,
+    geojson_chunks,
+    parquet_chunks,
+)
 from hub.lake.objectstore import ObjectStore
-from hub.settings import HubSettings
 
 log = logging.getLogger(__name__)
-
-BOM = b"\xef\xbb\xbf"
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "parquet": "application/vnd.apache.parquet",
-    "geojson": "application/geo+json",
-}
-#: Column pairs read as WGS84 points, in the order they are looked for (x/y are often
-#: Korean TM metres, so they are not taken for longitude and latitude).
-COORDINATES = (("lon", "lat"), ("longitude", "latitude"))
-
-
-def csv_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
-    """CSV in UTF-8 with a BOM, one chunk per batch; the header even when there are no rows."""
-    yield BOM
-    header = True
-    for batch in batches:
-        sink = io.BytesIO()
-        options = pacsv.WriteOptions(include_header=header)
-        pacsv.write_csv(pa.Table.from_batches([batch], schema), sink, write_options=options)
-        header = False
-        yield sink.getvalue()
-    if header:
-        sink = io.BytesIO()
-        pacsv.write_csv(schema.empty_table(), sink)
-        yield sink.getvalue()
-
-
-class _Drain(io.RawIOBase):
-    """A write-only file whose bytes are taken away as they come: Parquet written as a stream."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:  # type: ignore[override]
-        self.parts.append(bytes(data))
-        self.size += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self.size
-
-    def take(self) -> bytes:
-        out, self.parts = b"".join(self.parts), []
-        return out
-
-
-def parquet_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
-    """Parquet (zstd), the bytes of each batch as soon as it is written."""
-    sink = _Drain()
-    writer = pq.ParquetWriter(sink, schema, compression="zstd")
-    for batch in batches:
-        writer.write_batch(batch)
-        yield sink.take()
-    writer.close()
-    yield sink.take()
-
-
-def coordinate_columns(names: Iterable[str]) -> tuple[str, str] | None:
-    have = set(names)
-    return next(((x, y) for x, y in COORDINATES if x in have and y in have), None)
-
-
-def _finite(value: object) -> object:
-    """NaN and infinities are not JSON: they become null."""
-    return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
-def geojson_chunks(
-    schema: pa.Schema, batches: Iterable[pa.RecordBatch], lon: str, lat: str
-) -> Iterator[bytes]:
-    """A GeoJSON FeatureCollection of points, one chunk per batch."""
-    yield b'{"type":"FeatureCollection","features":['
-    first = True
-    properties = [n for n in schema.names if n not in (lon, lat)]
-    for batch in batches:
-        rows = batch.to_pylist()
-        features = []
-        for row in rows:
-            x, y = _finite(row.get(lon)), _finite(row.get(lat))
-            geometry = {"type": "Point", "coordinates": [x, y]} if None not in (x, y) else None
-            features.append({"type": "Feature", "geometry": geometry,
-                             "properties": {p: _finite(row[p]) for p in properties}})  # fmt: skip
-        if not features:
-            continue
-        text = ",".join(
-            json.dumps(f, ensure_ascii=False, default=str, allow_nan=False) for f in features
-        )
-        yield (text if first else "," + text).encode()
-        first = False
-    yield b"]}"
 
 
 def _write(path: Path, chunks: Iterable[bytes]) -> tuple[int, str]:
@@ -138,21 +42,6 @@ def _write(path: Path, chunks: Iterable[bytes]) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def exports_of(url: str, dataset_id: str, snapshot_id: int | None = None) -> list[ExportFile]:
-    """The export files of a dataset's newest exported version (or of ``snapshot_id``)."""
-    with session_for(url) as session:
-        query = select(ExportFile).where(ExportFile.dataset_id == dataset_id)
-        if snapshot_id is None:
-            newest = session.scalars(
-                query.order_by(ExportFile.created_at.desc(), ExportFile.id.desc())
-            ).first()
-            if newest is None:
-                return []
-            snapshot_id = newest.snapshot_id
-        query = query.where(ExportFile.snapshot_id == snapshot_id).order_by(ExportFile.format)
-        return list(session.scalars(query))
-
-
 def export_version(
     settings: HubSettings, dataset_id: str, snapshot_id: int | None = None
 ) -> list[ExportFile]:
@@ -161,7 +50,7 @@ def export_version(
     snapshot = table.snapshot_by_id(snapshot_id) if snapshot_id else table.current_snapshot()
     if snapshot is None:
         return []
-    done = exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)
+    done = catalog.exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)
     if done:
         return done
     scan = table.scan(snapshot_id=snapshot.snapshot_id)
@@ -195,7 +84,7 @@ def export_version(
     try:
         catalog.add(settings.catalog_url, *written)
     except IntegrityError:  # another run exported this version meanwhile: theirs stands
-        return exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)
+        return catalog.exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)
     audit.record(
         settings.catalog_url, "export", f"open.{dataset_id}", purpose="open data downloads",
         detail={"snapshot_id": snapshot.snapshot_id, "rows": rows,
@@ -204,4 +93,4 @@ def export_version(
     )  # fmt: skip
     log.info("exported open.%s@%s: %s", dataset_id, snapshot.snapshot_id,
              ", ".join(f"{e.format} {e.bytes:,} B" for e in written))  # fmt: skip
-    return exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)
+    return catalog.exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)

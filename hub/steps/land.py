@@ -8,7 +8,7 @@ from typing import Any
 import connectors
 from catalog import store as catalog
 from connectors.base import FetchContext
-from hub.errors import HubError, TransientDeliveryError
+from hub.core.errors import HubError, TransientDeliveryError
 from hub.lake.raw import RawLanding, manifest_key
 from hub.steps.context import RunContext
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import connectors
-from hub.errors import DeliveryError, HubError, QualityGateError
+from hub.core.errors import DeliveryError, HubError, QualityGateError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.lake.raw import Manifest, latest_manifest, load_manifest, manifest_key

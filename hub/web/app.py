@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from hub.settings import HubSettings, get_settings
+from hub.core.settings import HubSettings, get_settings
 from hub.web.catalog_view import DatasetCard
 from hub.web.schemas import (
     FILES,

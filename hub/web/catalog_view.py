@@ -69,7 +69,7 @@ def _columns(spec: Any) -> list[dict[str, Any]]:
 
 def files_of(catalog_url: str, spec: Any, version: int | None = None) -> list[dict[str, Any]]:
     """The download files of a public dataset version (default: the newest), with checksums."""
-    from hub.steps.export import exports_of
+    from catalog.store import exports_of
 
     if spec.access_class.value != "public":
         return []

@@ -24,8 +24,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
+from hub.core.settings import HubSettings
 from hub.registry.spec import AccessClass, FeedSpec, NgsiLd
-from hub.settings import HubSettings
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -19,10 +19,11 @@ from starlette.concurrency import iterate_in_threadpool
 from catalog import audit, store
 from catalog.models import Provision
 from catalog.partners import Decision, authorize
-from hub.errors import LakeError
+from catalog.store import exports_of
+from hub.core.errors import LakeError
 from hub.lake import iceberg
+from hub.lake.formats import csv_chunks, parquet_chunks
 from hub.lake.objectstore import ObjectStore
-from hub.steps.export import csv_chunks, exports_of, parquet_chunks
 from hub.web.query import QueryError, RecordQuery, changes, equality_filters, read_batches
 
 

@@ -11,10 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from connectors.base import FetchContext, RawPart, Window
+from connectors.base import FetchContext
 from connectors.file_drop.config import FileDropConfig
 from connectors.file_drop.connector import fetch, read
-from hub.errors import DeliveryError, TransientDeliveryError
+from hub.core.delivery import RawPart, Window
+from hub.core.errors import DeliveryError, TransientDeliveryError
 from hub.lake.objectstore import ObjectStore
 from simulators import drops
 
@@ -132,7 +133,7 @@ def test_fetch_waits_for_missing_files_and_refuses_empty_ones(hub_settings):
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_file_replaced_between_read_and_landing_is_not_landed(hub_settings):
-    from hub.errors import LakeError
+    from hub.core.errors import LakeError
 
     store = ObjectStore(hub_settings)
     store.put("inbox", "pm/20261001/seoul.csv", drops.pm_csv("seoul", DAY))

@@ -6,11 +6,12 @@ from datetime import datetime
 
 import pytest
 
-from connectors.base import FetchContext, RawPart, Window
+from connectors.base import FetchContext
 from connectors.http_api.connector import fetch, read
-from hub.errors import DeliveryError, TransientDeliveryError
+from hub.core.delivery import RawPart, Window
+from hub.core.errors import DeliveryError, TransientDeliveryError
+from hub.core.settings import PROJECT_ROOT
 from hub.registry import load_feed
-from hub.settings import PROJECT_ROOT
 from simulators.agency_api import Fault
 from tests.support.fetching import feed_and_context, fetch_all, quick
 
@@ -103,7 +104,7 @@ def test_a_page_that_repeats_the_previous_one_is_refused(agency_api):
 
 
 def test_missing_key_variable_is_a_config_error(agency_api, monkeypatch):
-    from hub.errors import ConfigError
+    from hub.core.errors import ConfigError
 
     monkeypatch.delenv("DATA_GO_KR_SERVICE_KEY")
     with pytest.raises(ConfigError, match="DATA_GO_KR_SERVICE_KEY"):

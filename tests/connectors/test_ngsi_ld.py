@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import RawPart
 from connectors.ngsi_ld.connector import fetch, flatten, read
-from hub.errors import DeliveryError, TransientDeliveryError
+from hub.core.delivery import RawPart
+from hub.core.errors import DeliveryError, TransientDeliveryError
 from simulators.agency_api import Fault
 from tests.support.fetching import feed_and_context, fetch_all, quick
 

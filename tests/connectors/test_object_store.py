@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from minio import Minio
 
-from connectors.base import FetchContext, Window
+from connectors.base import FetchContext
 from connectors.object_store.config import ObjectStoreConfig
 from connectors.object_store.connector import fetch, read
-from hub.errors import DeliveryError, TransientDeliveryError
+from hub.core.delivery import Window
+from hub.core.errors import DeliveryError, TransientDeliveryError
 from hub.services.process import free_port
 from simulators import drops
 from tests.support.fetching import fetch_all

@@ -12,7 +12,7 @@ import pytest
 
 from catalog import store as catalog
 from catalog.models import Run
-from hub.errors import DeliveryError, TransientDeliveryError
+from hub.core.errors import DeliveryError, TransientDeliveryError
 from hub.lake import iceberg
 from hub.services.process import free_port
 from hub.steps import run_pipeline

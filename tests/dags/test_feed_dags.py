@@ -8,9 +8,9 @@ from datetime import datetime
 
 import pytest
 
+from hub.core.settings import PROJECT_ROOT, get_settings
 from hub.orchestration.airflow_env import airflow_env, dags_test_many
 from hub.registry import load_registry
-from hub.settings import PROJECT_ROOT, get_settings
 from products import load_products
 
 FEEDS = load_registry(PROJECT_ROOT / "feeds")

@@ -7,10 +7,10 @@ from datetime import datetime
 import pyarrow as pa
 import pytest
 
-from connectors.base import Window
-from hub.errors import DeliveryError
+from hub.core.delivery import Window
+from hub.core.errors import DeliveryError
+from hub.core.settings import PROJECT_ROOT
 from hub.registry import load_feed
-from hub.settings import PROJECT_ROOT
 from hub.steps.conform import conform, drop_duplicate_keys
 
 FEED = load_feed(PROJECT_ROOT / "feeds" / "air_quality_hourly.yaml")

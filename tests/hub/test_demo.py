@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hub.core.settings import PROJECT_ROOT
 from hub.services.process import free_port, pid_alive
-from hub.settings import PROJECT_ROOT
 from tests.dags.test_feed_dags import FEEDS
 
 HUB = str(PROJECT_ROOT / ".venv" / "bin" / "hub")

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.errors import DeliveryError
+from hub.core.errors import DeliveryError
+from hub.core.settings import PROJECT_ROOT
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.registry import load_feed
 from hub.registry.schedule import last_window
-from hub.settings import PROJECT_ROOT
 from hub.steps import run_pipeline
 from hub.steps.context import RunContext
 from hub.steps.land import land

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from catalog import store
-from hub.errors import DeliveryError, TransientDeliveryError
+from hub.core.errors import DeliveryError, TransientDeliveryError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.lake.raw import manifests

@@ -9,9 +9,9 @@ import yaml
 from typer.testing import CliRunner
 
 from hub.cli import app
-from hub.errors import FeedSpecError
+from hub.core.errors import FeedSpecError
+from hub.core.settings import PROJECT_ROOT
 from hub.registry import load_feed, load_registry
-from hub.settings import PROJECT_ROOT
 
 FEEDS = PROJECT_ROOT / "feeds"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from hub.core.settings import PROJECT_ROOT
 from hub.services.process import pid_alive
-from hub.settings import PROJECT_ROOT
 
 HUB = str(PROJECT_ROOT / ".venv" / "bin" / "hub")
 

@@ -24,7 +24,7 @@ import pytest
 
 from catalog import store as catalog
 from catalog.models import DestructionRecord, Release
-from hub.errors import DeliveryError
+from hub.core.errors import DeliveryError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.steps import run_pipeline

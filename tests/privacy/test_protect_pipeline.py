@@ -17,9 +17,9 @@ import pytest
 
 from catalog import store as catalog
 from catalog.models import DestructionRecord, ProcessingRecord, Release
+from hub.core.settings import PROJECT_ROOT
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
-from hub.settings import PROJECT_ROOT
 from hub.steps import run_pipeline
 from hub.steps.context import RunContext
 from privacy.errors import ReleaseRefused, UndeclaredPersonalData, VaultError

@@ -21,7 +21,7 @@ import pytest
 
 from catalog import store as catalog
 from catalog.models import DestructionRecord, ProcessingRecord
-from hub.errors import DeliveryError
+from hub.core.errors import DeliveryError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.registry import load_feed

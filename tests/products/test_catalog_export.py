@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hub.cli import app
-from hub.settings import PROJECT_ROOT
+from hub.core.settings import PROJECT_ROOT
 
 VALIDATORS = PROJECT_ROOT / "tests" / "validators"  # the shared checkers, vendored
 

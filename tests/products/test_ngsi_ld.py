@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from catalog.db import session_for
 from catalog.models import AuditEntry, Provision
+from hub.core.settings import HubSettings
 from hub.lake import iceberg
-from hub.settings import HubSettings
 from hub.steps import run_pipeline
 from hub.steps.context import RunContext
 from hub.web.app import create_app
@@ -233,9 +233,10 @@ def test_the_hubs_own_ngsi_ld_connector_reads_the_hub_over_http(lake):
     import pyarrow as pa
 
     from catalog import partners
-    from connectors.base import FetchContext, Window
+    from connectors.base import FetchContext
     from connectors.ngsi_ld.connector import fetch, read
-    from hub.errors import DeliveryError
+    from hub.core.delivery import Window
+    from hub.core.errors import DeliveryError
     from hub.registry import load_registry
     from tests.support.fetching import fetch_all
     from tests.support.web import serving

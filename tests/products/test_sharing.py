@@ -124,10 +124,11 @@ def test_a_national_portal_client_reads_a_dataset_page_by_page(hub):
     knowing nothing but the URL and its key."""
     import pyarrow as pa
 
-    from connectors.base import FetchContext, Window
+    from connectors.base import FetchContext
     from connectors.http_api.config import HttpApiConfig
     from connectors.http_api.connector import fetch, read
-    from hub.errors import DeliveryError
+    from hub.core.delivery import Window
+    from hub.core.errors import DeliveryError
     from tests.support.fetching import fetch_all
     from tests.support.web import serving
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from catalog import store
 from catalog.models import QualityResult, QualityScore
 from hub.cli import app
-from hub.errors import QualityGateError
+from hub.core.errors import QualityGateError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.steps import run_pipeline

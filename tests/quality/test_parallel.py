@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from connectors.base import Window
+from hub.core.delivery import Window
+from hub.core.settings import PROJECT_ROOT
 from hub.registry import load_feed
-from hub.settings import PROJECT_ROOT
 from hub.steps.conform import conform
 from quality import gate
 from simulators.bikes import trips_table

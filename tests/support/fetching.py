@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from connectors.base import FetchContext, RawPart, Window
+from connectors.base import FetchContext
+from hub.core.delivery import RawPart, Window
+from hub.core.settings import PROJECT_ROOT
 from hub.registry import FeedSpec, load_feed
-from hub.settings import PROJECT_ROOT
 
 
 def feed_and_context(feed_id: str, start: str, end: str) -> tuple[FeedSpec, FetchContext]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, computed_field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ZONES = ("raw", "trusted", "open", "quarantine")
 #: Buckets: the lake zones plus the inbox where agencies drop files for the file-drop connector.
 BUCKETS = ("inbox", *ZONES)
