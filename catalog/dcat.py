@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from catalog import store
+from hub.registry.city import CITY_DATA_TEAM
 
 BASE = "https://data.seoul.example.kr"
 FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
@@ -130,7 +131,7 @@ def _dataset(catalog_url: str, spec: Any) -> tuple[dict[str, Any], list[dict[str
         node["dcat:version"] = str(last.snapshot_id)
     distributions = []
     licence = {"@id": spec.licence.url, "@type": "dct:LicenseDocument"}
-    if spec.access_class.value == "public":
+    if spec.is_public:
         distributions.append({
             "@id": f"{ident}/parquet",
             "@type": "dcat:Distribution",
@@ -194,7 +195,6 @@ def _files(catalog_url: str, spec: Any, ident: str, licence: dict) -> list[dict[
 
 def dcat_catalog(catalog_url: str, feeds: dict[str, Any], products: dict[str, Any]) -> dict:
     """The whole catalog as DCAT-AP 3 JSON-LD."""
-    from products.model import CITY_DATA_TEAM
 
     graph: list[dict[str, Any]] = []
     agents = {CITY_DATA_TEAM.id: _agent(CITY_DATA_TEAM)}
@@ -241,7 +241,7 @@ def schemaorg_catalog(catalog_url: str, feeds: dict[str, Any], products: dict[st
             "inLanguage": ["ko", "en"],
             "keywords": spec.keywords,
             "license": spec.licence.url,
-            "isAccessibleForFree": spec.access_class.value == "public",
+            "isAccessibleForFree": spec.is_public,
             "creator": {"@type": "Organization", "name": spec.provider.name.ko},
             "publisher": {"@type": "Organization", "name": spec.department.name.ko,
                           **({"email": spec.department.contact} if spec.department.contact else {})},
@@ -254,7 +254,7 @@ def schemaorg_catalog(catalog_url: str, feeds: dict[str, Any], products: dict[st
             item["temporalCoverage"] = f"{start}/{end}"
             item["version"] = str(versions[-1].snapshot_id)
             item["dateModified"] = _day(versions[-1].created_at)
-        if spec.access_class.value == "public":
+        if spec.is_public:
             item["distribution"] = [
                 {"@type": "DataDownload", "encodingFormat": fmt,
                  "contentUrl": f"{BASE}/api/v1/datasets/{spec.id}/records?format={ext}"}

@@ -63,7 +63,7 @@ def build_dag(feed: FeedSpec) -> DAG:
             return run_step("publish", feed.id, context, protected)
 
         published = publish(protect(validate(land())))
-        if feed.access_class == "public":
+        if feed.is_public:
 
             @task(task_id="release", outlets=[open_], doc_md="Anonymized open release (k-gate).")
             def release(published, **context):

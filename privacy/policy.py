@@ -14,6 +14,12 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.core.text import Text
+from hub.core.types import ColumnType
+
+INTEGERS = frozenset({ColumnType.int32, ColumnType.int64})
+FLOATS = frozenset({ColumnType.float32, ColumnType.float64})
+NUMBERS = INTEGERS | FLOATS
+STRINGS = frozenset({ColumnType.string})
 
 
 class _Model(BaseModel):
@@ -41,6 +47,8 @@ class Rule(_Model):
 
     #: The technique's name in the guideline's catalogue, for the registers and reports.
     guideline: ClassVar[str] = ""
+    #: The column types the technique works on (``None``: any).
+    accepts: ClassVar[frozenset[ColumnType] | None] = None
 
 
 class Keep(Rule):
@@ -73,6 +81,7 @@ class Band(Rule):
     """Integers (ages, birth years) to fixed-width bands such as ``1980-1989``; top-coded."""
 
     technique: Literal["band"]
+    accepts: ClassVar[frozenset[ColumnType] | None] = INTEGERS
     width: int = Field(default=10, ge=2)
     top: int | None = Field(default=None, description="Values at or above this become 'N+'.")
     guideline: ClassVar[str] = "generalization: range (범주화)"
@@ -92,6 +101,7 @@ class Truncate(Rule):
     """Timestamps to the hour or the day, in the feed's time zone."""
 
     technique: Literal["truncate"]
+    accepts: ClassVar[frozenset[ColumnType] | None] = frozenset({ColumnType.timestamp})
     unit: Literal["hour", "day", "month"] = "hour"
     guideline: ClassVar[str] = "generalization: time rounding (일반화)"
 
@@ -100,6 +110,7 @@ class Snap(Rule):
     """A latitude or longitude snapped to the centre of a grid cell of ``grid_m`` metres."""
 
     technique: Literal["snap"]
+    accepts: ClassVar[frozenset[ColumnType] | None] = FLOATS
     axis: Literal["lat", "lon"]
     grid_m: float = Field(default=10.0, gt=0)
     reference_lat: float = Field(default=37.55, description="Latitude that sizes a lon step.")
@@ -110,11 +121,13 @@ class Dong(Rule):
     """A street or lot address cut down to its si/gu/dong (administrative area)."""
 
     technique: Literal["address_to_dong"]
+    accepts: ClassVar[frozenset[ColumnType] | None] = STRINGS
     guideline: ClassVar[str] = "generalization: address to dong (일반화)"
 
 
 class Mask(Rule):
     technique: Literal["mask"]
+    accepts: ClassVar[frozenset[ColumnType] | None] = STRINGS
     keep_first: int = Field(default=1, ge=0)
     keep_last: int = Field(default=0, ge=0)
     char: str = Field(default="*", min_length=1, max_length=1)
@@ -129,6 +142,7 @@ class Clip(Rule):
     """Top and bottom coding: outliers that single a person out are pulled to the bounds."""
 
     technique: Literal["clip"]
+    accepts: ClassVar[frozenset[ColumnType] | None] = NUMBERS
     lower: float | None = None
     upper: float | None = None
     guideline: ClassVar[str] = "top/bottom coding (상·하단 코딩)"
@@ -136,6 +150,7 @@ class Clip(Rule):
 
 class Round(Rule):
     technique: Literal["round"]
+    accepts: ClassVar[frozenset[ColumnType] | None] = NUMBERS
     step: float = Field(gt=0, description="Round to a multiple of this (e.g. 1000000 won).")
     guideline: ClassVar[str] = "rounding (라운딩)"
 
@@ -144,6 +159,7 @@ class Noise(Rule):
     """Laplace noise, seeded from the vault key and the window so a rerun adds the same noise."""
 
     technique: Literal["noise"]
+    accepts: ClassVar[frozenset[ColumnType] | None] = NUMBERS
     scale: float = Field(gt=0)
     guideline: ClassVar[str] = "noise addition (잡음 추가)"
 
@@ -152,6 +168,7 @@ class Suppress(Rule):
     """Counts under ``below`` are withheld (null): small cells single people out."""
 
     technique: Literal["suppress"]
+    accepts: ClassVar[frozenset[ColumnType] | None] = NUMBERS
     below: int = Field(default=5, ge=2)
     guideline: ClassVar[str] = "small-cell suppression (셀 억제)"
 
@@ -160,6 +177,7 @@ class Scrub(Rule):
     """Free text: every PII finding is replaced by its kind, e.g. ``<phone>``."""
 
     technique: Literal["scrub"]
+    accepts: ClassVar[frozenset[ColumnType] | None] = STRINGS
     guideline: ClassVar[str] = "masking of free text (부분 삭제)"
 
 

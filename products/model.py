@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ConfigDict, Field, model_validator
 
 from hub.core.text import Text
+from hub.registry.city import CITY_DATA_TEAM, OPEN_LICENCE
 from hub.registry.spec import (
     AccessClass,
     FeedType,
@@ -16,26 +17,13 @@ from hub.registry.spec import (
     Licence,
     Partition,
     Party,
+    PublishedDataset,
     Spec,
     fields_schema,
 )
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-CITY_DATA_TEAM = Party(
-    id="seoul-data-team",
-    name=Text(
-        ko="서울시 디지털정책관 데이터전략과",
-        en="Seoul Digital Policy Office, Data Strategy Division",
-    ),
-    contact="data@seoul.example.kr",
-)
-OPEN_LICENCE = Licence(
-    id="KOGL-Type1",
-    title="공공누리 제1유형 (출처표시)",
-    url="https://www.kogl.or.kr/info/licenseType1.do",
-)
 
 
 class ProductSchedule(Spec):
@@ -44,7 +32,7 @@ class ProductSchedule(Spec):
     cron: str
 
 
-class Product(Spec):
+class Product(Spec, PublishedDataset):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     id: str

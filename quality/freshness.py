@@ -49,7 +49,7 @@ def sweep(settings: HubSettings, feed: FeedSpec, at: datetime) -> tuple[CheckRes
         raise NeverPublished(f"feed {feed.id}: nothing published yet")
     column = feed.partition.column
     within = allowance(feed)
-    if feed.load == "upsert" and not any(isinstance(c, Fresh) for c in feed.checks):
+    if feed.upserts and not any(isinstance(c, Fresh) for c in feed.checks):
         # reference data: rows carry their own validity dates; judge when deliveries arrived
         import pyarrow as pa
 

@@ -97,7 +97,7 @@ def delivery_score(
     # plain seconds: Airflow hands pendulum times, whose intervals print as ranges
     age = timedelta(seconds=(reference - latest).total_seconds()) if latest else None
     timeliness = timeliness_part(age, allowance)
-    reference_data = feed.load == "upsert" and not fresh
+    reference_data = feed.upserts and not fresh
     if reference_data:  # rows carry their own validity dates: the delivery's arrival is what counts
         timeliness = 1.0 if valid.num_rows else 0.0
     if fresh and not all(r.success for r in fresh):

@@ -17,6 +17,8 @@ from pydantic import BaseModel, Field, computed_field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: The city's time zone: windows, schedules and local dates are read in it unless a feed says otherwise.
+CITY_TIMEZONE = "Asia/Seoul"
 ZONES = ("raw", "trusted", "open", "quarantine")
 #: Buckets: the lake zones plus the inbox where agencies drop files for the file-drop connector.
 BUCKETS = ("inbox", *ZONES)
@@ -75,7 +77,7 @@ class HubSettings(BaseSettings):
         "on first use if unset (production passes it from a secret manager).",
     )
     catalog_name: str = "hub"
-    timezone: str = "Asia/Seoul"
+    timezone: str = CITY_TIMEZONE
 
     @computed_field  # type: ignore[prop-decorator]
     @cached_property

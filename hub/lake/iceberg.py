@@ -102,7 +102,7 @@ def feed_table(settings: HubSettings, feed: FeedSpec, zone: str = "trusted") -> 
     return ensure_table(
         settings, zone, feed.id, feed.published_fields, (feed.partition.column, feed.partition.transform),
         properties={"comment": feed.title.en},
-        identifier=feed.key if feed.load == "upsert" else None,
+        identifier=feed.key if feed.upserts else None,
     )  # fmt: skip
 
 

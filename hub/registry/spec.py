@@ -10,10 +10,11 @@ import re
 from datetime import timedelta
 from enum import StrEnum
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from hub.core.settings import CITY_TIMEZONE
 from hub.core.text import Text
 from hub.core.types import ColumnType, arrow_type
 from privacy.policy import Drop, PrivacyPolicy
@@ -61,7 +62,7 @@ class Schedule(Spec):
     """When a feed runs, in the city's time zone; each run covers one cron interval."""
 
     cron: str
-    timezone: str = "Asia/Seoul"
+    timezone: str = CITY_TIMEZONE
     provision_cycle: timedelta = Field(description="How often the provider publishes new data.")
 
     def shortest_window(self) -> timedelta:
@@ -179,7 +180,43 @@ class NgsiLd(Spec):
         return list(dict.fromkeys(used))
 
 
-class FeedSpec(Spec):
+@runtime_checkable
+class DatasetSpec(Protocol):
+    """What the catalog, the exports and the web app read of any dataset, feed or product."""
+
+    id: str
+    title: Text
+    description: Text
+    provider: Party
+    department: Party
+    type: FeedType
+    access_class: AccessClass
+    licence: Licence
+    partition: Partition
+    key: list[str]
+
+    @property
+    def is_public(self) -> bool: ...
+
+    @property
+    def published_fields(self) -> list[FieldSpec]: ...
+
+    @property
+    def tags(self) -> list[str]: ...
+
+
+class PublishedDataset:
+    """The answers every dataset spec gives alike (mixed into ``FeedSpec`` and ``Product``)."""
+
+    access_class: AccessClass
+
+    @property
+    def is_public(self) -> bool:
+        """Open to everyone: released to the open zone, downloadable, listed with its files."""
+        return self.access_class is AccessClass.public
+
+
+class FeedSpec(Spec, PublishedDataset):
     """A feed: its identity, owners, delivery, schedule, schema and rights."""
 
     id: str
@@ -292,22 +329,11 @@ class FeedSpec(Spec):
             raise ValueError(f"ngsi_ld: attribute {', '.join(twice)} declared more than once")
 
     def _check_privacy(self, policy: PrivacyPolicy) -> None:
-        numeric = {ColumnType.int32, ColumnType.int64, ColumnType.float32, ColumnType.float64}
-        accepts = {  # technique -> column types it can work on
-            "band": {ColumnType.int32, ColumnType.int64},
-            "truncate": {ColumnType.timestamp},
-            "snap": {ColumnType.float32, ColumnType.float64},
-            "address_to_dong": {ColumnType.string},
-            "mask": {ColumnType.string},
-            "scrub": {ColumnType.string},
-            "clip": numeric, "round": numeric, "noise": numeric, "suppress": numeric,
-        }  # fmt: skip
         for name, rule in policy.columns.items():
             where = f"privacy.columns.{name}"
             if name not in {f.name for f in self.schema_}:
                 raise ValueError(f"{where}: no column {name!r} in the schema")
-            kinds = accepts.get(rule.technique)
-            if kinds is not None and self.field(name).type not in kinds:
+            if rule.accepts is not None and self.field(name).type not in rule.accepts:
                 raise ValueError(
                     f"{where}: {rule.technique} does not apply to a "
                     f"{self.field(name).type.value} column"
@@ -330,6 +356,11 @@ class FeedSpec(Spec):
                 raise ValueError(f"privacy.release.ladder.{name}: the partition column stays")
             if name in self.key and isinstance(rule, Drop):
                 raise ValueError(f"{where}: a key column cannot be dropped (tokenize it)")
+
+    @property
+    def upserts(self) -> bool:
+        """Each run merges rows by key (reference data) instead of replacing its time window."""
+        return self.load == "upsert"
 
     def field(self, name: str) -> FieldSpec:
         for f in self.schema_:

@@ -18,7 +18,6 @@ def run_pipeline(ctx: RunContext) -> dict[str, Any]:
 
     Returns the publish step's result, with the release step's under ``"release"``.
     """
-    from hub.registry.spec import AccessClass
     from hub.steps.land import land
     from hub.steps.lineage import traced
     from hub.steps.protect import protect
@@ -29,6 +28,6 @@ def run_pipeline(ctx: RunContext) -> dict[str, Any]:
     landed = traced(ctx, "land", land)
     validated = traced(ctx, "validate", validate, landed)
     published = traced(ctx, "publish", publish, traced(ctx, "protect", protect, validated))
-    if ctx.feed.access_class is AccessClass.public:
+    if ctx.feed.is_public:
         published["release"] = traced(ctx, "release", release, published)
     return published

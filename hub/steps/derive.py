@@ -11,7 +11,6 @@ from catalog import store as catalog
 from hub.core.errors import NoDeliveryError
 from hub.core.settings import HubSettings
 from hub.lake import iceberg
-from hub.registry.spec import AccessClass
 from hub.steps.protect import scanned_columns
 from privacy.errors import UndeclaredPersonalData
 
@@ -61,7 +60,7 @@ def _build(product, run_id: str, settings: HubSettings) -> dict[str, Any]:
     properties = {"hub.product": product_id, "hub.run-id": run_id, "hub.inputs": lineage}
     partition = (product.partition.column, product.partition.transform)
     published = {}
-    zones = ("trusted", "open") if product.access_class is AccessClass.public else ("trusted",)
+    zones = ("trusted", "open") if product.is_public else ("trusted",)
     for zone in zones:
         table = iceberg.ensure_table(settings, zone, product_id, product.schema_, partition,
                                      properties={"comment": product.title.en})  # fmt: skip

@@ -27,7 +27,7 @@ def publish_table(ctx: RunContext, data: pa.Table, manifest: Manifest) -> dict[s
         "hub.window-start": ctx.window.start.isoformat(),
         "hub.window-end": ctx.window.end.isoformat(),
     }  # fmt: skip
-    if ctx.feed.load == "upsert":
+    if ctx.feed.upserts:
         if manifest.watermark_to:
             properties["hub.watermark"] = manifest.watermark_to
         snapshot_id = iceberg.upsert_rows(table, data, ctx.feed.key, properties)
@@ -79,7 +79,7 @@ def publish(ctx: RunContext, protected: dict[str, Any]) -> dict[str, Any]:
     if ctx.feed.privacy is not None:
         record_trusted_release(ctx, data, result, protected, destroyed=len(destroyed))
     ctx.record(
-        status="published", step="release" if ctx.feed.access_class == "public" else "done",
+        status="published", step="release" if ctx.feed.is_public else "done",
         rows_published=result["rows_published"], snapshot_id=result["snapshot_id"],
         finished_at=catalog.now(),
     )  # fmt: skip

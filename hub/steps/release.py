@@ -16,7 +16,7 @@ import pyarrow as pa
 from catalog import store as catalog
 from catalog.models import Provision, Release
 from hub.lake import iceberg
-from hub.registry.spec import AccessClass, FieldSpec
+from hub.registry.spec import FieldSpec
 from hub.steps.context import RunContext
 from hub.steps.protect import pii_scan, scanned_columns
 from privacy.errors import ReleaseRefused
@@ -79,11 +79,11 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
     from privacy.anonymity import release_gate
 
     feed, policy = ctx.feed, ctx.feed.privacy
-    if feed.access_class is not AccessClass.public:
+    if not feed.is_public:
         log.info("%s: access class %s, so no open release", ctx.where, feed.access_class.value)
         return {"released": False, "reason": f"access class {feed.access_class.value}"}
     trusted = iceberg.feed_table(ctx.settings, feed)
-    if feed.load == "upsert":  # changes may touch any period: release the whole version
+    if feed.upserts:  # changes may touch any period: release the whole version
         data = trusted.scan(snapshot_id=published.get("snapshot_id")).to_arrow()
     else:
         data = iceberg.read_window(
@@ -113,7 +113,7 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
     )  # fmt: skip
     properties = {"hub.feed": feed.id, "hub.run-id": ctx.run_id, "hub.step": "release",
                   "hub.trusted-snapshot": str(published.get("snapshot_id"))}  # fmt: skip
-    if feed.load == "upsert":
+    if feed.upserts:
         snapshot_id = iceberg.replace_all(table, out, properties)
     else:
         snapshot_id = iceberg.replace_window(

@@ -71,7 +71,7 @@ def files_of(catalog_url: str, spec: Any, version: int | None = None) -> list[di
     """The download files of a public dataset version (default: the newest), with checksums."""
     from catalog.store import exports_of
 
-    if spec.access_class.value != "public":
+    if not spec.is_public:
         return []
     return [
         {"format": e.format, "version": e.snapshot_id, "rows": e.rows, "bytes": e.bytes,

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from hub.core.settings import HubSettings
-from hub.registry.spec import AccessClass, FeedSpec, NgsiLd
+from hub.registry.spec import FeedSpec, NgsiLd
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -460,7 +460,7 @@ class Source:
 def sources(feeds: dict[str, FeedSpec]) -> list[Source]:
     """The public feeds that declare ``ngsi_ld``, by id."""
     return [Source.of(s, s.ngsi_ld) for _, s in sorted(feeds.items())
-            if s.ngsi_ld is not None and s.access_class is AccessClass.public]  # fmt: skip
+            if s.ngsi_ld is not None and s.is_public]  # fmt: skip
 
 
 def _newest(table: Table, column: str, snapshot_id: int) -> datetime | None:
