@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from catalog.db import session_for
+from catalog.db import ensure_current, session_for
 from catalog.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -46,7 +46,6 @@ def record(
     who: str | None = None, origin: str | None = None,
 ) -> AuditEntry:  # fmt: skip
     """Append one entry; retries when another writer appended first."""
-    from catalog.db import ensure_current
 
     ensure_current(catalog_url)
     text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from catalog import store
+from catalog.store import exports_of
 from hub.registry.city import CITY_DATA_TEAM
 
 BASE = "https://data.seoul.example.kr"
@@ -167,7 +168,6 @@ def _dataset(catalog_url: str, spec: Any) -> tuple[dict[str, Any], list[dict[str
 
 def _files(catalog_url: str, spec: Any, ident: str, licence: dict) -> list[dict[str, Any]]:
     """The newest version's download files, each with its size and SHA-256."""
-    from catalog.store import exports_of
 
     out = []
     for e in exports_of(catalog_url, spec.id):

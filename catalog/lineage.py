@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, text
 
-from catalog.db import session_for
+from catalog.db import ensure_current, session_for
 from catalog.models import LineageColumnEdge, LineageEdge, LineageEvent
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,6 @@ def qualified(namespace: str, name: str) -> str:
 
 def record_events(catalog_url: str, evs: list[dict[str, Any]]) -> None:
     """Store events, and for each COMPLETE one make its job's edges those it reports."""
-    from catalog.db import ensure_current
 
     ensure_current(catalog_url)
     with session_for(catalog_url) as session, session.begin():

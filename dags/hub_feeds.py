@@ -1,11 +1,13 @@
 """One Airflow DAG per feed in the registry (``feeds/*.yaml``).
 
-Nothing heavy is imported here: each task body imports its step when it runs.
+Nothing heavy is imported here: each task body imports its step when it runs. The steps and
+their order come from ``hub.steps.plan``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
@@ -14,12 +16,24 @@ from hub.core.settings import get_settings
 from hub.orchestration.assets import zone_asset
 from hub.registry import FeedSpec, load_registry
 from hub.registry.docs import feed_doc_md
+from hub.steps.plan import Step, steps_for
+
+
+def _task(feed_id: str, step: Step) -> Any:
+    """The Airflow task of one step; its Asset is the zone table the step changes."""
+    outlets = [zone_asset(step.zone, feed_id)] if step.zone else []
+
+    @task(task_id=step.name, outlets=outlets, doc_md=step.doc)
+    def run(previous: Any = None, **context: Any) -> Any:
+        # imported when the task runs: the steps bring pyiceberg and GX, too heavy for parsing
+        from hub.orchestration.tasks import feed_step
+
+        return feed_step(step.name, feed_id, context, previous)
+
+    return run
 
 
 def build_dag(feed: FeedSpec) -> DAG:
-    raw, quarantine, trusted, open_ = (
-        zone_asset(z, feed.id) for z in ("raw", "quarantine", "trusted", "open")
-    )
     with DAG(
         dag_id=feed.id,
         description=feed.title.en,
@@ -37,41 +51,10 @@ def build_dag(feed: FeedSpec) -> DAG:
             "execution_timeout": timedelta(hours=1),
         },
     ) as dag:
-
-        @task(task_id="land", outlets=[raw], doc_md="Pull the delivery into the raw zone.")
-        def land(**context):
-            from hub.orchestration.tasks import run_step
-
-            return run_step("land", feed.id, context)
-
-        @task(task_id="validate", outlets=[quarantine], doc_md="Parse to the declared schema.")
-        def validate(landed, **context):
-            from hub.orchestration.tasks import run_step
-
-            return run_step("validate", feed.id, context, landed)
-
-        @task(task_id="protect", doc_md="Apply the privacy policy; scan for PII; register.")
-        def protect(validated, **context):
-            from hub.orchestration.tasks import run_step
-
-            return run_step("protect", feed.id, context, validated)
-
-        @task(task_id="publish", outlets=[trusted], doc_md="Commit one Iceberg snapshot.")
-        def publish(protected, **context):
-            from hub.orchestration.tasks import run_step
-
-            return run_step("publish", feed.id, context, protected)
-
-        published = publish(protect(validate(land())))
-        if feed.is_public:
-
-            @task(task_id="release", outlets=[open_], doc_md="Anonymized open release (k-gate).")
-            def release(published, **context):
-                from hub.orchestration.tasks import run_step
-
-                return run_step("release", feed.id, context, published)
-
-            release(published)
+        previous = None
+        for step in steps_for(feed):
+            run = _task(feed.id, step)
+            previous = run() if previous is None else run(previous)
     return dag
 
 

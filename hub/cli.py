@@ -137,8 +137,8 @@ def run(
     ] = None,
 ) -> None:
     """Run one feed's steps here, without Airflow, for the window ending at END."""
-    from hub.steps import run_pipeline
     from hub.steps.context import RunContext
+    from hub.steps.pipeline import run_pipeline
 
     settings = get_settings()
     try:

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from privacy.errors import ReleaseRefused
-from privacy.policy import Band, PrivacyPolicy, Snap, Truncate
+from privacy.policy import Band, ColumnClass, PrivacyPolicy, Snap, Truncate
 from privacy.techniques import reband, snap, truncate
 
 
@@ -113,7 +113,6 @@ def release_gate(
     Raises:
         ReleaseRefused: no step of the ladder gets there within ``max_suppression``.
     """
-    from privacy.policy import ColumnClass
 
     if policy is None:
         return Released(table, measure(table, [], []), 0, 0, {})

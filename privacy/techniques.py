@@ -38,6 +38,7 @@ from privacy.policy import (
     Token,
     Truncate,
 )
+from privacy.scanner import scrub_text
 from privacy.vault import TOKEN_BYTES, FeedKey
 
 METRES_PER_DEGREE = 111_320.0
@@ -243,7 +244,6 @@ def per_distinct(values: pa.Array, fn: Callable[[str], str]) -> pa.Array:
 
 
 def _scrubber() -> Callable[[str], str]:
-    from privacy.scanner import scrub_text
 
     return scrub_text
 

@@ -36,6 +36,7 @@ from sqlalchemy import (
     update,
 )
 
+from catalog.db import engine_for
 from hub.core.settings import HubSettings, run_time_secret
 from privacy.errors import VaultError
 
@@ -88,7 +89,6 @@ class Vault:
     """Keys and token tables of every feed, sealed under one master key."""
 
     def __init__(self, url: str, master_key: bytes) -> None:
-        from catalog.db import engine_for
 
         self.engine = engine_for(url)
         self._aead = AESGCM(master_key)

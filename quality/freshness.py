@@ -11,7 +11,16 @@ import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from catalog import store
+from catalog.db import session_for
+from catalog.models import QualityScore
+from hub.core.delivery import Window
+from hub.lake.iceberg import feed_table
+from hub.registry.spec import FieldSpec
+from quality import results
 from quality.checks import Fresh
+from quality.gate import run_checks
+from quality.score import Score, timeliness_part
 
 if TYPE_CHECKING:
     from hub.core.settings import HubSettings
@@ -35,15 +44,6 @@ def sweep(settings: HubSettings, feed: FeedSpec, at: datetime) -> tuple[CheckRes
     """Check and record the feed's freshness at ``at``."""
     from sqlalchemy import select
 
-    from catalog import store
-    from catalog.db import session_for
-    from catalog.models import QualityScore
-    from hub.core.delivery import Window
-    from hub.lake.iceberg import feed_table
-    from quality import results
-    from quality.gate import run_checks
-    from quality.score import Score, timeliness_part
-
     versions = store.versions(settings.catalog_url, feed.id)
     if not versions:
         raise NeverPublished(f"feed {feed.id}: nothing published yet")
@@ -52,8 +52,6 @@ def sweep(settings: HubSettings, feed: FeedSpec, at: datetime) -> tuple[CheckRes
     if feed.upserts and not any(isinstance(c, Fresh) for c in feed.checks):
         # reference data: rows carry their own validity dates; judge when deliveries arrived
         import pyarrow as pa
-
-        from hub.registry.spec import FieldSpec
 
         column = "delivered_at"
         table = pa.table({column: pa.array([v.created_at for v in versions],

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from catalog import store
+from catalog.models import QualityResult, QualityScore
+
 if TYPE_CHECKING:
     from quality.gate import CheckResult
     from quality.score import Score
@@ -25,8 +28,6 @@ def record(
     score: Score, kind: str = "delivery",
 ) -> None:  # fmt: skip
     """Store a run's expectation results and its score in one transaction."""
-    from catalog import store
-    from catalog.models import QualityResult, QualityScore
 
     when = store.now()
     rows: list[Any] = [

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from hub.core.errors import HubError
 from hub.core.settings import PROJECT_ROOT, HubSettings
+from hub.orchestration.dag_runs import MARK
 
 
 def airflow_env(settings: HubSettings, *, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -82,7 +83,6 @@ def dags_test_many(
     ``on_result`` as it finishes; the output of all of them goes to ``log_file``, each run
     under a ``===== dag date =====`` heading.
     """
-    from hub.orchestration.dag_runs import MARK
 
     migrate_airflow(settings)
     log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -1,12 +1,37 @@
 """Task bodies the DAGs call: each is a thin wrapper around one pipeline step.
 
 A terminal hub error (bad input) fails the task without retries; a transient one lets
-Airflow's retries try again.
+Airflow's retries try again. The DAG files import this module inside their task bodies, so
+its imports (the steps, pyiceberg, GX) cost nothing at DAG parsing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from hub.core.errors import HubError
+from hub.core.settings import get_settings
+from hub.registry.loader import load_registry
+from hub.steps.context import RunContext
+from hub.steps.derive import derive
+from hub.steps.pipeline import run_step
+from quality.freshness import NeverPublished, sweep
+
+
+@contextmanager
+def airflow_failure() -> Iterator[None]:
+    """Map hub errors to Airflow's outcomes: terminal ones fail at once, transient ones retry."""
+    try:
+        yield
+    except HubError as exc:
+        if exc.transient:
+            raise
+        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _window(context: dict[str, Any]) -> tuple[Any, Any]:
@@ -19,69 +44,22 @@ def _window(context: dict[str, Any]) -> tuple[Any, Any]:
     return start, end
 
 
-def run_step(step: str, feed_id: str, context: dict[str, Any], previous: Any = None) -> Any:
-    from airflow.exceptions import AirflowFailException
-
-    from hub.core.errors import HubError
-    from hub.steps.context import RunContext
-    from hub.steps.lineage import traced
-
+def feed_step(step: str, feed_id: str, context: dict[str, Any], previous: Any = None) -> Any:
+    """Run one step of a feed's DAG run on the run's data interval."""
     start, end = _window(context)
     ctx = RunContext.create(feed_id, start, end, context["run_id"])
-    try:
-        if step == "land":
-            from hub.steps.land import land
-
-            return traced(ctx, step, land)
-        if step == "validate":
-            from hub.steps.validate import validate
-
-            return traced(ctx, step, validate, previous)
-        if step == "protect":
-            from hub.steps.protect import protect
-
-            return traced(ctx, step, protect, previous)
-        if step == "publish":
-            from hub.steps.publish import publish
-
-            return traced(ctx, step, publish, previous)
-        if step == "release":
-            from hub.steps.release import release
-
-            return traced(ctx, step, release, previous)
-    except HubError as exc:
-        if exc.transient:
-            raise
-        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
-    raise ValueError(f"unknown step {step!r}")
+    with airflow_failure():
+        return run_step(ctx, step, previous)
 
 
 def run_product(product_id: str, context: dict[str, Any]) -> Any:
     """Build one derived product; a bad input fails the task without retries."""
-    from airflow.exceptions import AirflowFailException
-
-    from hub.core.errors import HubError
-    from hub.core.settings import get_settings
-    from hub.steps.derive import derive
-
-    try:
+    with airflow_failure():
         return derive(product_id, context["run_id"], get_settings())
-    except HubError as exc:
-        if exc.transient:
-            raise
-        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
 
 
 def quality_sweep(context: dict[str, Any]) -> dict[str, str]:
     """Judge every published feed's freshness at the end of this run's interval."""
-    from datetime import UTC, datetime
-
-    from airflow.exceptions import AirflowFailException
-
-    from hub.core.settings import get_settings
-    from hub.registry.loader import load_registry
-    from quality.freshness import NeverPublished, sweep
-
     settings = get_settings()
     at = context.get("data_interval_end") or datetime.now(UTC)
     states: dict[str, str] = {}

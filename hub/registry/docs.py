@@ -37,6 +37,7 @@ def feed_doc_md(feed: FeedSpec) -> str:
 {rows}
 
 Steps: **land** (raw zone, byte-for-byte with a manifest) → **validate** (declared schema;
-failing rows to quarantine with the reason) → **publish** (one Iceberg snapshot in the trusted
-zone, replacing this run's window).
+failing rows to quarantine with the reason) → **protect** (the privacy policy, a PII scan) →
+**publish** (one Iceberg snapshot in the trusted zone, replacing this run's window) →
+**release** (public datasets only: the anonymized open release).
 """

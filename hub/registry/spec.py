@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from connectors.kinds import config_model
 from hub.core.settings import CITY_TIMEZONE
 from hub.core.text import Text
 from hub.core.types import ColumnType, arrow_type
@@ -126,8 +127,6 @@ class Delivery(Spec):
 
     @model_validator(mode="after")
     def _check_options(self) -> Delivery:
-        from connectors import config_model
-
         self._config = config_model(self.connector).model_validate(self.options)
         return self
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalog import migrate
 from hub.core.settings import HubSettings
 from hub.lake.objectstore import ObjectStore
 from hub.services.seaweedfs import SeaweedFS
@@ -14,7 +15,6 @@ def up(settings: HubSettings) -> tuple[HubSettings, dict[str, Any]]:
 
     Returns settings pinned to the running endpoint, and what was started now.
     """
-    from catalog import migrate
 
     started: dict[str, Any] = {}
     if settings.s3_endpoint is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from catalog import audit, store
 from hub.core.delivery import Window
 from hub.core.settings import HubSettings, get_settings
 from hub.lake.objectstore import ObjectStore
@@ -33,7 +34,6 @@ class RunContext:
 
     def record(self, **fields) -> None:
         """Update this run's row in the catalog."""
-        from catalog import store
 
         store.update_run(
             self.settings.catalog_url, self.feed.id, self.run_id, self.window, **fields
@@ -41,13 +41,11 @@ class RunContext:
 
     def fail(self, error: Exception, **fields) -> None:
         """Mark this run failed in the catalog, with the error a person will read."""
-        from catalog import store
 
         self.record(status="failed", error=str(error), finished_at=store.now(), **fields)
 
     def audit(self, action: str, target: str, **detail) -> None:
         """Append this run's action to the audit log, under the feed's purpose of processing."""
-        from catalog import audit
 
         feed = self.feed
         purpose = (

@@ -7,12 +7,18 @@ import hashlib
 import logging
 from typing import Any
 
+from catalog import audit
 from catalog import store as catalog
+from catalog.lineage import emitting
 from hub.core.errors import NoDeliveryError
 from hub.core.settings import HubSettings
 from hub.lake import iceberg
+from hub.steps.export import export_version
+from hub.steps.lineage import product_emission
 from hub.steps.protect import scanned_columns
 from privacy.errors import UndeclaredPersonalData
+from privacy.scanner import scan_table
+from products import load_products
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +31,6 @@ def derive(product_id: str, run_id: str, settings: HubSettings) -> dict[str, Any
         NoDeliveryError: an input has never been published.
         UndeclaredPersonalData: the product would expose an identifier.
     """
-    from catalog.lineage import emitting
-    from hub.steps.lineage import product_emission
-    from products import load_products
 
     product = load_products()[product_id]
     job = f"product_{product_id}.build"
@@ -36,7 +39,6 @@ def derive(product_id: str, run_id: str, settings: HubSettings) -> dict[str, Any
 
 
 def _build(product, run_id: str, settings: HubSettings) -> dict[str, Any]:
-    from privacy.scanner import scan_table
 
     product_id = product.id
     cat = iceberg.catalog(settings)
@@ -69,8 +71,6 @@ def _build(product, run_id: str, settings: HubSettings) -> dict[str, Any]:
         published[zone] = table.current_snapshot().snapshot_id
     catalog.upsert_dataset(settings.catalog_url, product, f"trusted.{product_id}")
     if "open" in published:
-        from hub.steps.export import export_version
-
         export_version(settings, product_id, published["open"])
     part = built.column(product.partition.column)
     low, high = _bounds(part)
@@ -80,7 +80,6 @@ def _build(product, run_id: str, settings: HubSettings) -> dict[str, Any]:
         run_id=run_id, delivery_id=f"derived:{run_id}"[:100],
         raw_checksum=hashlib.sha256(lineage.encode()).hexdigest(),
     )  # fmt: skip
-    from catalog import audit
 
     audit.record(
         settings.catalog_url, "derive", f"trusted.{product_id}", purpose=product.description.en,

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import connectors
+from catalog import db
 from catalog import store as catalog
 from connectors.base import FetchContext
 from hub.core.errors import HubError, TransientDeliveryError
@@ -22,7 +23,6 @@ def land(ctx: RunContext) -> dict[str, Any]:
         DeliveryError: the source answered something unusable (terminal).
         TransientDeliveryError: the source failed in a way a retry may not (transient).
     """
-    from catalog import db
 
     db.migrate(ctx.settings.catalog_url)
     catalog.upsert_dataset(ctx.settings.catalog_url, ctx.feed, f"trusted.{ctx.feed.id}")

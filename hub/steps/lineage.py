@@ -13,9 +13,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from catalog import store
 from catalog.lineage import Dataset, Emission, emitting, facet
+from catalog.models import QualityResult
 from connectors.base import ENV_REFERENCE
 from hub.steps.context import RunContext
+from privacy.policy import ColumnClass
 
 
 def zone_dataset(settings, zone: str, name: str, **facets: Any) -> Dataset:
@@ -76,8 +79,6 @@ def open_column_lineage(ctx: RunContext, trusted: Dataset) -> dict[str, Any]:
     policy = feed.privacy
     withheld = set(policy.release.drop) if policy is not None else set()
     if policy is not None:
-        from privacy.policy import ColumnClass
-
         withheld |= {n for n, r in policy.columns.items() if r.class_ is ColumnClass.direct}
     ladder = set(policy.release.ladder) if policy is not None else set()
     fields = {}
@@ -97,8 +98,6 @@ def open_column_lineage(ctx: RunContext, trusted: Dataset) -> dict[str, Any]:
 
 
 def quality_assertions(ctx: RunContext) -> dict[str, Any] | None:
-    from catalog import store
-    from catalog.models import QualityResult
 
     results = store.listing(ctx.settings.catalog_url, QualityResult, ctx.feed.id, ctx.run_id)
     if not results:

@@ -20,7 +20,9 @@ from hub.lake.raw import load_manifest
 from hub.steps.context import RunContext
 from privacy.errors import UndeclaredPersonalData
 from privacy.policy import Keep, Mask, PrivacyPolicy, Scrub, Token
-from privacy.techniques import Applied, Protected
+from privacy.scanner import scan_table
+from privacy.techniques import Applied, Protected, protect_table
+from privacy.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,6 @@ def scanned_columns(policy: PrivacyPolicy | None, table: pa.Table) -> list[str]:
 
 def pii_scan(ctx: RunContext, table: pa.Table) -> dict[str, dict[str, int]]:
     """Scan the protected rows; undeclared identifiers fail the step before anything moves on."""
-    from privacy.scanner import scan_table
 
     findings = scan_table(table.select(scanned_columns(ctx.feed.privacy, table)))
     if findings:
@@ -58,8 +59,6 @@ def apply_policy(ctx: RunContext, data: pa.Table, delivery_id: str) -> Protected
     policy = ctx.feed.privacy
     if policy is None:
         return Protected(data, [])
-    from privacy.techniques import protect_table
-    from privacy.vault import Vault
 
     needs_key = any(isinstance(r, Token) or r.technique == "noise" for r in policy.columns.values())
     vault = Vault.open(ctx.settings) if needs_key else None

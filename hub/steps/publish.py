@@ -14,6 +14,10 @@ from hub.lake import iceberg
 from hub.lake.raw import Manifest, load_manifest
 from hub.steps.context import RunContext
 from hub.steps.destroy import destroy_identified
+from hub.steps.protect import scanned_columns
+from hub.steps.release import facts, record_release
+from privacy.anonymity import measure
+from privacy.policy import ColumnClass
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +99,6 @@ def record_trusted_release(
     *, destroyed: int,
 ) -> None:  # fmt: skip
     """The pseudonymized version's report: techniques, key, scan, measured risk, destruction."""
-    from hub.steps.protect import scanned_columns
-    from hub.steps.release import facts, record_release
-    from privacy.anonymity import measure
-    from privacy.policy import ColumnClass
 
     policy = ctx.feed.privacy
     quasi = [c for c in policy.of_class(ColumnClass.quasi) if c in data.column_names]

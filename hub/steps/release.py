@@ -18,7 +18,9 @@ from catalog.models import Provision, Release
 from hub.lake import iceberg
 from hub.registry.spec import FieldSpec
 from hub.steps.context import RunContext
+from hub.steps.export import export_version
 from hub.steps.protect import pii_scan, scanned_columns
+from privacy.anonymity import release_gate
 from privacy.errors import ReleaseRefused
 from privacy.policy import ColumnClass
 from privacy.report import ReleaseFacts, render
@@ -76,7 +78,6 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
     Raises:
         ReleaseRefused: the risk gate cannot be met; nothing is released.
     """
-    from privacy.anonymity import release_gate
 
     feed, policy = ctx.feed, ctx.feed.privacy
     if not feed.is_public:
@@ -134,7 +135,6 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
         "release", f"open.{feed.id}", snapshot_id=snapshot_id, rows=out.num_rows,
         k=released.risk.k, l=released.risk.l, rows_suppressed=released.rows_suppressed,
     )  # fmt: skip
-    from hub.steps.export import export_version
 
     files = export_version(ctx.settings, feed.id, snapshot_id)
     ctx.record(step="done")

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import connectors
 from hub.core.errors import DeliveryError, HubError, QualityGateError
 from hub.lake import iceberg
+from hub.lake.iceberg import ensure_table
 from hub.lake.objectstore import ObjectStore
 from hub.lake.raw import Manifest, latest_manifest, load_manifest, manifest_key
 from hub.steps.conform import (
@@ -30,7 +31,11 @@ from hub.steps.conform import (
     rejects_for,
 )
 from hub.steps.context import RunContext
+from privacy.policy import ColumnClass
+from privacy.scanner import scrub_text
 from quality import results as quality_results
+from quality.gate import run_checks
+from quality.score import delivery_score
 
 if TYPE_CHECKING:
     from quality.gate import Outcome
@@ -68,8 +73,6 @@ def parse_delivery(ctx: RunContext, manifest: Manifest, store: ObjectStore) -> C
 def check_delivery(ctx: RunContext, parsed: Conformed) -> tuple[Conformed, Outcome, Score]:
     """Run the feed's GX suite on the parsed rows: rows a check names go to quarantine with
     the expectation that failed; of the rest, the first row of each key is kept."""
-    from quality.gate import run_checks
-    from quality.score import delivery_score
 
     outcome = run_checks(ctx.feed, parsed.valid, ctx.window)
     reasons: list[tuple[str, str] | None] = [None] * parsed.valid.num_rows
@@ -124,8 +127,6 @@ def withhold_personal_data(feed, rejects: pa.Table) -> pa.Table:
     """The rejected rows of a feed with personal data, as quarantine may keep them: fields the
     schema does not declare are left out, direct identifiers withheld, other text scrubbed.
     Quarantine is for finding out why a row failed, not a second copy of identified data."""
-    from privacy.policy import ColumnClass
-    from privacy.scanner import scrub_text
 
     if feed.privacy is None or not rejects.num_rows:
         return rejects
@@ -152,7 +153,6 @@ def withhold_personal_data(feed, rejects: pa.Table) -> pa.Table:
 
 def quarantine(ctx: RunContext, rejects: pa.Table) -> None:
     """Replace this window's quarantine rows with this run's rejects (reruns do not pile up)."""
-    from hub.lake.iceberg import ensure_table
 
     rejects = withhold_personal_data(ctx.feed, rejects)
     table = ensure_table(

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from catalog import audit
 from catalog.db import engine_for, migrate
 from hub.cli import app
-from hub.steps import run_pipeline
 from hub.steps.context import RunContext
+from hub.steps.pipeline import run_pipeline
 
 START, END = "2026-11-01T03:00:00+09:00", "2026-11-01T05:00:00+09:00"
 

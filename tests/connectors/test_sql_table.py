@@ -15,8 +15,8 @@ from catalog.models import Run
 from hub.core.errors import DeliveryError, TransientDeliveryError
 from hub.lake import iceberg
 from hub.services.process import free_port
-from hub.steps import run_pipeline
 from hub.steps.context import RunContext
+from hub.steps.pipeline import run_pipeline
 from simulators import startups
 from tests.privacy.test_protect_pipeline import leaked
 

@@ -14,9 +14,9 @@ from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.registry import load_feed
 from hub.registry.schedule import last_window
-from hub.steps import run_pipeline
 from hub.steps.context import RunContext
 from hub.steps.land import land
+from hub.steps.pipeline import run_pipeline
 from hub.steps.validate import validate
 from simulators import drops
 

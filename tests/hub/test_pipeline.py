@@ -12,9 +12,9 @@ from hub.core.errors import DeliveryError, TransientDeliveryError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.lake.raw import manifests
-from hub.steps import run_pipeline
 from hub.steps.context import RunContext
 from hub.steps.land import land
+from hub.steps.pipeline import run_pipeline
 from hub.steps.validate import validate
 from simulators.agency_api import Fault
 

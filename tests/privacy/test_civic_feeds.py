@@ -27,8 +27,8 @@ from catalog.models import DestructionRecord, Release
 from hub.core.errors import DeliveryError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
-from hub.steps import run_pipeline
 from hub.steps.context import RunContext
+from hub.steps.pipeline import run_pipeline
 from privacy.scanner import scan_table
 from privacy.techniques import METRES_PER_DEGREE, band_labels
 from simulators import accidents, civic

@@ -13,8 +13,8 @@ import pytest
 from hub.lake.objectstore import ObjectStore
 from hub.registry import load_registry
 from hub.registry.schedule import last_window
-from hub.steps import run_pipeline
 from hub.steps.context import RunContext
+from hub.steps.pipeline import run_pipeline
 from privacy.policy import Token
 from privacy.scanner import scan_table
 from simulators import bikes, drops

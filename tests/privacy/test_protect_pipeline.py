@@ -20,8 +20,8 @@ from catalog.models import DestructionRecord, ProcessingRecord, Release
 from hub.core.settings import PROJECT_ROOT
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
-from hub.steps import run_pipeline
 from hub.steps.context import RunContext
+from hub.steps.pipeline import run_pipeline
 from privacy.errors import ReleaseRefused, UndeclaredPersonalData, VaultError
 from privacy.vault import Vault
 from simulators import bikes, drops

@@ -25,8 +25,8 @@ from hub.core.errors import DeliveryError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.registry import load_feed
-from hub.steps import run_pipeline
 from hub.steps.context import RunContext
+from hub.steps.pipeline import run_pipeline
 from hub.steps.protect import scanned_columns
 from privacy.scanner import scan_column, scan_table
 from privacy.vault import Vault

@@ -10,9 +10,9 @@ import pytest
 from hub.lake.objectstore import ObjectStore
 from hub.registry import load_registry
 from hub.registry.schedule import last_window
-from hub.steps import run_pipeline
 from hub.steps.context import RunContext
 from hub.steps.derive import derive
+from hub.steps.pipeline import run_pipeline
 from products import load_products
 from simulators import drops
 

@@ -29,8 +29,8 @@ from hub.lake import iceberg
 from hub.registry import load_registry
 from hub.registry.schedule import last_window
 from hub.services.process import free_port
-from hub.steps import run_pipeline
 from hub.steps.context import RunContext
+from hub.steps.pipeline import run_pipeline
 from hub.web.app import create_app
 from simulators import air_quality
 from tests.products.conftest import AT

@@ -16,8 +16,8 @@ from catalog.db import session_for
 from catalog.models import AuditEntry, Provision
 from hub.core.settings import HubSettings
 from hub.lake import iceberg
-from hub.steps import run_pipeline
 from hub.steps.context import RunContext
+from hub.steps.pipeline import run_pipeline
 from hub.web.app import create_app
 
 KST = ZoneInfo("Asia/Seoul")

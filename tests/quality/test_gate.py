@@ -19,8 +19,8 @@ from hub.cli import app
 from hub.core.errors import QualityGateError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
-from hub.steps import run_pipeline
 from hub.steps.context import RunContext
+from hub.steps.pipeline import run_pipeline
 from quality.checks import Regex
 from simulators import bikes
 from simulators.defects import Defect, picked
