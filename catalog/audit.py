@@ -57,8 +57,8 @@ def record(
             ).first()
             prev = last.hash if last else GENESIS
             at = datetime.now(UTC)
-            if last is not None and at <= last.at.replace(tzinfo=last.at.tzinfo or UTC):
-                at = last.at.replace(tzinfo=last.at.tzinfo or UTC)  # keep time order on clock skew
+            if last is not None and at <= last.at:
+                at = last.at  # keep time order on clock skew
             entry = AuditEntry(
                 at=at, actor=who, action=action, target=target, purpose=purpose, origin=origin,
                 detail=text, prev_hash=prev,
@@ -88,8 +88,7 @@ def verify(catalog_url: str) -> tuple[int, Break | None]:
             if entry.prev_hash != prev:
                 return count, Break(entry.id, "does not follow the entry before it (one was "
                                     "deleted, inserted or reordered)")  # fmt: skip
-            at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
-            expected = entry_hash(entry.prev_hash, at, entry.actor, entry.action, entry.target,
+            expected = entry_hash(entry.prev_hash, entry.at, entry.actor, entry.action, entry.target,
                                   entry.purpose, entry.origin, entry.detail)  # fmt: skip
             if expected != entry.hash:
                 return count, Break(entry.id, "its content no longer matches its hash (edited)")

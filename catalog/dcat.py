@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from catalog import store
 from catalog.store import exports_of
+from hub.core.settings import CITY_TIMEZONE
+from hub.core.time import as_utc
 from hub.registry.city import CITY_DATA_TEAM
 
 BASE = "https://data.seoul.example.kr"
@@ -49,8 +51,7 @@ FILE_FORMATS = {
 
 def _day(value: datetime) -> str:
     """The calendar day in Seoul (catalog dates are the city's days, not UTC's)."""
-    aware = value if value.tzinfo else value.replace(tzinfo=ZoneInfo("UTC"))
-    return aware.astimezone(ZoneInfo("Asia/Seoul")).date().isoformat()
+    return as_utc(value).astimezone(ZoneInfo(CITY_TIMEZONE)).date().isoformat()
 
 
 def frequency(cycle: timedelta | None) -> str:

@@ -15,7 +15,28 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from hub.core.time import as_utc
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An instant, stored and read back as aware UTC on every database.
+
+    SQLite keeps no time zone and PostgreSQL answers in the session's: without this, every
+    reader had to fix naive or local values up by hand.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
 
 
 class Base(DeclarativeBase):
@@ -41,7 +62,7 @@ class Dataset(Base):
     licence: Mapped[str] = mapped_column(String(100))
     schedule: Mapped[str] = mapped_column(Text)
     table_name: Mapped[str] = mapped_column(String(200))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     versions: Mapped[list[DatasetVersion]] = relationship(back_populates="dataset")
 
@@ -54,14 +75,14 @@ class DatasetVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     dataset_id: Mapped[str] = mapped_column(ForeignKey("hub_datasets.id"), index=True)
     snapshot_id: Mapped[int] = mapped_column(BigInteger, unique=True)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
     rows_in_window: Mapped[int] = mapped_column(BigInteger)
     total_rows: Mapped[int] = mapped_column(BigInteger)
     run_id: Mapped[str] = mapped_column(String(250))
     delivery_id: Mapped[str] = mapped_column(String(100))
     raw_checksum: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     dataset: Mapped[Dataset] = relationship(back_populates="versions")
 
@@ -75,8 +96,8 @@ class Run(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     dataset_id: Mapped[str] = mapped_column(String(63), index=True)
     run_id: Mapped[str] = mapped_column(String(250))
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20))
     step: Mapped[str] = mapped_column(String(20))
     rows_landed: Mapped[int | None] = mapped_column(BigInteger)
@@ -85,8 +106,8 @@ class Run(Base):
     rows_published: Mapped[int | None] = mapped_column(BigInteger)
     snapshot_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ProcessingRecord(Base):
@@ -107,7 +128,7 @@ class ProcessingRecord(Base):
     purpose: Mapped[str] = mapped_column(Text)
     key_version: Mapped[int | None] = mapped_column(Integer)
     values_changed: Mapped[int | None] = mapped_column(BigInteger)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class DestructionRecord(Base):
@@ -123,7 +144,7 @@ class DestructionRecord(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
-    destroyed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    destroyed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Release(Base):
@@ -137,8 +158,8 @@ class Release(Base):
     zone: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))  # released | refused
     snapshot_id: Mapped[int | None] = mapped_column(BigInteger)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
     rows: Mapped[int] = mapped_column(BigInteger)
     rows_suppressed: Mapped[int] = mapped_column(BigInteger)
     k: Mapped[int | None] = mapped_column(Integer)
@@ -149,7 +170,7 @@ class Release(Base):
     detail: Mapped[str] = mapped_column(Text)  # JSON: techniques, key versions, ladder step
     report_ko: Mapped[str] = mapped_column(Text)
     report_en: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Provision(Base):
@@ -166,7 +187,7 @@ class Provision(Base):
     legal_basis: Mapped[str] = mapped_column(Text)
     rows: Mapped[int] = mapped_column(BigInteger)
     client_address: Mapped[str | None] = mapped_column(String(100))
-    provided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    provided_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Watermark(Base):
@@ -178,7 +199,7 @@ class Watermark(Base):
     cursor_column: Mapped[str] = mapped_column(String(63))
     value: Mapped[str] = mapped_column(String(100))  # the cursor as ISO text, comparable as sent
     run_id: Mapped[str] = mapped_column(String(250))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class QualityResult(Base):
@@ -199,7 +220,7 @@ class QualityResult(Base):
     examples: Mapped[str] = mapped_column(Text)  # JSON list, at most a few values
     kwargs: Mapped[str] = mapped_column(Text)  # JSON: the expectation's arguments
     error: Mapped[str | None] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class QualityScore(Base):
@@ -217,7 +238,7 @@ class QualityScore(Base):
     metadata_: Mapped[float] = mapped_column("metadata", Float)
     error_rate: Mapped[float] = mapped_column(Float)
     detail: Mapped[str] = mapped_column(Text)  # JSON: how each part was reached
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AuditEntry(Base):
@@ -231,7 +252,7 @@ class AuditEntry(Base):
     __tablename__ = "hub_audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(50), index=True)
     target: Mapped[str] = mapped_column(Text)  # dataset id, object key, partner, ...
@@ -251,7 +272,7 @@ class LineageEvent(Base):
     run_uuid: Mapped[str] = mapped_column(String(36), index=True)
     job_name: Mapped[str] = mapped_column(String(200), index=True)
     event_type: Mapped[str] = mapped_column(String(20))
-    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event_time: Mapped[datetime] = mapped_column(UTCDateTime())
     payload: Mapped[str] = mapped_column(Text)
 
 
@@ -291,7 +312,7 @@ class Partner(Base):
     id: Mapped[str] = mapped_column(String(63), primary_key=True)
     name: Mapped[str] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ApiKey(Base):
@@ -303,9 +324,9 @@ class ApiKey(Base):
     partner_id: Mapped[str] = mapped_column(ForeignKey("hub_partners.id"), index=True)
     prefix: Mapped[str] = mapped_column(String(16))  # shown in logs instead of the key
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     per_minute: Mapped[int] = mapped_column(Integer)
     per_day: Mapped[int] = mapped_column(Integer)
 
@@ -334,9 +355,9 @@ class Grant(Base):
     purpose: Mapped[str] = mapped_column(Text)
     legal_basis: Mapped[str] = mapped_column(Text)
     columns: Mapped[str] = mapped_column(Text)  # JSON list
-    valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ExportFile(Base):
@@ -356,7 +377,7 @@ class ExportFile(Base):
     rows: Mapped[int] = mapped_column(Integer)
     bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class DataRequest(Base):
@@ -371,4 +392,4 @@ class DataRequest(Base):
     contact: Mapped[str | None] = mapped_column(Text)
     lang: Mapped[str] = mapped_column(String(2))
     status: Mapped[str] = mapped_column(String(20))  # received, answered, refused
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

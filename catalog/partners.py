@@ -23,10 +23,6 @@ from catalog.models import ApiKey, ApiUsage, Grant, Partner
 KEY_PREFIX = "hubk_"
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -165,7 +161,7 @@ def authorize(
         prefix = row.prefix
         if row.revoked_at is not None:
             return Decision(False, 401, "the API key was revoked", row.partner_id, prefix)
-        if _aware(row.expires_at) <= now:
+        if row.expires_at <= now:
             return Decision(False, 401, "the API key has expired", row.partner_id, prefix)
         partner = row.partner_id
         wait = _spend(url, row, now)
@@ -198,7 +194,7 @@ def authorize(
     if not for_purpose:
         return Decision(False, 403, f"partner {partner}'s grants for {dataset_id} do not cover "
                         f"the purpose {purpose!r}", partner, prefix)  # fmt: skip
-    live = [g for g in for_purpose if g.revoked_at is None and _aware(g.valid_until) > now]
+    live = [g for g in for_purpose if g.revoked_at is None and g.valid_until > now]
     if not live:
         state = "revoked" if all(g.revoked_at for g in for_purpose) else "expired"
         return Decision(False, 403, f"partner {partner}'s grant for {dataset_id} is {state}",

@@ -21,6 +21,7 @@ from connectors.redaction import redact_url
 from connectors.sql_table.config import SqlTableConfig
 from hub.core.delivery import RawPart
 from hub.core.errors import DeliveryError, TransientDeliveryError
+from hub.core.time import as_utc
 
 CONFIG = SqlTableConfig
 ENCODERS = 2
@@ -63,7 +64,6 @@ def newest_cursor(table: pa.Table, column: str) -> str | None:
     values = table.column(column)
     if pa.types.is_timestamp(values.type):
         newest = pc.max(values).as_py()
-        newest = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
     else:  # ISO text (SQLite): parsed by Arrow as instants, or as UTC when it has no offset
         newest = None
         for target in (pa.timestamp("us", tz="UTC"), pa.timestamp("us")):
@@ -74,8 +74,7 @@ def newest_cursor(table: pa.Table, column: str) -> str | None:
                 continue
         if newest is None:  # mixed forms Arrow does not read: one value at a time
             newest = max(datetime.fromisoformat(v) for v in pc.unique(values).to_pylist() if v)
-        newest = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
-    return newest.astimezone(UTC).isoformat(timespec="microseconds")
+    return as_utc(newest).isoformat(timespec="microseconds")
 
 
 def fetch(config: SqlTableConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
