@@ -330,10 +330,11 @@ def protect_figures(args) -> tuple[dict, dict]:
         "protect_presidio_rows_per_s": {"value": round(presidio), "unit": "rows/s"},
     }
     meta = {
-        "protect_rows": 1_000_000, "protect_distinct_members": detail["distinct_members"],
+        "protect_rows": 1_000_000,
+        "protect_distinct_members": detail["distinct_members"],
         "protect_runs_s": [round(t, 3) for t in detail["runs_s"]],
         "protect_presidio_run_s": round(presidio_detail["run_s"], 3),
-    }  # fmt: skip
+    }
     return figures, meta
 
 
@@ -347,11 +348,12 @@ def quality_figures(args) -> tuple[dict, dict]:
         "validate_naive_gx_rows_per_s": {"value": round(naive), "unit": "rows/s"},
     }
     meta = {
-        "validate_rows": 1_000_000, "validate_expectations": detail["expectations"],
+        "validate_rows": 1_000_000,
+        "validate_expectations": detail["expectations"],
         "validate_failing_rows": detail["failing_rows"],
         "validate_runs_s": [round(t, 3) for t in detail["hub_runs_s"]],
         "validate_naive_runs_s": [round(t, 3) for t in detail["naive_runs_s"]],
-    }  # fmt: skip
+    }
     return figures, meta
 
 
@@ -406,9 +408,10 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--excel-rows", type=int, default=1_000_000)
     parser.add_argument(
-        "--only", default=",".join(GROUPS),
+        "--only",
+        default=",".join(GROUPS),
         help="Comma-separated groups to run; the other figures in results.json are kept.",
-    )  # fmt: skip
+    )
     args = parser.parse_args()
     path = ROOT / "bench" / "results.json"
     results = json.loads(path.read_text()) if path.exists() else {}
@@ -422,12 +425,14 @@ def main() -> int:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
-    meta.update({
-        "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} cores, Python {platform.python_version()}".strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": commit,
-        "groups_run": args.only,
-    })  # fmt: skip
+    meta.update(
+        {
+            "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} cores, Python {platform.python_version()}".strip(),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "commit": commit,
+            "groups_run": args.only,
+        }
+    )
     path.write_text(json.dumps({**results, "_meta": meta}, indent=2, ensure_ascii=False) + "\n")
     return 0
 

@@ -36,11 +36,14 @@ def _rows(rows: int) -> tuple[pa.Table, Window]:
     start = datetime.combine(DAY, datetime.min.time(), KST)
     window = Window(start, start + timedelta(days=1))
     sent = trips_table(DAY, trips=rows)
-    head = inject_table(sent.slice(0, 10_000), [  # ~0.1% of the rows break three checks
-        Defect("out_of_range", "출생연도", rows=400, value="1800", seed=1),
-        Defect("bad_code", "성별", rows=300, value="X", seed=2),
-        Defect("swap", "대여일시", other="반납일시", rows=300, seed=3),
-    ])  # fmt: skip
+    head = inject_table(
+        sent.slice(0, 10_000),
+        [  # ~0.1% of the rows break three checks
+            Defect("out_of_range", "출생연도", rows=400, value="1800", seed=1),
+            Defect("bad_code", "성별", rows=300, value="X", seed=2),
+            Defect("swap", "대여일시", other="반납일시", rows=300, seed=3),
+        ],
+    )
     sent = pa.concat_tables([head, sent.slice(10_000)])
     return conform(feed, sent, window=window, object_key="bench", run_id="bench").valid, window
 
@@ -71,10 +74,12 @@ def bench_validate(rows: int = 1_000_000, repeats: int = 5) -> tuple[float, floa
         rows / statistics.median(hub_runs),
         rows / statistics.median(naive_runs),
         {
-            "expectations": len(feed.checks), "failing_rows": failing,
-            "hub_runs_s": hub_runs, "naive_runs_s": naive_runs,
+            "expectations": len(feed.checks),
+            "failing_rows": failing,
+            "hub_runs_s": hub_runs,
+            "naive_runs_s": naive_runs,
         },
-    )  # fmt: skip
+    )
 
 
 def _naive_fingerprint(on: bool) -> None:

@@ -29,8 +29,12 @@ ROWS = 1_000_000
 def _wrk() -> str:
     if not shutil.which("wrk"):
         print("  installing wrk (Debian) for the load generator", flush=True)
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True,
-                       capture_output=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "wrk"],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
     return shutil.which("wrk") or "wrk"
 
 
@@ -47,12 +51,15 @@ def _millis(text: str) -> float:
 def load(url: str, seconds: int = 10, connections: int = 16) -> tuple[float, float, str]:
     """Requests a second and p99 latency (ms) that wrk measured, and its report."""
     wrk = _wrk()
-    subprocess.run([wrk, "-t1", f"-c{connections}", "-d2s", url], check=True,
-                   capture_output=True)  # warm-up  # fmt: skip
+    subprocess.run(
+        [wrk, "-t1", f"-c{connections}", "-d2s", url], check=True, capture_output=True
+    )  # warm-up
     out = subprocess.run(
         [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = _millis(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1))
     if "Non-2xx" in out or "Socket errors" in out:
@@ -66,8 +73,10 @@ def download_rate(url: str, expected: int, repeats: int = 3) -> tuple[float, lis
     for _ in range(repeats):
         out = subprocess.run(
             ["curl", "-s", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}", url],
-            check=True, capture_output=True, text=True,
-        ).stdout.split()  # fmt: skip
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
         assert int(out[0]) == expected, f"downloaded {out[0]} of {expected} bytes"
         speeds.append(float(out[1]) / 1e6)
     return statistics.median(speeds), speeds
@@ -78,9 +87,11 @@ def bench_web(settings: HubSettings) -> tuple[dict, dict]:
     port = free_port()
     hub = Path(os.environ.get("VIRTUAL_ENV", ".venv")) / "bin" / "hub"
     server = subprocess.Popen(
-        [str(hub if hub.exists() else "hub"), "serve"], env=_env(settings, port),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [str(hub if hub.exists() else "hub"), "serve"],
+        env=_env(settings, port),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -104,8 +115,9 @@ def bench_web(settings: HubSettings) -> tuple[dict, dict]:
     }
     meta = {
         "web_load": "wrk -t1 -c16 -d10s, one uvicorn process, SQLite catalog",
-        "web_csv_bytes": csv.bytes, "web_csv_rows": ROWS,
+        "web_csv_bytes": csv.bytes,
+        "web_csv_rows": ROWS,
         "web_csv_runs_mb_s": [round(s, 1) for s in runs],
         "web_wrk_report": report.strip().splitlines()[-8:],
-    }  # fmt: skip
+    }
     return figures, meta

@@ -31,20 +31,43 @@ def actor() -> str:
     return os.environ.get("HUB_ACTOR") or getpass.getuser()
 
 
-def entry_hash(prev_hash: str, at: datetime, actor: str, action: str, target: str,
-               purpose: str, origin: str, detail: str) -> str:  # fmt: skip
+def entry_hash(
+    prev_hash: str,
+    at: datetime,
+    actor: str,
+    action: str,
+    target: str,
+    purpose: str,
+    origin: str,
+    detail: str,
+) -> str:
     body = json.dumps(
-        [prev_hash, at.astimezone(UTC).isoformat(timespec="microseconds"), actor, action,
-         target, purpose, origin, detail],
-        ensure_ascii=False, separators=(",", ":"),
-    )  # fmt: skip
+        [
+            prev_hash,
+            at.astimezone(UTC).isoformat(timespec="microseconds"),
+            actor,
+            action,
+            target,
+            purpose,
+            origin,
+            detail,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
 def record(
-    catalog_url: str, action: str, target: str, *, purpose: str, detail: dict[str, Any] | None = None,
-    who: str | None = None, origin: str | None = None,
-) -> AuditEntry:  # fmt: skip
+    catalog_url: str,
+    action: str,
+    target: str,
+    *,
+    purpose: str,
+    detail: dict[str, Any] | None = None,
+    who: str | None = None,
+    origin: str | None = None,
+) -> AuditEntry:
     """Append one entry; retries when another writer appended first."""
 
     ensure_current(catalog_url)
@@ -60,10 +83,16 @@ def record(
             if last is not None and at <= last.at:
                 at = last.at  # keep time order on clock skew
             entry = AuditEntry(
-                at=at, actor=who, action=action, target=target, purpose=purpose, origin=origin,
-                detail=text, prev_hash=prev,
+                at=at,
+                actor=who,
+                action=action,
+                target=target,
+                purpose=purpose,
+                origin=origin,
+                detail=text,
+                prev_hash=prev,
                 hash=entry_hash(prev, at, who, action, target, purpose, origin, text),
-            )  # fmt: skip
+            )
             session.add(entry)
             try:
                 session.commit()
@@ -86,10 +115,20 @@ def verify(catalog_url: str) -> tuple[int, Break | None]:
         for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
             count += 1
             if entry.prev_hash != prev:
-                return count, Break(entry.id, "does not follow the entry before it (one was "
-                                    "deleted, inserted or reordered)")  # fmt: skip
-            expected = entry_hash(entry.prev_hash, entry.at, entry.actor, entry.action, entry.target,
-                                  entry.purpose, entry.origin, entry.detail)  # fmt: skip
+                return count, Break(
+                    entry.id,
+                    "does not follow the entry before it (one was deleted, inserted or reordered)",
+                )
+            expected = entry_hash(
+                entry.prev_hash,
+                entry.at,
+                entry.actor,
+                entry.action,
+                entry.target,
+                entry.purpose,
+                entry.origin,
+                entry.detail,
+            )
             if expected != entry.hash:
                 return count, Break(entry.id, "its content no longer matches its hash (edited)")
             prev = entry.hash

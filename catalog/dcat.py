@@ -7,7 +7,7 @@ versions, spatial coverage (Seoul), the update cycle as an EU frequency, the lat
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,9 +16,9 @@ from catalog.store import exports_of
 from hub.core.settings import CITY_TIMEZONE
 from hub.core.time import as_utc
 from hub.registry.city import CITY_DATA_TEAM
+from hub.registry.schedule import frequency
 
 BASE = "https://data.seoul.example.kr"
-FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
 FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 SEOUL_BBOX = "POLYGON((126.73 37.41,127.27 37.41,127.27 37.72,126.73 37.72,126.73 37.41))"
 CONTEXT = {
@@ -52,19 +52,6 @@ FILE_FORMATS = {
 def _day(value: datetime) -> str:
     """The calendar day in Seoul (catalog dates are the city's days, not UTC's)."""
     return as_utc(value).astimezone(ZoneInfo(CITY_TIMEZONE)).date().isoformat()
-
-
-def frequency(cycle: timedelta | None) -> str:
-    """The EU frequency vocabulary's term for a provision cycle."""
-    if cycle is None:
-        return FREQUENCY + "IRREG"
-    minutes = cycle.total_seconds() / 60
-    for limit, term in ((1, "1MIN"), (10, "10MIN"), (15, "15MIN"), (30, "30MIN"), (60, "HOURLY"),
-                        (1440, "DAILY"), (10080, "WEEKLY"), (44640, "MONTHLY"),
-                        (133920, "QUARTERLY"), (527040, "ANNUAL")):  # fmt: skip
-        if minutes <= limit:
-            return FREQUENCY + term
-    return FREQUENCY + "IRREG"
 
 
 def _text(ko: str, en: str) -> list[dict[str, str]]:
@@ -134,35 +121,47 @@ def _dataset(catalog_url: str, spec: Any) -> tuple[dict[str, Any], list[dict[str
     distributions = []
     licence = {"@id": spec.licence.url, "@type": "dct:LicenseDocument"}
     if spec.is_public:
-        distributions.append({
-            "@id": f"{ident}/parquet",
-            "@type": "dcat:Distribution",
-            "dct:title": _text(f"{spec.title.ko} (Parquet, 개방)", f"{spec.title.en} (Parquet, open)"),
-            "dcat:accessURL": f"{BASE}/api/v1/datasets/{spec.id}/records?format=parquet",
-            "dct:format": {"@id": FILE_TYPE + "PARQUET", "@type": "dct:MediaTypeOrExtent"},
-            "dct:license": licence,
-        })  # fmt: skip
-        distributions.append({
-            "@id": f"{ident}/csv",
-            "@type": "dcat:Distribution",
-            "dct:title": _text(f"{spec.title.ko} (CSV)", f"{spec.title.en} (CSV)"),
-            "dcat:accessURL": f"{BASE}/api/v1/datasets/{spec.id}/records?format=csv",
-            "dcat:mediaType": {"@id": "http://www.iana.org/assignments/media-types/text/csv",
-                               "@type": "dct:MediaType"},
-            "dct:format": {"@id": FILE_TYPE + "CSV", "@type": "dct:MediaTypeOrExtent"},
-            "dct:license": licence,
-        })  # fmt: skip
+        distributions.append(
+            {
+                "@id": f"{ident}/parquet",
+                "@type": "dcat:Distribution",
+                "dct:title": _text(
+                    f"{spec.title.ko} (Parquet, 개방)", f"{spec.title.en} (Parquet, open)"
+                ),
+                "dcat:accessURL": f"{BASE}/api/v1/datasets/{spec.id}/records?format=parquet",
+                "dct:format": {"@id": FILE_TYPE + "PARQUET", "@type": "dct:MediaTypeOrExtent"},
+                "dct:license": licence,
+            }
+        )
+        distributions.append(
+            {
+                "@id": f"{ident}/csv",
+                "@type": "dcat:Distribution",
+                "dct:title": _text(f"{spec.title.ko} (CSV)", f"{spec.title.en} (CSV)"),
+                "dcat:accessURL": f"{BASE}/api/v1/datasets/{spec.id}/records?format=csv",
+                "dcat:mediaType": {
+                    "@id": "http://www.iana.org/assignments/media-types/text/csv",
+                    "@type": "dct:MediaType",
+                },
+                "dct:format": {"@id": FILE_TYPE + "CSV", "@type": "dct:MediaTypeOrExtent"},
+                "dct:license": licence,
+            }
+        )
         distributions += _files(catalog_url, spec, ident, licence)
     else:  # metadata only, as the data map asks: the rows go to granted partners only
-        distributions.append({
-            "@id": f"{ident}/api",
-            "@type": "dcat:Distribution",
-            "dct:title": _text(f"{spec.title.ko} (승인된 기관 API)",
-                               f"{spec.title.en} (API, granted agencies only)"),
-            "dcat:accessURL": f"{BASE}/api/v1/datasets/{spec.id}",
-            "dct:format": {"@id": FILE_TYPE + "JSON", "@type": "dct:MediaTypeOrExtent"},
-            "dct:license": licence,
-        })  # fmt: skip
+        distributions.append(
+            {
+                "@id": f"{ident}/api",
+                "@type": "dcat:Distribution",
+                "dct:title": _text(
+                    f"{spec.title.ko} (승인된 기관 API)",
+                    f"{spec.title.en} (API, granted agencies only)",
+                ),
+                "dcat:accessURL": f"{BASE}/api/v1/datasets/{spec.id}",
+                "dct:format": {"@id": FILE_TYPE + "JSON", "@type": "dct:MediaTypeOrExtent"},
+                "dct:license": licence,
+            }
+        )
     node["dcat:distribution"] = [d["@id"] for d in distributions]
     return node, distributions
 
@@ -174,23 +173,31 @@ def _files(catalog_url: str, spec: Any, ident: str, licence: dict) -> list[dict[
     for e in exports_of(catalog_url, spec.id):
         media, file_type = FILE_FORMATS[e.format]
         url = f"{BASE}/api/v1/datasets/{spec.id}/files/{e.format}?version={e.snapshot_id}"
-        out.append({
-            "@id": f"{ident}/files/{e.format}",
-            "@type": "dcat:Distribution",
-            "dct:title": _text(f"{spec.title.ko} ({file_type} 파일, 버전 {e.snapshot_id})",
-                               f"{spec.title.en} ({file_type} file, version {e.snapshot_id})"),
-            "dcat:accessURL": url,
-            "dcat:downloadURL": url,
-            "dcat:mediaType": {"@id": f"http://www.iana.org/assignments/media-types/{media}",
-                               "@type": "dct:MediaType"},
-            "dct:format": {"@id": FILE_TYPE + file_type, "@type": "dct:MediaTypeOrExtent"},
-            "dcat:byteSize": str(e.bytes),
-            "spdx:checksum": {"@type": "spdx:Checksum",
-                              "spdx:algorithm": "spdx:checksumAlgorithm_sha256",
-                              "spdx:checksumValue": e.sha256},
-            "dct:issued": _day(e.created_at),
-            "dct:license": licence,
-        })  # fmt: skip
+        out.append(
+            {
+                "@id": f"{ident}/files/{e.format}",
+                "@type": "dcat:Distribution",
+                "dct:title": _text(
+                    f"{spec.title.ko} ({file_type} 파일, 버전 {e.snapshot_id})",
+                    f"{spec.title.en} ({file_type} file, version {e.snapshot_id})",
+                ),
+                "dcat:accessURL": url,
+                "dcat:downloadURL": url,
+                "dcat:mediaType": {
+                    "@id": f"http://www.iana.org/assignments/media-types/{media}",
+                    "@type": "dct:MediaType",
+                },
+                "dct:format": {"@id": FILE_TYPE + file_type, "@type": "dct:MediaTypeOrExtent"},
+                "dcat:byteSize": str(e.bytes),
+                "spdx:checksum": {
+                    "@type": "spdx:Checksum",
+                    "spdx:algorithm": "spdx:checksumAlgorithm_sha256",
+                    "spdx:checksumValue": e.sha256,
+                },
+                "dct:issued": _day(e.created_at),
+                "dct:license": licence,
+            }
+        )
     return out
 
 
@@ -244,11 +251,17 @@ def schemaorg_catalog(catalog_url: str, feeds: dict[str, Any], products: dict[st
             "license": spec.licence.url,
             "isAccessibleForFree": spec.is_public,
             "creator": {"@type": "Organization", "name": spec.provider.name.ko},
-            "publisher": {"@type": "Organization", "name": spec.department.name.ko,
-                          **({"email": spec.department.contact} if spec.department.contact else {})},
-            "spatialCoverage": {"@type": "Place", "name": "Seoul, Republic of Korea",
-                                "geo": {"@type": "GeoShape", "box": "37.41 126.73 37.72 127.27"}},
-        }  # fmt: skip
+            "publisher": {
+                "@type": "Organization",
+                "name": spec.department.name.ko,
+                **({"email": spec.department.contact} if spec.department.contact else {}),
+            },
+            "spatialCoverage": {
+                "@type": "Place",
+                "name": "Seoul, Republic of Korea",
+                "geo": {"@type": "GeoShape", "box": "37.41 126.73 37.72 127.27"},
+            },
+        }
         if versions:
             start = _day(min(v.window_start for v in versions))
             end = _day(max(v.window_end for v in versions))
@@ -257,10 +270,13 @@ def schemaorg_catalog(catalog_url: str, feeds: dict[str, Any], products: dict[st
             item["dateModified"] = _day(versions[-1].created_at)
         if spec.is_public:
             item["distribution"] = [
-                {"@type": "DataDownload", "encodingFormat": fmt,
-                 "contentUrl": f"{BASE}/api/v1/datasets/{spec.id}/records?format={ext}"}
+                {
+                    "@type": "DataDownload",
+                    "encodingFormat": fmt,
+                    "contentUrl": f"{BASE}/api/v1/datasets/{spec.id}/records?format={ext}",
+                }
                 for fmt, ext in (("text/csv", "csv"), ("application/vnd.apache.parquet", "parquet"))
-            ]  # fmt: skip
+            ]
         items.append(item)
     return {
         "@context": "https://schema.org",

@@ -86,9 +86,15 @@ def run_uuid(hub_run_id: str, job: str) -> str:
 
 
 def event(
-    kind: str, job: str, run_id: str, emission: Emission, *, nominal: tuple[datetime, datetime]
-    | None = None, error: BaseException | None = None, at: datetime | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    kind: str,
+    job: str,
+    run_id: str,
+    emission: Emission,
+    *,
+    nominal: tuple[datetime, datetime] | None = None,
+    error: BaseException | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
     run_facets: dict[str, Any] = {}
     if nominal is not None:
         run_facets["nominalTime"] = facet(
@@ -96,9 +102,10 @@ def event(
         )
     if error is not None:
         run_facets["errorMessage"] = facet(
-            "errorMessage", message=f"{type(error).__name__}: {error}"[:4000],
+            "errorMessage",
+            message=f"{type(error).__name__}: {error}"[:4000],
             programmingLanguage="python",
-        )  # fmt: skip
+        )
     return {
         "eventType": kind,
         "eventTime": _time(at or datetime.now(UTC)),
@@ -129,8 +136,13 @@ def store(catalog_url: str, ev: dict[str, Any]) -> None:
         try:
             httpx.post(url, json=ev, timeout=5).raise_for_status()
         except httpx.HTTPError as exc:  # the catalog copy is the record; a backend may lag
-            log.warning("OpenLineage endpoint %s refused %s %s: %s", url, ev["eventType"],
-                        ev["job"]["name"], exc)  # fmt: skip
+            log.warning(
+                "OpenLineage endpoint %s refused %s %s: %s",
+                url,
+                ev["eventType"],
+                ev["job"]["name"],
+                exc,
+            )
 
 
 def qualified(namespace: str, name: str) -> str:
@@ -143,12 +155,15 @@ def record_events(catalog_url: str, evs: list[dict[str, Any]]) -> None:
     ensure_current(catalog_url)
     with session_for(catalog_url) as session, session.begin():
         for ev in evs:
-            session.add(LineageEvent(
-                run_uuid=ev["run"]["runId"], job_name=ev["job"]["name"],
-                event_type=ev["eventType"],
-                event_time=datetime.fromisoformat(ev["eventTime"].replace("Z", "+00:00")),
-                payload=json.dumps(ev, ensure_ascii=False, separators=(",", ":")),
-            ))  # fmt: skip
+            session.add(
+                LineageEvent(
+                    run_uuid=ev["run"]["runId"],
+                    job_name=ev["job"]["name"],
+                    event_type=ev["eventType"],
+                    event_time=datetime.fromisoformat(ev["eventTime"].replace("Z", "+00:00")),
+                    payload=json.dumps(ev, ensure_ascii=False, separators=(",", ":")),
+                )
+            )
             if ev["eventType"] == "COMPLETE":
                 _index(session, ev)
 
@@ -167,19 +182,27 @@ def _index(session, ev: dict[str, Any]) -> None:
         for column, spec in lineage.items():
             for source in spec.get("inputFields", []):
                 t = (source.get("transformations") or [{}])[0]
-                session.add(LineageColumnEdge(
-                    job_name=job, output=target, output_field=column,
-                    input=qualified(source["namespace"], source["name"]),
-                    input_field=source["field"], subtype=t.get("subtype", ""),
-                    masking=bool(t.get("masking")),
-                ))  # fmt: skip
+                session.add(
+                    LineageColumnEdge(
+                        job_name=job,
+                        output=target,
+                        output_field=column,
+                        input=qualified(source["namespace"], source["name"]),
+                        input_field=source["field"],
+                        subtype=t.get("subtype", ""),
+                        masking=bool(t.get("masking")),
+                    )
+                )
 
 
 @contextmanager
 def emitting(
-    catalog_url: str, job: str, hub_run_id: str, emission: Emission,
+    catalog_url: str,
+    job: str,
+    hub_run_id: str,
+    emission: Emission,
     nominal: tuple[datetime, datetime] | None = None,
-) -> Iterator[Emission]:  # fmt: skip
+) -> Iterator[Emission]:
     """START now; COMPLETE with what ``emission`` holds at the end, or FAIL with the error."""
     run_id = run_uuid(hub_run_id, job)
     started = datetime.now(UTC)
@@ -271,8 +294,16 @@ def column_paths(catalog_url: str, dataset: str, column: str) -> list[list[Colum
                 )
                 .order_by(LineageColumnEdge.id)
             )
-            return [ColumnEdge(output=node, input=(r.input, r.input_field), subtype=r.subtype,
-                               masking=r.masking, job=r.job_name) for r in rows]  # fmt: skip
+            return [
+                ColumnEdge(
+                    output=node,
+                    input=(r.input, r.input_field),
+                    subtype=r.subtype,
+                    masking=r.masking,
+                    job=r.job_name,
+                )
+                for r in rows
+            ]
 
         def walk(node: tuple[str, str], path: list[ColumnEdge]) -> None:
             edges = sources(node)

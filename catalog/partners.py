@@ -38,9 +38,13 @@ def add_partner(url: str, partner_id: str, name: str, contact: str | None = None
 
 
 def issue_key(
-    url: str, partner_id: str, valid_for: timedelta = timedelta(days=365), *,
-    per_minute: int = 120, per_day: int = 20_000,
-) -> str:  # fmt: skip
+    url: str,
+    partner_id: str,
+    valid_for: timedelta = timedelta(days=365),
+    *,
+    per_minute: int = 120,
+    per_day: int = 20_000,
+) -> str:
     """A new key for the partner; the only time its plain text exists outside the caller."""
     ensure_current(url)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -48,9 +52,17 @@ def issue_key(
     with session_for(url) as session, session.begin():
         if session.get(Partner, partner_id) is None:
             raise ValueError(f"no partner {partner_id!r}")
-        session.add(ApiKey(partner_id=partner_id, prefix=key[:12], key_hash=key_hash(key),
-                           created_at=now, expires_at=now + valid_for,
-                           per_minute=per_minute, per_day=per_day))  # fmt: skip
+        session.add(
+            ApiKey(
+                partner_id=partner_id,
+                prefix=key[:12],
+                key_hash=key_hash(key),
+                created_at=now,
+                expires_at=now + valid_for,
+                per_minute=per_minute,
+                per_day=per_day,
+            )
+        )
     return key
 
 
@@ -63,16 +75,28 @@ def revoke_key(url: str, prefix: str) -> int:
 
 
 def add_grant(
-    url: str, partner_id: str, dataset_id: str, *, purpose: str, legal_basis: str,
-    columns: list[str], valid_until: datetime,
-) -> Grant:  # fmt: skip
+    url: str,
+    partner_id: str,
+    dataset_id: str,
+    *,
+    purpose: str,
+    legal_basis: str,
+    columns: list[str],
+    valid_until: datetime,
+) -> Grant:
     ensure_current(url)
     with session_for(url) as session, session.begin():
         if session.get(Partner, partner_id) is None:
             raise ValueError(f"no partner {partner_id!r}")
-        row = Grant(partner_id=partner_id, dataset_id=dataset_id, purpose=purpose,
-                    legal_basis=legal_basis, columns=json.dumps(sorted(columns)),
-                    valid_until=valid_until, created_at=datetime.now(UTC))  # fmt: skip
+        row = Grant(
+            partner_id=partner_id,
+            dataset_id=dataset_id,
+            purpose=purpose,
+            legal_basis=legal_basis,
+            columns=json.dumps(sorted(columns)),
+            valid_until=valid_until,
+            created_at=datetime.now(UTC),
+        )
         session.add(row)
     return row
 
@@ -129,12 +153,14 @@ def _spend(url: str, key: ApiKey, now: datetime) -> int | None:
                 except IntegrityError:  # another process created the row first: count again
                     continue
     with session_for(url) as session:
-        counts = dict(session.execute(
-            select(ApiUsage.period, ApiUsage.count).where(
-                ApiUsage.key_hash == key.key_hash,
-                ApiUsage.period.in_([p for p, _, _ in periods]),
-            )
-        ).all())  # fmt: skip
+        counts = dict(
+            session.execute(
+                select(ApiUsage.period, ApiUsage.count).where(
+                    ApiUsage.key_hash == key.key_hash,
+                    ApiUsage.period.in_([p for p, _, _ in periods]),
+                )
+            ).all()
+        )
     for period, limit, wait in periods:
         if counts.get(period, 0) > limit:
             return max(1, wait)
@@ -142,10 +168,17 @@ def _spend(url: str, key: ApiKey, now: datetime) -> int | None:
 
 
 def authorize(
-    url: str, *, key: str | None, dataset_id: str, access_class: str, available: list[str],
-    open_columns: list[str], purpose: str | None, columns: list[str] | None,
+    url: str,
+    *,
+    key: str | None,
+    dataset_id: str,
+    access_class: str,
+    available: list[str],
+    open_columns: list[str],
+    purpose: str | None,
+    columns: list[str] | None,
     now: datetime | None = None,
-) -> Decision:  # fmt: skip
+) -> Decision:
     """Decide one request for a dataset's records.
 
     ``available`` are the dataset's trusted columns, ``open_columns`` those of its open release.
@@ -166,45 +199,87 @@ def authorize(
         partner = row.partner_id
         wait = _spend(url, row, now)
         if wait is not None:
-            return Decision(False, 429, f"quota of key {prefix} used up; retry in {wait} s",
-                            partner, prefix, retry_after=wait)  # fmt: skip
+            return Decision(
+                False,
+                429,
+                f"quota of key {prefix} used up; retry in {wait} s",
+                partner,
+                prefix,
+                retry_after=wait,
+            )
     if access_class == "non-public":
-        return Decision(False, 403, f"{dataset_id} is not served to anyone (non-public)",
-                        partner, prefix)  # fmt: skip
+        return Decision(
+            False, 403, f"{dataset_id} is not served to anyone (non-public)", partner, prefix
+        )
     if access_class == "public":
         wanted = columns or open_columns
         outside = sorted(set(wanted) - set(open_columns))
         if outside:
-            return Decision(False, 400, f"no such open column(s): {', '.join(outside)}",
-                            partner, prefix)  # fmt: skip
-        return Decision(True, 200, "public dataset", partner, prefix, wanted,
-                        purpose or "open data", "KOGL open licence", "open")  # fmt: skip
+            return Decision(
+                False, 400, f"no such open column(s): {', '.join(outside)}", partner, prefix
+            )
+        return Decision(
+            True,
+            200,
+            "public dataset",
+            partner,
+            prefix,
+            wanted,
+            purpose or "open data",
+            "KOGL open licence",
+            "open",
+        )
     if partner is None:
         return Decision(False, 401, f"{dataset_id} is restricted: an API key is required")
     if not purpose:
-        return Decision(False, 403, "a restricted dataset is served for a stated purpose "
-                        "(?purpose=...)", partner, prefix)  # fmt: skip
+        return Decision(
+            False,
+            403,
+            "a restricted dataset is served for a stated purpose (?purpose=...)",
+            partner,
+            prefix,
+        )
     with session_for(url) as session:
-        grants = list(session.scalars(select(Grant).where(
-            Grant.partner_id == partner, Grant.dataset_id == dataset_id)))  # fmt: skip
+        grants = list(
+            session.scalars(
+                select(Grant).where(Grant.partner_id == partner, Grant.dataset_id == dataset_id)
+            )
+        )
     if not grants:
-        return Decision(False, 403, f"partner {partner} has no grant for {dataset_id}",
-                        partner, prefix)  # fmt: skip
+        return Decision(
+            False, 403, f"partner {partner} has no grant for {dataset_id}", partner, prefix
+        )
     for_purpose = [g for g in grants if g.purpose == purpose]
     if not for_purpose:
-        return Decision(False, 403, f"partner {partner}'s grants for {dataset_id} do not cover "
-                        f"the purpose {purpose!r}", partner, prefix)  # fmt: skip
+        return Decision(
+            False,
+            403,
+            f"partner {partner}'s grants for {dataset_id} do not cover the purpose {purpose!r}",
+            partner,
+            prefix,
+        )
     live = [g for g in for_purpose if g.revoked_at is None and g.valid_until > now]
     if not live:
         state = "revoked" if all(g.revoked_at for g in for_purpose) else "expired"
-        return Decision(False, 403, f"partner {partner}'s grant for {dataset_id} is {state}",
-                        partner, prefix)  # fmt: skip
+        return Decision(
+            False, 403, f"partner {partner}'s grant for {dataset_id} is {state}", partner, prefix
+        )
     grant = live[0]
     granted = json.loads(grant.columns)
     wanted = columns or [c for c in available if c in granted]
     outside = sorted(set(wanted) - set(granted))
     if outside:
-        return Decision(False, 403, f"column(s) outside the grant: {', '.join(outside)}",
-                        partner, prefix)  # fmt: skip
-    return Decision(True, 200, f"grant {grant.id}", partner, prefix, wanted, purpose,
-                    grant.legal_basis, "trusted")  # fmt: skip
+        return Decision(
+            False, 403, f"column(s) outside the grant: {', '.join(outside)}", partner, prefix
+        )
+    return Decision(
+        True,
+        200,
+        f"grant {grant.id}",
+        partner,
+        prefix,
+        wanted,
+        purpose,
+        grant.legal_basis,
+        "trusted",
+    )

@@ -20,14 +20,21 @@ def now() -> datetime:
 def upsert_dataset(url: str, feed: Any, table_name: str) -> None:
     """Mirror a feed's registry entry into the catalog (the registry is the source of truth)."""
     values = {
-        "title_ko": feed.title.ko, "title_en": feed.title.en,
-        "description_ko": feed.description.ko, "description_en": feed.description.en,
-        "provider_id": feed.provider.id, "provider_name": feed.provider.name.ko,
-        "department_id": feed.department.id, "department_name": feed.department.name.ko,
-        "type": feed.type.value, "access_class": feed.access_class.value,
-        "licence": feed.licence.id, "schedule": feed.schedule.cron, "table_name": table_name,
+        "title_ko": feed.title.ko,
+        "title_en": feed.title.en,
+        "description_ko": feed.description.ko,
+        "description_en": feed.description.en,
+        "provider_id": feed.provider.id,
+        "provider_name": feed.provider.name.ko,
+        "department_id": feed.department.id,
+        "department_name": feed.department.name.ko,
+        "type": feed.type.value,
+        "access_class": feed.access_class.value,
+        "licence": feed.licence.id,
+        "schedule": feed.schedule.cron,
+        "table_name": table_name,
         "updated_at": now(),
-    }  # fmt: skip
+    }
     with session_for(url) as session, session.begin():
         row = session.get(Dataset, feed.id)
         if row is None:
@@ -45,9 +52,14 @@ def update_run(url: str, dataset_id: str, run_id: str, window: Any, **fields: An
         ).one_or_none()
         if row is None:
             row = Run(
-                dataset_id=dataset_id, run_id=run_id, window_start=window.start,
-                window_end=window.end, started_at=now(), status="running", step="land",
-            )  # fmt: skip
+                dataset_id=dataset_id,
+                run_id=run_id,
+                window_start=window.start,
+                window_end=window.end,
+                started_at=now(),
+                status="running",
+                step="land",
+            )
             session.add(row)
         for name, value in fields.items():
             setattr(row, name, value)
@@ -92,8 +104,15 @@ def set_watermark(url: str, dataset_id: str, cursor_column: str, value: str, run
     with session_for(url) as session, session.begin():
         row = session.get(Watermark, dataset_id)
         if row is None:
-            session.add(Watermark(dataset_id=dataset_id, cursor_column=cursor_column, value=value,
-                                  run_id=run_id, updated_at=now()))  # fmt: skip
+            session.add(
+                Watermark(
+                    dataset_id=dataset_id,
+                    cursor_column=cursor_column,
+                    value=value,
+                    run_id=run_id,
+                    updated_at=now(),
+                )
+            )
         elif value > row.value:
             row.value, row.run_id, row.updated_at = value, run_id, now()
 

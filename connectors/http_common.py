@@ -50,9 +50,11 @@ def _wait(backoff_max_s: float) -> Callable[[RetryCallState], float]:
 
 
 def send_once(
-    client: httpx.Client, request: httpx.Request, where: str,
+    client: httpx.Client,
+    request: httpx.Request,
+    where: str,
     describe_error: Callable[[httpx.Response], str] | None = None,
-) -> httpx.Response:  # fmt: skip
+) -> httpx.Response:
     """One attempt; raises a retryable error for what a later attempt may not hit."""
     try:
         response = client.send(request)

@@ -61,9 +61,11 @@ def measure(table: pa.Table, quasi: list[str], sensitive: list[str]) -> Risk:
         diversity = grouped.group_by("id").aggregate([(s, "count_distinct") for s in sensitive])
         l_value = min(pc.min(diversity.column(f"{s}_count_distinct")).as_py() for s in sensitive)
     return Risk(
-        k=pc.min(counts.field("counts")).as_py(), l=l_value, classes=len(counts),
+        k=pc.min(counts.field("counts")).as_py(),
+        l=l_value,
+        classes=len(counts),
         rows=table.num_rows,
-    )  # fmt: skip
+    )
 
 
 def _small_rows(

@@ -182,10 +182,21 @@ class Scrub(Rule):
 
 
 ColumnRule = Annotated[
-    Keep | Drop | Token | Band | Truncate | Snap | Dong | Mask | Clip | Round | Noise | Suppress
+    Keep
+    | Drop
+    | Token
+    | Band
+    | Truncate
+    | Snap
+    | Dong
+    | Mask
+    | Clip
+    | Round
+    | Noise
+    | Suppress
     | Scrub,
     Field(discriminator="technique"),
-]  # fmt: skip
+]
 
 #: Techniques that leave no direct identifier behind.
 PROTECTS_DIRECT = (Drop, Token, Mask, Scrub)

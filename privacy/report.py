@@ -50,8 +50,10 @@ def render(facts: ReleaseFacts, policy: PrivacyPolicy | None) -> tuple[str, str]
 
 def _render(f: ReleaseFacts, policy: PrivacyPolicy | None, lang: str) -> str:
     ko = lang == "ko"
-    zone = {"trusted": ("신뢰 영역(가명정보)", "trusted zone (pseudonymized)"),
-            "open": ("개방 영역(익명 공개)", "open zone (anonymized release)")}[f.zone]  # fmt: skip
+    zone = {
+        "trusted": ("신뢰 영역(가명정보)", "trusted zone (pseudonymized)"),
+        "open": ("개방 영역(익명 공개)", "open zone (anonymized release)"),
+    }[f.zone]
     lines = [
         f"# {'가명처리 결과 보고서' if ko else 'Release report'}: {f.title_ko if ko else f.title_en}",
         "",
@@ -104,11 +106,15 @@ def _render(f: ReleaseFacts, policy: PrivacyPolicy | None, lang: str) -> str:
         "",
         f"- {'개인정보 탐지 검사' if ko else 'PII scan'}: "
         + (
-            (f"{len(f.scanned_columns)}개 항목 검사, 미신고 개인정보 없음" if ko
-             else f"{len(f.scanned_columns)} columns scanned, no undeclared personal data")
-            if not findings else f"{findings} findings: {f.pii_scan}"
+            (
+                f"{len(f.scanned_columns)}개 항목 검사, 미신고 개인정보 없음"
+                if ko
+                else f"{len(f.scanned_columns)} columns scanned, no undeclared personal data"
+            )
+            if not findings
+            else f"{findings} findings: {f.pii_scan}"
         ),
-    ]  # fmt: skip
+    ]
     if f.k_required is not None:
         lines.append(
             f"- k-{'익명성' if ko else 'anonymity'}: k = {f.k if f.k is not None else '—'} "
@@ -118,7 +124,10 @@ def _render(f: ReleaseFacts, policy: PrivacyPolicy | None, lang: str) -> str:
     if f.destroyed_objects is not None:
         lines.append(
             f"- {'원본 파기' if ko else 'Identified delivery destroyed'}: "
-            + (f"{f.destroyed_objects}개 객체 파기, 파기대장 기록" if ko
-               else f"{f.destroyed_objects} objects, listed in the destruction register")
-        )  # fmt: skip
+            + (
+                f"{f.destroyed_objects}개 객체 파기, 파기대장 기록"
+                if ko
+                else f"{f.destroyed_objects} objects, listed in the destruction register"
+            )
+        )
     return "\n".join(lines) + "\n"

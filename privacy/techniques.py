@@ -251,9 +251,13 @@ def _scrubber() -> Callable[[str], str]:
 def _applied(name: str, rule: ColumnRule, **extra: Any) -> Applied:
     params = rule.model_dump(exclude={"class_", "technique"}, mode="json")
     return Applied(
-        column=name, classification=rule.class_.value, technique=rule.technique,
-        guideline=rule.guideline, params=params, **extra,
-    )  # fmt: skip
+        column=name,
+        classification=rule.class_.value,
+        technique=rule.technique,
+        guideline=rule.guideline,
+        params=params,
+        **extra,
+    )
 
 
 def _stable_int(text: str) -> int:

@@ -42,15 +42,17 @@ from privacy.errors import VaultError
 
 metadata = MetaData()
 keys_table = Table(
-    "vault_keys", metadata,
+    "vault_keys",
+    metadata,
     Column("feed_id", String(63), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("sealed_key", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("retired_at", DateTime(timezone=True)),
-)  # fmt: skip
+)
 mappings_table = Table(
-    "vault_token_tables", metadata,
+    "vault_token_tables",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("feed_id", String(63), nullable=False, index=True),
     Column("column_name", String(63), nullable=False),
@@ -59,9 +61,10 @@ mappings_table = Table(
     Column("sealed_table", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("feed_id", "column_name", "key_version", "delivery_id"),
-)  # fmt: skip
+)
 operations_table = Table(
-    "vault_operations", metadata,
+    "vault_operations",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("operation", String(30), nullable=False),
@@ -70,7 +73,7 @@ operations_table = Table(
     Column("actor", String(200), nullable=False),
     Column("purpose", Text, nullable=False),
     Column("detail", Text),
-)  # fmt: skip
+)
 
 TOKEN_BYTES = 16  # 128-bit tokens: collisions are out of reach at any city's scale
 
@@ -161,10 +164,12 @@ class Vault:
         with self.engine.begin() as conn:
             conn.execute(
                 insert(keys_table).values(
-                    feed_id=feed_id, version=version, created_at=_now(),
+                    feed_id=feed_id,
+                    version=version,
+                    created_at=_now(),
                     sealed_key=self._seal(secret, f"{feed_id}:{version}"),
                 )
-            )  # fmt: skip
+            )
             self._log(conn, op, feed_id, version, actor, purpose)
         return FeedKey(feed_id, version, secret)
 
@@ -199,10 +204,14 @@ class Vault:
             conn.execute(delete(mappings_table).where(where))  # a rerun replaces its own table
             conn.execute(
                 insert(mappings_table).values(
-                    feed_id=key.feed_id, column_name=column, key_version=key.version,
-                    delivery_id=delivery_id, sealed_table=sealed, created_at=_now(),
+                    feed_id=key.feed_id,
+                    column_name=column,
+                    key_version=key.version,
+                    delivery_id=delivery_id,
+                    sealed_table=sealed,
+                    created_at=_now(),
                 )
-            )  # fmt: skip
+            )
 
     def resolve(self, feed_id: str, token: str, *, actor: str, purpose: str) -> str | None:
         """Re-identify one token: the value it stands for, or None. Always logged."""
@@ -225,9 +234,14 @@ class Vault:
                     found, column_found = pairs.column("value")[hit].as_py(), row.column_name
                     break
             self._log(
-                conn, "resolve", feed_id, version, actor, purpose,
+                conn,
+                "resolve",
+                feed_id,
+                version,
+                actor,
+                purpose,
                 f"token {token}: {'resolved (' + column_found + ')' if found else 'not found'}",
-            )  # fmt: skip
+            )
         return found
 
     def destroy_token_tables(self, feed_id: str, *, actor: str, purpose: str) -> int:
@@ -242,10 +256,15 @@ class Vault:
     def _log(self, conn, operation, feed_id, version, actor, purpose, detail=None) -> None:
         conn.execute(
             insert(operations_table).values(
-                at=_now(), operation=operation, feed_id=feed_id, key_version=version,
-                actor=actor, purpose=purpose, detail=detail,
+                at=_now(),
+                operation=operation,
+                feed_id=feed_id,
+                key_version=version,
+                actor=actor,
+                purpose=purpose,
+                detail=detail,
             )
-        )  # fmt: skip
+        )
 
     def operations(self, feed_id: str | None = None) -> list[dict]:
         query = select(operations_table).order_by(operations_table.c.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.core.settings import CITY_TIMEZONE
 from hub.core.text import Text
 from hub.registry.spec import Partition
 from products.model import Product, field
@@ -15,38 +16,70 @@ WHO_PM10, WHO_PM25, NATIONAL_PM25 = 50.0, 25.0, 35.0
 
 
 def build(inputs: dict[str, Any]) -> Any:
+    # numpy and pyarrow load when the product builds: product modules load at DAG parsing
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from products.reference import GU, gu_of
 
     def daily(table: pa.Table, time: str, source: str, gu: pa.Array) -> pa.Table:
-        local = pc.cast(table.column(time), pa.timestamp("us", tz="Asia/Seoul"))
+        local = pc.cast(table.column(time), pa.timestamp("us", tz=CITY_TIMEZONE))
         day = pc.cast(pc.floor_temporal(local, unit="day"), pa.date32())
-        return pa.table({"gu_code": gu, "day": day, "pm10": table.column("pm10"),
-                         "pm25": table.column("pm25"), "source": pa.array([source] * table.num_rows)})  # fmt: skip
+        return pa.table(
+            {
+                "gu_code": gu,
+                "day": day,
+                "pm10": table.column("pm10"),
+                "pm25": table.column("pm25"),
+                "source": pa.array([source] * table.num_rows),
+            }
+        )
 
     stations = inputs["air_quality_hourly"]
     sensors = inputs["iot_air_sensors"]
-    readings = pa.concat_tables([
-        daily(stations, "measured_at", "station", pc.cast(stations.column("gu_code"), pa.large_string())),
-        daily(sensors, "observed_at", "sensor", gu_of(sensors.column("lat"), sensors.column("lon"))),
-    ])  # fmt: skip
+    readings = pa.concat_tables(
+        [
+            daily(
+                stations,
+                "measured_at",
+                "station",
+                pc.cast(stations.column("gu_code"), pa.large_string()),
+            ),
+            daily(
+                sensors,
+                "observed_at",
+                "sensor",
+                gu_of(sensors.column("lat"), sensors.column("lon")),
+            ),
+        ]
+    )
     readings = readings.append_column("is_station", pc.equal(readings.column("source"), "station"))
-    grouped = readings.group_by(["gu_code", "day"]).aggregate([
-        ("pm10", "mean"), ("pm25", "mean"), ("is_station", "sum"), ("source", "count"),
-    ])  # fmt: skip
+    grouped = readings.group_by(["gu_code", "day"]).aggregate(
+        [
+            ("pm10", "mean"),
+            ("pm25", "mean"),
+            ("is_station", "sum"),
+            ("source", "count"),
+        ]
+    )
     stations_n = pc.cast(grouped.column("is_station_sum"), pa.int32())
     total = pc.cast(grouped.column("source_count"), pa.int32())
     pm10, pm25 = grouped.column("pm10_mean"), grouped.column("pm25_mean")
     names = [GU.get(code, ("",))[0] for code in grouped.column("gu_code").to_pylist()]
-    return pa.table({
-        "gu_code": grouped.column("gu_code"), "gu_name": pa.array(names, pa.large_string()),
-        "day": grouped.column("day"), "pm10_mean": pm10, "pm25_mean": pm25,
-        "station_readings": stations_n, "sensor_readings": pc.subtract(total, stations_n),
-        "pm10_over_who": pc.greater(pm10, WHO_PM10), "pm25_over_who": pc.greater(pm25, WHO_PM25),
-        "pm25_over_national": pc.greater(pm25, NATIONAL_PM25),
-    }).sort_by([("day", "ascending"), ("gu_code", "ascending")])  # fmt: skip
+    return pa.table(
+        {
+            "gu_code": grouped.column("gu_code"),
+            "gu_name": pa.array(names, pa.large_string()),
+            "day": grouped.column("day"),
+            "pm10_mean": pm10,
+            "pm25_mean": pm25,
+            "station_readings": stations_n,
+            "sensor_readings": pc.subtract(total, stations_n),
+            "pm10_over_who": pc.greater(pm10, WHO_PM10),
+            "pm25_over_who": pc.greater(pm25, WHO_PM25),
+            "pm25_over_national": pc.greater(pm25, NATIONAL_PM25),
+        }
+    ).sort_by([("day", "ascending"), ("gu_code", "ascending")])
 
 
 PRODUCT = Product(

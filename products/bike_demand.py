@@ -33,10 +33,15 @@ def build(inputs: dict[str, Any]) -> Any:
     )
     rentals_n = pc.cast(pc.fill_null(joined.column("rentals"), 0), pa.int32())
     returns_n = pc.cast(pc.fill_null(joined.column("returns"), 0), pa.int32())
-    return pa.table({
-        "station_id": joined.column("station_id"), "hour": joined.column("hour"),
-        "rentals": rentals_n, "returns": returns_n, "net_inflow": pc.subtract(returns_n, rentals_n),
-    }).sort_by([("hour", "ascending"), ("station_id", "ascending")])  # fmt: skip
+    return pa.table(
+        {
+            "station_id": joined.column("station_id"),
+            "hour": joined.column("hour"),
+            "rentals": rentals_n,
+            "returns": returns_n,
+            "net_inflow": pc.subtract(returns_n, rentals_n),
+        }
+    ).sort_by([("hour", "ascending"), ("station_id", "ascending")])
 
 
 PRODUCT = Product(

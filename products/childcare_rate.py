@@ -10,26 +10,37 @@ from products.model import Product, field
 
 
 def build(inputs: dict[str, Any]) -> Any:
+    # numpy and pyarrow load when the product builds: product modules load at DAG parsing
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from products.reference import GU
 
     facilities = inputs["childcare_capacity"]
-    grouped = facilities.group_by(["gu_code", "reported_month"]).aggregate([
-        ("facility_id", "count"), ("capacity", "sum"), ("enrolled", "sum"), ("waiting", "sum"),
-    ])  # fmt: skip
+    grouped = facilities.group_by(["gu_code", "reported_month"]).aggregate(
+        [
+            ("facility_id", "count"),
+            ("capacity", "sum"),
+            ("enrolled", "sum"),
+            ("waiting", "sum"),
+        ]
+    )
     capacity = grouped.column("capacity_sum")
     enrolled = grouped.column("enrolled_sum")
     rate = pc.round(pc.divide(pc.cast(enrolled, pa.float64()), pc.cast(capacity, pa.float64())), 4)
     names = [GU.get(code, ("",))[0] for code in grouped.column("gu_code").to_pylist()]
-    return pa.table({
-        "gu_code": grouped.column("gu_code"), "gu_name": pa.array(names, pa.large_string()),
-        "month": grouped.column("reported_month"),
-        "facilities": pc.cast(grouped.column("facility_id_count"), pa.int32()),
-        "capacity": pc.cast(capacity, pa.int32()), "enrolled": pc.cast(enrolled, pa.int32()),
-        "waiting": pc.cast(grouped.column("waiting_sum"), pa.int32()), "capacity_rate": rate,
-    }).sort_by([("month", "ascending"), ("gu_code", "ascending")])  # fmt: skip
+    return pa.table(
+        {
+            "gu_code": grouped.column("gu_code"),
+            "gu_name": pa.array(names, pa.large_string()),
+            "month": grouped.column("reported_month"),
+            "facilities": pc.cast(grouped.column("facility_id_count"), pa.int32()),
+            "capacity": pc.cast(capacity, pa.int32()),
+            "enrolled": pc.cast(enrolled, pa.int32()),
+            "waiting": pc.cast(grouped.column("waiting_sum"), pa.int32()),
+            "capacity_rate": rate,
+        }
+    ).sort_by([("month", "ascending"), ("gu_code", "ascending")])
 
 
 PRODUCT = Product(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.core.settings import CITY_TIMEZONE
 from hub.core.text import Text
 from hub.registry.spec import Partition
 from products.model import Product, field
@@ -23,9 +24,11 @@ def build(inputs: dict[str, Any]) -> Any:
 
     segments = inputs["street_segments"].sort_by("segment_id")
     crimes = inputs["women_crime_incidents"].filter(
-        pc.and_(pc.is_valid(inputs["women_crime_incidents"].column("lat")),
-                pc.is_valid(inputs["women_crime_incidents"].column("lon")))
-    )  # fmt: skip
+        pc.and_(
+            pc.is_valid(inputs["women_crime_incidents"].column("lat")),
+            pc.is_valid(inputs["women_crime_incidents"].column("lon")),
+        )
+    )
     seg_lat = segments.column("lat").to_numpy()
     seg_lon = segments.column("lon").to_numpy()
     scale = np.cos(np.radians(37.52))
@@ -42,8 +45,13 @@ def build(inputs: dict[str, Any]) -> Any:
     women = population.filter(pc.equal(population.column("sex"), "F"))
     per_cell = women.group_by(["segment_id", "date", "hour"]).aggregate([("est_count", "sum")])
     per_segment = per_cell.group_by("segment_id").aggregate([("est_count_sum", "mean")])
-    female = dict(zip(per_segment.column("segment_id").to_pylist(),
-                      per_segment.column("est_count_sum_mean").to_pylist(), strict=True))  # fmt: skip
+    female = dict(
+        zip(
+            per_segment.column("segment_id").to_pylist(),
+            per_segment.column("est_count_sum_mean").to_pylist(),
+            strict=True,
+        )
+    )
     female_pop = np.array([female.get(s) or 0.0 for s in segments.column("segment_id").to_pylist()])
 
     installs = inputs["door_sensor_installs"]
@@ -65,18 +73,23 @@ def build(inputs: dict[str, Any]) -> Any:
     grade = np.empty(len(risk), dtype=np.int32)
     grade[order] = 1 + (np.arange(len(risk)) * 5) // max(1, len(risk))
     crime_day = pc.cast(
-        pc.cast(crimes.column("occurred_at"), pa.timestamp("us", tz="Asia/Seoul")), pa.date32()
+        pc.cast(crimes.column("occurred_at"), pa.timestamp("us", tz=CITY_TIMEZONE)), pa.date32()
     )
     as_of = pc.max(crime_day).as_py() if len(crimes) else pc.max(population.column("date")).as_py()
-    return pa.table({
-        "segment_id": segments.column("segment_id"), "dong": segments.column("dong"),
-        "lat": segments.column("lat"), "lon": segments.column("lon"),
-        "crimes": pa.array(crime_counts.astype(np.int32)),
-        "night_female_pop": pa.array(np.round(female_pop, 1)),
-        "door_sensors": pa.array(np.round(sensors, 2)),
-        "risk_score": pa.array(np.round(risk, 4)), "grade": pa.array(grade),
-        "as_of": pa.array([as_of] * len(segments), pa.date32()),
-    })  # fmt: skip
+    return pa.table(
+        {
+            "segment_id": segments.column("segment_id"),
+            "dong": segments.column("dong"),
+            "lat": segments.column("lat"),
+            "lon": segments.column("lon"),
+            "crimes": pa.array(crime_counts.astype(np.int32)),
+            "night_female_pop": pa.array(np.round(female_pop, 1)),
+            "door_sensors": pa.array(np.round(sensors, 2)),
+            "risk_score": pa.array(np.round(risk, 4)),
+            "grade": pa.array(grade),
+            "as_of": pa.array([as_of] * len(segments), pa.date32()),
+        }
+    )
 
 
 PRODUCT = Product(

@@ -54,8 +54,9 @@ def sweep(settings: HubSettings, feed: FeedSpec, at: datetime) -> tuple[CheckRes
         import pyarrow as pa
 
         column = "delivered_at"
-        table = pa.table({column: pa.array([v.created_at for v in versions],
-                                           pa.timestamp("us", tz="UTC"))})  # fmt: skip
+        table = pa.table(
+            {column: pa.array([v.created_at for v in versions], pa.timestamp("us", tz="UTC"))}
+        )
         feed = feed.model_copy(update={"schema_": [FieldSpec(name=column, type="timestamp")]})
     else:
         table = feed_table(settings, feed).scan(selected_fields=(column,)).to_arrow()
@@ -80,21 +81,28 @@ def sweep(settings: HubSettings, feed: FeedSpec, at: datetime) -> tuple[CheckRes
     content = last.content if last else 0.0
     metadata = last.metadata_ if last else 0.0
     score = Score(
-        content=content, metadata=metadata, error_rate=last.error_rate if last else 0.0,
+        content=content,
+        metadata=metadata,
+        error_rate=last.error_rate if last else 0.0,
         timeliness=round(timeliness_part(age, within), 4),
         detail={
             **(json.loads(last.detail) if last else {}),
             "timeliness": {
                 "newest": str(newest) if newest is not None else None,
-                "reference": at.isoformat(), "allowance": str(within),
+                "reference": at.isoformat(),
+                "allowance": str(within),
                 "age": str(age) if age is not None else None,
                 "fresh_checks_failed": [] if result.success else [result.label],
                 "from": "freshness sweep",
             },
         },
-    )  # fmt: skip
+    )
     results.record(
-        settings.catalog_url, feed.id, f"freshness/{at.isoformat()}", [result], score,
+        settings.catalog_url,
+        feed.id,
+        f"freshness/{at.isoformat()}",
+        [result],
+        score,
         kind="freshness",
-    )  # fmt: skip
+    )
     return result, score

@@ -209,9 +209,10 @@ def _validate(
 
 
 RESULT_FORMAT = {
-    "result_format": "COMPLETE", "partial_unexpected_count": EXAMPLES,
+    "result_format": "COMPLETE",
+    "partial_unexpected_count": EXAMPLES,
     "return_unexpected_index_query": False,
-}  # fmt: skip
+}
 
 
 def _result(check, res) -> CheckResult:

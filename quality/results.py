@@ -24,9 +24,13 @@ def capped_json(value: Any, limit: int = MAX_JSON) -> str:
 
 
 def record(
-    catalog_url: str, dataset_id: str, run_id: str, results: list[CheckResult],
-    score: Score, kind: str = "delivery",
-) -> None:  # fmt: skip
+    catalog_url: str,
+    dataset_id: str,
+    run_id: str,
+    results: list[CheckResult],
+    score: Score,
+    kind: str = "delivery",
+) -> None:
     """Store a run's expectation results and its score in one transaction."""
 
     when = store.now()

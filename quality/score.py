@@ -104,23 +104,31 @@ def delivery_score(
         timeliness = min(timeliness, 0.5)
     metadata, missing = metadata_part(feed)
     return Score(
-        content=round(content, 4), timeliness=round(timeliness, 4),
-        metadata=round(metadata, 4), error_rate=round(error_rate, 6),
+        content=round(content, 4),
+        timeliness=round(timeliness, 4),
+        metadata=round(metadata, 4),
+        error_rate=round(error_rate, 6),
         detail={
             "content": {
-                "rows_delivered": rows_delivered, "rows_rejected": rejected,
-                "error_rate": round(error_rate, 6), "completeness": round(completeness, 4),
+                "rows_delivered": rows_delivered,
+                "rows_rejected": rejected,
+                "error_rate": round(error_rate, 6),
+                "completeness": round(completeness, 4),
                 "validity": round(validity, 4),
                 "checks_failed": [r.label for r in checks if not r.success],
             },
             "timeliness": {
                 "newest": latest.isoformat() if latest else None,
-                "reference": reference.isoformat(), "allowance": str(allowance),
+                "reference": reference.isoformat(),
+                "allowance": str(allowance),
                 "age": str(age) if age is not None else None,
                 "fresh_checks_failed": [r.label for r in fresh if not r.success],
-                **({"judged_by": "the delivery's arrival (reference data merged by key)"}
-                   if reference_data else {}),
+                **(
+                    {"judged_by": "the delivery's arrival (reference data merged by key)"}
+                    if reference_data
+                    else {}
+                ),
             },
             "metadata": {"missing": missing},
         },
-    )  # fmt: skip
+    )

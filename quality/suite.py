@@ -59,9 +59,13 @@ def to_expectation(check: _Check, index: int, window: Window) -> Expectation:
             )
         case GreaterThan():
             return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=check.column, column_B=check.other, or_equal=check.or_equal,
-                ignore_row_if="either_value_is_missing", meta=meta, **mostly,
-            )  # fmt: skip
+                column_A=check.column,
+                column_B=check.other,
+                or_equal=check.or_equal,
+                ignore_row_if="either_value_is_missing",
+                meta=meta,
+                **mostly,
+            )
         case RowCount():
             hours = (window.end - window.start).total_seconds() / 3600
             return gxe.ExpectTableRowCountToBeBetween(

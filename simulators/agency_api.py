@@ -96,10 +96,13 @@ def _envelope(code: str, msg: str, items: list[Any], total: int, page: int, rows
         "response": {
             "header": {"resultCode": code, "resultMsg": msg},
             "body": {
-                "items": items, "totalCount": total, "pageNo": page, "numOfRows": rows,
+                "items": items,
+                "totalCount": total,
+                "pageNo": page,
+                "numOfRows": rows,
             },
         }
-    }  # fmt: skip
+    }
     return json.dumps(
         doc, ensure_ascii=False, separators=(",", ":")
     ).encode()  # compact, as APIs send it
@@ -146,8 +149,13 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
             self._send(200, b"{}", "application/json")
 
         def _problem(self, status: int, kind: str, title: str, detail: str) -> None:
-            body = json.dumps({"type": f"https://uri.etsi.org/ngsi-ld/errors/{kind}", "title": title,
-                               "detail": detail}).encode()  # fmt: skip
+            body = json.dumps(
+                {
+                    "type": f"https://uri.etsi.org/ngsi-ld/errors/{kind}",
+                    "title": title,
+                    "detail": detail,
+                }
+            ).encode()
             self._send(status, body, "application/json")
 
         def _broker(self, query: dict[str, str]) -> None:
@@ -176,14 +184,20 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
                 )
             start, end = _time_range(query.get("q", ""))
             if start is None or end is None:
-                return self._problem(400, "BadRequestData", "Invalid query",
-                                     "q needs dateObserved>=...;dateObserved<...")  # fmt: skip
+                return self._problem(
+                    400,
+                    "BadRequestData",
+                    "Invalid query",
+                    "q needs dateObserved>=...;dateObserved<...",
+                )
             entities = (
                 iot_sensors.current(start, end, seed=state.seed)
-                if query.get("type") == "AirQualityObserved" else []
-            )  # fmt: skip
-            body = json.dumps(entities[offset : offset + limit], ensure_ascii=False,
-                              separators=(",", ":")).encode()  # fmt: skip
+                if query.get("type") == "AirQualityObserved"
+                else []
+            )
+            body = json.dumps(
+                entities[offset : offset + limit], ensure_ascii=False, separators=(",", ":")
+            ).encode()
             headers = (
                 {"NGSILD-Results-Count": str(len(entities))} if query.get("count") == "true" else {}
             )

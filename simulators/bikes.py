@@ -32,9 +32,33 @@ HEADER = {
 }
 #: Share of rentals per hour of the day: morning and evening commute peaks.
 HOURLY = np.array(
-    [1, 0.6, 0.4, 0.3, 0.3, 0.8, 2.5, 5.5, 8.0, 5.0, 3.5, 3.8,
-     4.2, 4.0, 4.0, 4.5, 5.5, 7.5, 9.0, 7.0, 5.5, 4.5, 3.0, 2.0]
-)  # fmt: skip
+    [
+        1,
+        0.6,
+        0.4,
+        0.3,
+        0.3,
+        0.8,
+        2.5,
+        5.5,
+        8.0,
+        5.0,
+        3.5,
+        3.8,
+        4.2,
+        4.0,
+        4.0,
+        4.5,
+        5.5,
+        7.5,
+        9.0,
+        7.0,
+        5.5,
+        4.5,
+        3.0,
+        2.0,
+    ]
+)
 
 
 def member_id(index: np.ndarray) -> pa.Array:

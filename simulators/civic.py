@@ -59,17 +59,32 @@ DONGS: dict[str, list[str]] = {
 }
 #: Two road names per gu, for road-name addresses.
 ROADS: dict[str, list[str]] = {
-    "11110": ["종로", "율곡로"], "11140": ["퇴계로", "을지로"], "11170": ["한강대로", "이태원로"],
-    "11200": ["왕십리로", "고산자로"], "11215": ["능동로", "아차산로"],
-    "11230": ["왕산로", "천호대로"], "11260": ["망우로", "동일로"], "11290": ["보문로", "정릉로"],
-    "11305": ["도봉로", "삼양로"], "11320": ["방학로", "노해로"], "11350": ["동일로", "한글비석로"],
-    "11380": ["통일로", "연서로"], "11410": ["연희로", "통일로"], "11440": ["마포대로", "월드컵로"],
-    "11470": ["목동로", "신월로"], "11500": ["공항대로", "화곡로"], "11530": ["구로중앙로", "경인로"],
-    "11545": ["시흥대로", "벚꽃로"], "11560": ["여의대로", "영등포로"],
-    "11590": ["노량진로", "상도로"], "11620": ["관악로", "남부순환로"],
-    "11650": ["서초대로", "반포대로"], "11680": ["테헤란로", "도산대로"],
-    "11710": ["올림픽로", "송파대로"], "11740": ["천호대로", "양재대로"],
-}  # fmt: skip
+    "11110": ["종로", "율곡로"],
+    "11140": ["퇴계로", "을지로"],
+    "11170": ["한강대로", "이태원로"],
+    "11200": ["왕십리로", "고산자로"],
+    "11215": ["능동로", "아차산로"],
+    "11230": ["왕산로", "천호대로"],
+    "11260": ["망우로", "동일로"],
+    "11290": ["보문로", "정릉로"],
+    "11305": ["도봉로", "삼양로"],
+    "11320": ["방학로", "노해로"],
+    "11350": ["동일로", "한글비석로"],
+    "11380": ["통일로", "연서로"],
+    "11410": ["연희로", "통일로"],
+    "11440": ["마포대로", "월드컵로"],
+    "11470": ["목동로", "신월로"],
+    "11500": ["공항대로", "화곡로"],
+    "11530": ["구로중앙로", "경인로"],
+    "11545": ["시흥대로", "벚꽃로"],
+    "11560": ["여의대로", "영등포로"],
+    "11590": ["노량진로", "상도로"],
+    "11620": ["관악로", "남부순환로"],
+    "11650": ["서초대로", "반포대로"],
+    "11680": ["테헤란로", "도산대로"],
+    "11710": ["올림픽로", "송파대로"],
+    "11740": ["천호대로", "양재대로"],
+}
 #: Relative call volume per gu (bigger and busier gu call more).
 GU_WEIGHT = {gu: 1.0 + (int(gu) * 2_654_435_761 % 97) / 60 for gu in GU}
 
@@ -90,50 +105,88 @@ CHANNELS = {"전화": 45, "챗봇": 25, "앱": 22, "방문": 8}
 #: Calls per hour of the day: the call centre runs around the clock, busiest in office hours.
 SR_HOURLY = [2, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 9, 10, 11, 11, 10, 9, 8, 7, 6, 5, 4, 3]
 SPOTS = [
-    "초등학교 정문 앞", "버스정류장 옆", "지하철역 2번 출구 앞", "놀이터 입구", "편의점 앞 골목",
-    "아파트 후문 쪽", "주민센터 앞", "시장 입구", "공원 산책로", "교차로 횡단보도 앞",
-]  # fmt: skip
+    "초등학교 정문 앞",
+    "버스정류장 옆",
+    "지하철역 2번 출구 앞",
+    "놀이터 입구",
+    "편의점 앞 골목",
+    "아파트 후문 쪽",
+    "주민센터 앞",
+    "시장 입구",
+    "공원 산책로",
+    "교차로 횡단보도 앞",
+]
 PLATE_HANGUL = "가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주"
 #: Complaint texts per category; {spot} is where, {plate} a car's plate when the caller gave one.
 CATEGORIES: dict[str, tuple[int, list[str], list[str]]] = {  # weight, texts, texts with a plate
-    "불법주정차": (24, [
-        "{spot}에 불법주정차 차량 때문에 통행이 어렵습니다. 단속 요청합니다.",
-        "{spot}에 매일 밤 차량들이 이중주차를 해서 버스가 지나가지 못합니다.",
-    ], [
-        "{plate} 차량이 {spot}에 3일째 불법주차 되어 있습니다. 견인 부탁드립니다.",
-        "흰색 승용차 {plate} 차량이 {spot} 소화전 앞에 세워져 있어요. 단속해 주세요.",
-        "{spot}에 {plate} 차량이 인도를 막고 주차되어 있습니다.",
-    ]),
-    "가로등 고장": (14, [
-        "{spot} 가로등이 며칠째 꺼져 있어 밤에 너무 어둡습니다. 수리 부탁드립니다.",
-        "{spot} 가로등이 계속 깜빡거립니다. 점검 바랍니다.",
-    ], []),
-    "쓰레기 무단투기": (18, [
-        "{spot}에 대형 폐기물과 쓰레기봉투가 무단으로 버려져 있습니다. 수거 요청합니다.",
-        "{spot}에 음식물 쓰레기를 계속 버리는 사람이 있습니다. CCTV 설치 검토 부탁드립니다.",
-    ], []),
-    "소음": (16, [
-        "밤마다 {spot} 근처 공사장 소음이 심합니다. 작업 시간 확인 부탁드립니다.",
-        "{spot} 인근 식당 환풍기 소음 때문에 잠을 잘 수가 없습니다.",
-    ], [
-        "{spot}에서 {plate} 오토바이가 새벽마다 굉음을 내며 지나갑니다.",
-    ]),
-    "도로 파손": (14, [
-        "{spot} 도로에 포트홀이 생겨 위험합니다. 보수 요청합니다.",
-        "{spot} 보도블록이 깨져 있어 보행자가 넘어질 위험이 있습니다.",
-    ], []),
-    "불법 광고물": (6, [
-        "{spot}에 불법 현수막이 여러 개 걸려 있습니다. 철거해 주세요.",
-    ], []),
-    "공원 시설 고장": (8, [
-        "{spot} 운동기구가 부서져 있어 아이들이 다칠까 걱정됩니다.",
-        "{spot} 화장실 문이 고장나 잠기지 않습니다.",
-    ], []),
-}  # fmt: skip
+    "불법주정차": (
+        24,
+        [
+            "{spot}에 불법주정차 차량 때문에 통행이 어렵습니다. 단속 요청합니다.",
+            "{spot}에 매일 밤 차량들이 이중주차를 해서 버스가 지나가지 못합니다.",
+        ],
+        [
+            "{plate} 차량이 {spot}에 3일째 불법주차 되어 있습니다. 견인 부탁드립니다.",
+            "흰색 승용차 {plate} 차량이 {spot} 소화전 앞에 세워져 있어요. 단속해 주세요.",
+            "{spot}에 {plate} 차량이 인도를 막고 주차되어 있습니다.",
+        ],
+    ),
+    "가로등 고장": (
+        14,
+        [
+            "{spot} 가로등이 며칠째 꺼져 있어 밤에 너무 어둡습니다. 수리 부탁드립니다.",
+            "{spot} 가로등이 계속 깜빡거립니다. 점검 바랍니다.",
+        ],
+        [],
+    ),
+    "쓰레기 무단투기": (
+        18,
+        [
+            "{spot}에 대형 폐기물과 쓰레기봉투가 무단으로 버려져 있습니다. 수거 요청합니다.",
+            "{spot}에 음식물 쓰레기를 계속 버리는 사람이 있습니다. CCTV 설치 검토 부탁드립니다.",
+        ],
+        [],
+    ),
+    "소음": (
+        16,
+        [
+            "밤마다 {spot} 근처 공사장 소음이 심합니다. 작업 시간 확인 부탁드립니다.",
+            "{spot} 인근 식당 환풍기 소음 때문에 잠을 잘 수가 없습니다.",
+        ],
+        [
+            "{spot}에서 {plate} 오토바이가 새벽마다 굉음을 내며 지나갑니다.",
+        ],
+    ),
+    "도로 파손": (
+        14,
+        [
+            "{spot} 도로에 포트홀이 생겨 위험합니다. 보수 요청합니다.",
+            "{spot} 보도블록이 깨져 있어 보행자가 넘어질 위험이 있습니다.",
+        ],
+        [],
+    ),
+    "불법 광고물": (
+        6,
+        [
+            "{spot}에 불법 현수막이 여러 개 걸려 있습니다. 철거해 주세요.",
+        ],
+        [],
+    ),
+    "공원 시설 고장": (
+        8,
+        [
+            "{spot} 운동기구가 부서져 있어 아이들이 다칠까 걱정됩니다.",
+            "{spot} 화장실 문이 고장나 잠기지 않습니다.",
+        ],
+        [],
+    ),
+}
 CALLER_NAME = ["민원인 성명: {name}. ", "신고자 이름 {name}, ", "성함 {name}님 요청: "]
 CALLER_PHONE = [
-    " 처리 결과는 {phone}로 문자 부탁드립니다.", " 연락처 {phone}", " 회신 바랍니다({phone}).",
-]  # fmt: skip
+    " 처리 결과는 {phone}로 문자 부탁드립니다.",
+    " 연락처 {phone}",
+    " 회신 바랍니다({phone}).",
+]
 
 
 @dataclass(frozen=True)
@@ -153,8 +206,15 @@ class ServiceRequest:
     planted: tuple[tuple[str, str], ...] = field(default=())
 
     def row(self) -> list[str]:
-        return [self.request_id, self.channel, self.category, self.location, self.text,
-                self.phone, self.received_at]  # fmt: skip
+        return [
+            self.request_id,
+            self.channel,
+            self.category,
+            self.location,
+            self.text,
+            self.phone,
+            self.received_at,
+        ]
 
 
 def _plate(rng: random.Random) -> str:
@@ -224,17 +284,19 @@ def service_request_records(day: date, seed: int = 7, requests: int = 2000) -> l
                 [phone, phone.replace("-", ""), phone.replace("-", " ")], weights=[6, 3, 1]
             )[0]
             parts += [(before, None), (shown, "phone"), (after, None)]
-        out.append(ServiceRequest(
-            request_id=f"SR{day:%Y%m%d}-{i + 1:05d}",
-            channel=rng.choices(list(CHANNELS), weights=CHANNELS.values())[0],
-            category=category,
-            location=_location(rng, gu, dong),
-            text="".join(t for t, _ in parts).strip(),
-            phone=phone,
-            received_at=f"{start + timedelta(seconds=second):%Y-%m-%d %H:%M:%S}",
-            scrubbed="".join(f"<{k}>" if k else t for t, k in parts).strip(),
-            planted=tuple((k, t) for t, k in parts if k),
-        ))  # fmt: skip
+        out.append(
+            ServiceRequest(
+                request_id=f"SR{day:%Y%m%d}-{i + 1:05d}",
+                channel=rng.choices(list(CHANNELS), weights=CHANNELS.values())[0],
+                category=category,
+                location=_location(rng, gu, dong),
+                text="".join(t for t, _ in parts).strip(),
+                phone=phone,
+                received_at=f"{start + timedelta(seconds=second):%Y-%m-%d %H:%M:%S}",
+                scrubbed="".join(f"<{k}>" if k else t for t, k in parts).strip(),
+                planted=tuple((k, t) for t, k in parts if k),
+            )
+        )
     return out
 
 
@@ -296,31 +358,40 @@ def council_documents(start: datetime, seed: int = 7) -> dict[str, dict]:
             for n, council in enumerate(COUNCILS[: rng.randint(1, 4)]):
                 subsidy = rng.randrange(2_000_000, 30_000_000, 10_000)
                 members = [
-                    {"성명": person_name(rng), "출생연도": rng.randint(1948, 2006),
-                     "연락처": _mobile(rng), "추첨선정": rng.random() < 0.4}
+                    {
+                        "성명": person_name(rng),
+                        "출생연도": rng.randint(1948, 2006),
+                        "연락처": _mobile(rng),
+                        "추첨선정": rng.random() < 0.4,
+                    }
                     for _ in range(rng.randint(8, 25) if n else rng.randint(20, 50))
-                ]  # fmt: skip
-                councils.append({
-                    "자치회ID": f"RC{code}-{n + 1:02d}",
-                    "자치회명": f"{dong} {council}",
-                    "행정동코드": code,
-                    "총회일자": (first + timedelta(days=rng.randrange(days))).isoformat(),
-                    "안건분야": rng.choice(AGENDAS),
-                    "투표참여자수": rng.randint(30, 800) if n == 0 else rng.randint(8, 40),
-                    "보조금(원)": subsidy,
-                    "자부담(원)": int(subsidy * rng.uniform(0.05, 0.2)) // 10_000 * 10_000,
-                    "사업상태": rng.choices(list(STATUSES), weights=STATUSES.values())[0],
-                    "위원명단": members,
-                })  # fmt: skip
+                ]
+                councils.append(
+                    {
+                        "자치회ID": f"RC{code}-{n + 1:02d}",
+                        "자치회명": f"{dong} {council}",
+                        "행정동코드": code,
+                        "총회일자": (first + timedelta(days=rng.randrange(days))).isoformat(),
+                        "안건분야": rng.choice(AGENDAS),
+                        "투표참여자수": rng.randint(30, 800) if n == 0 else rng.randint(8, 40),
+                        "보조금(원)": subsidy,
+                        "자부담(원)": int(subsidy * rng.uniform(0.05, 0.2)) // 10_000 * 10_000,
+                        "사업상태": rng.choices(list(STATUSES), weights=STATUSES.values())[0],
+                        "위원명단": members,
+                    }
+                )
             key = f"resident_council_activity/{first:%Y%m}/{code}_council_report.json"
             docs[key] = {
                 "서식": "주민자치회 분기 활동보고",
                 "기관명": f"{GU[gu]} {dong} 주민센터",
                 "행정동코드": code,
-                "보고기간": {"시작": first.isoformat(), "종료": (nxt - timedelta(days=1)).isoformat()},
+                "보고기간": {
+                    "시작": first.isoformat(),
+                    "종료": (nxt - timedelta(days=1)).isoformat(),
+                },
                 "작성일시": f"{nxt:%Y-%m-%d}T09:{rng.randint(0, 59):02d}:00+09:00",
                 "주민자치회": councils,
-            }  # fmt: skip
+            }
     return docs
 
 

@@ -43,12 +43,19 @@ def pm_rows(institute: str, day: date, seed: int = 7, sites: int | None = None) 
     for site in range(sites or count):
         rng = random.Random(f"{seed}:pm:{institute}:{site}:{day}")
         sulfate = rng.lognormvariate(1.6, 0.4)
-        rows.append([
-            f"{institute[:2].upper()}{site + 1:03d}", province, day.isoformat(),
-            f"{sulfate:.2f}", f"{sulfate * rng.uniform(0.8, 1.6):.2f}",
-            f"{sulfate * rng.uniform(0.3, 0.6):.2f}", f"{rng.uniform(2, 8):.2f}",
-            f"{rng.uniform(0.3, 1.5):.2f}", f"{rng.uniform(0.05, 0.4):.3f}",
-        ])  # fmt: skip
+        rows.append(
+            [
+                f"{institute[:2].upper()}{site + 1:03d}",
+                province,
+                day.isoformat(),
+                f"{sulfate:.2f}",
+                f"{sulfate * rng.uniform(0.8, 1.6):.2f}",
+                f"{sulfate * rng.uniform(0.3, 0.6):.2f}",
+                f"{rng.uniform(2, 8):.2f}",
+                f"{rng.uniform(0.3, 1.5):.2f}",
+                f"{rng.uniform(0.05, 0.4):.3f}",
+            ]
+        )
     return rows
 
 
@@ -144,11 +151,20 @@ def childcare_workbook(start: datetime, seed: int = 7, facilities: int = 300) ->
         gu = gus[i % len(gus)]
         capacity = rng.choice([20, 39, 49, 70, 99, 120])
         enrolled = min(capacity, int(capacity * rng.uniform(0.6, 1.0)))
-        sheet.append([
-            month.isoformat(), f"CC{gu}{i:04d}", rng.choice(FACILITY_TYPES), gu, f"{gu}{rng.randint(51, 79):03d}00",
-            capacity, enrolled, rng.randint(0, 40) if enrolled == capacity else 0,
-            "07:30", rng.choice(["19:30", "20:00", "22:00"]),
-        ])  # fmt: skip
+        sheet.append(
+            [
+                month.isoformat(),
+                f"CC{gu}{i:04d}",
+                rng.choice(FACILITY_TYPES),
+                gu,
+                f"{gu}{rng.randint(51, 79):03d}00",
+                capacity,
+                enrolled,
+                rng.randint(0, 40) if enrolled == capacity else 0,
+                "07:30",
+                rng.choice(["19:30", "20:00", "22:00"]),
+            ]
+        )
     apps = book.create_sheet("입소신청")
     apps.append([f"{month:%Y년 %m월} 입소 신청 (개인정보 포함)"])
     apps.append([])
@@ -158,9 +174,17 @@ def childcare_workbook(start: datetime, seed: int = 7, facilities: int = 300) ->
     for i in range(facilities // 2):
         rng = random.Random(f"{seed}:app:{i}:{month}")
         applied_on = month + timedelta(days=rng.randint(0, 27))
-        apps.append([f"AP{month:%Y%m}{i:05d}", applied_on.isoformat(), name(rng), rrn(rng),
-                     rng.choice(["맞벌이", "한부모", "일반"]), rng.choice(["1구간", "2구간", "3구간"]),
-                     rng.choice(["당첨", "대기"])])  # fmt: skip
+        apps.append(
+            [
+                f"AP{month:%Y%m}{i:05d}",
+                applied_on.isoformat(),
+                name(rng),
+                rrn(rng),
+                rng.choice(["맞벌이", "한부모", "일반"]),
+                rng.choice(["1구간", "2구간", "3구간"]),
+                rng.choice(["당첨", "대기"]),
+            ]
+        )
     sink = io.BytesIO()
     book.save(sink)
     return sink.getvalue()

@@ -27,17 +27,43 @@ KST = ZoneInfo("Asia/Seoul")
 GU_NAME = "서울특별시 영등포구"
 #: Administrative dongs of Yeongdeungpo-gu with an approximate centre (lat, lon).
 DONGS: dict[str, tuple[float, float]] = {
-    "여의동": (37.5219, 126.9245), "당산1동": (37.5225, 126.8990), "당산2동": (37.5335, 126.9010),
-    "도림동": (37.5085, 126.9000), "문래동": (37.5170, 126.8945), "양평1동": (37.5255, 126.8880),
-    "양평2동": (37.5360, 126.8890), "신길1동": (37.5125, 126.9175), "신길3동": (37.5045, 126.9150),
-    "신길4동": (37.5090, 126.9085), "신길5동": (37.4995, 126.9135), "신길6동": (37.5010, 126.9195),
-    "신길7동": (37.5060, 126.9230), "대림1동": (37.4945, 126.9005), "대림2동": (37.4935, 126.8955),
-    "대림3동": (37.4965, 126.9055), "영등포본동": (37.5150, 126.9070), "영등포동": (37.5180, 126.9065),
-}  # fmt: skip
+    "여의동": (37.5219, 126.9245),
+    "당산1동": (37.5225, 126.8990),
+    "당산2동": (37.5335, 126.9010),
+    "도림동": (37.5085, 126.9000),
+    "문래동": (37.5170, 126.8945),
+    "양평1동": (37.5255, 126.8880),
+    "양평2동": (37.5360, 126.8890),
+    "신길1동": (37.5125, 126.9175),
+    "신길3동": (37.5045, 126.9150),
+    "신길4동": (37.5090, 126.9085),
+    "신길5동": (37.4995, 126.9135),
+    "신길6동": (37.5010, 126.9195),
+    "신길7동": (37.5060, 126.9230),
+    "대림1동": (37.4945, 126.9005),
+    "대림2동": (37.4935, 126.8955),
+    "대림3동": (37.4965, 126.9055),
+    "영등포본동": (37.5150, 126.9070),
+    "영등포동": (37.5180, 126.9065),
+}
 ROADS = [
-    "국제금융로", "여의대로", "의사당대로", "영중로", "당산로", "선유로", "도림로", "경인로",
-    "신길로", "대림로", "디지털로", "문래로", "양평로", "영등포로", "버드나루로", "도신로",
-]  # fmt: skip
+    "국제금융로",
+    "여의대로",
+    "의사당대로",
+    "영중로",
+    "당산로",
+    "선유로",
+    "도림로",
+    "경인로",
+    "신길로",
+    "대림로",
+    "디지털로",
+    "문래로",
+    "양평로",
+    "영등포로",
+    "버드나루로",
+    "도신로",
+]
 BOX = ((37.490, 37.540), (126.880, 126.940))  # (lat, lon) bounds of the gu's points
 
 
@@ -69,15 +95,52 @@ CRIME_HEADER = {
 }
 #: Offences against women the station reports, with their weight in a month.
 OFFENCES = {
-    "성범죄": 22, "불법촬영": 8, "폭행": 20, "스토킹": 14, "데이트폭력": 8, "절도": 12,
-    "주거침입": 9, "공연음란": 4, "협박": 3,
-}  # fmt: skip
+    "성범죄": 22,
+    "불법촬영": 8,
+    "폭행": 20,
+    "스토킹": 14,
+    "데이트폭력": 8,
+    "절도": 12,
+    "주거침입": 9,
+    "공연음란": 4,
+    "협박": 3,
+}
 #: Share of incidents per hour of the day: late evening and night peak.
 CRIME_HOURLY = [
-    6, 6, 5, 4, 3, 2, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 5, 6, 7, 8, 8, 7,
-]  # fmt: skip
-VICTIM_AGES = [(10, 19, 12), (20, 29, 34), (30, 39, 22), (40, 49, 13), (50, 59, 9),
-               (60, 69, 6), (70, 89, 4)]  # fmt: skip
+    6,
+    6,
+    5,
+    4,
+    3,
+    2,
+    1,
+    1,
+    2,
+    2,
+    2,
+    2,
+    3,
+    3,
+    3,
+    3,
+    4,
+    4,
+    5,
+    6,
+    7,
+    8,
+    8,
+    7,
+]
+VICTIM_AGES = [
+    (10, 19, 12),
+    (20, 29, 34),
+    (30, 39, 22),
+    (40, 49, 13),
+    (50, 59, 9),
+    (60, 69, 6),
+    (70, 89, 4),
+]
 
 
 def crime_month(start: datetime) -> date:
@@ -105,13 +168,18 @@ def crime_rows(start: datetime, seed: int = 7) -> list[dict[str, str]]:
         address = f"{GU_NAME} {place}"
         low, high, _ = rng.choices(VICTIM_AGES, [w for *_, w in VICTIM_AGES])[0]
         age = "" if rng.random() < 0.02 else str(rng.randint(low, high))  # 2 % not recorded
-        rows.append({
-            "case_no": f"{month.year}-영등포-{first + i:06d}",
-            "offence_type": rng.choices(offences, weights)[0],
-            "occurred_at": f"{at:%Y-%m-%d %H:%M}",
-            "lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "address": address,
-            "victim_age": age, "victim_sex": "여" if rng.random() < 0.88 else "남",
-        })  # fmt: skip
+        rows.append(
+            {
+                "case_no": f"{month.year}-영등포-{first + i:06d}",
+                "offence_type": rng.choices(offences, weights)[0],
+                "occurred_at": f"{at:%Y-%m-%d %H:%M}",
+                "lat": f"{lat:.6f}",
+                "lon": f"{lon:.6f}",
+                "address": address,
+                "victim_age": age,
+                "victim_sex": "여" if rng.random() < 0.88 else "남",
+            }
+        )
     return rows
 
 
@@ -166,16 +234,18 @@ def sensor_rows(start: datetime, seed: int = 7) -> list[dict[str, object]]:
         at = datetime.combine(day, time(rng.randint(9, 17), rng.choice((0, 10, 20, 30, 40, 50))))
         dong = rng.choice(dongs)
         unit = f" {rng.randint(1, 5)}0{rng.randint(1, 9)}호" if rng.random() < 0.8 else ""
-        rows.append({
-            "install_id": f"YDP-DS-{week:%Y%m%d}-{i + 1:03d}",
-            "resident_name": name(rng),
-            "phone": f"010-{rng.randint(2000, 9999)}-{rng.randint(0, 9999):04d}",
-            "address": f"{GU_NAME} {dong} {_lot(rng)}{unit}",
-            "household_type": rng.choices(list(HOUSEHOLDS), list(HOUSEHOLDS.values()))[0],
-            "installed_at": at,
-            "device_id": f"DSN-{rng.getrandbits(32):08X}",
-            "facility_type": rng.choices(list(FACILITIES), list(FACILITIES.values()))[0],
-        })  # fmt: skip
+        rows.append(
+            {
+                "install_id": f"YDP-DS-{week:%Y%m%d}-{i + 1:03d}",
+                "resident_name": name(rng),
+                "phone": f"010-{rng.randint(2000, 9999)}-{rng.randint(0, 9999):04d}",
+                "address": f"{GU_NAME} {dong} {_lot(rng)}{unit}",
+                "household_type": rng.choices(list(HOUSEHOLDS), list(HOUSEHOLDS.values()))[0],
+                "installed_at": at,
+                "device_id": f"DSN-{rng.getrandbits(32):08X}",
+                "facility_type": rng.choices(list(FACILITIES), list(FACILITIES.values()))[0],
+            }
+        )
     return rows
 
 

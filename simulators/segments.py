@@ -22,8 +22,16 @@ def segment_rows(seed: int = 7) -> list[list[str]]:
         rng = random.Random(f"{seed}:segment:{segment}")
         dong = dongs[i % len(dongs)]
         lat, lon = DONGS[dong]
-        rows.append([segment, dong, f"{rng.gauss(lat, 0.002):.6f}", f"{rng.gauss(lon, 0.0025):.6f}",
-                     "10", "2026-01-01"])  # fmt: skip
+        rows.append(
+            [
+                segment,
+                dong,
+                f"{rng.gauss(lat, 0.002):.6f}",
+                f"{rng.gauss(lon, 0.0025):.6f}",
+                "10",
+                "2026-01-01",
+            ]
+        )
     return rows
 
 

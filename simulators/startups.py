@@ -36,8 +36,19 @@ def business_number(serial: np.ndarray, sole: np.ndarray) -> pa.Array:
     office = 101 + serial % 600
     kind = np.where(sole, 1 + serial % 79, 81 + serial % 8)
     body = (serial * 7919) % 10000
-    digits = np.stack([office // 100, office // 10 % 10, office % 10, kind // 10, kind % 10,
-                       body // 1000, body // 100 % 10, body // 10 % 10, body % 10])  # fmt: skip
+    digits = np.stack(
+        [
+            office // 100,
+            office // 10 % 10,
+            office % 10,
+            kind // 10,
+            kind % 10,
+            body // 1000,
+            body // 100 % 10,
+            body // 10 % 10,
+            body % 10,
+        ]
+    )
     weights = np.array([1, 3, 7, 1, 3, 7, 1, 3, 5])[:, None]
     total = (digits * weights).sum(axis=0) + digits[8] * 5 // 10
     check = (10 - total % 10) % 10
@@ -69,20 +80,26 @@ def state_at(at: datetime, tenants: int = 3_000, seed: int = 7) -> pa.Table:
         (EPOCH + timedelta(seconds=float(s))).isoformat(timespec="microseconds")
         for s in updated[idx]
     ]
-    founded = [(EPOCH + timedelta(seconds=float(s)) - timedelta(days=400)).date().isoformat()
-               for s in moved_in[idx]]  # fmt: skip
-    return pa.table({
-        "facility_id": pa.array([f"SBA-{h + 1:02d}" for h in hub[idx]], pa.large_string()),
-        "hub": pa.array([HUBS[h] for h in hub[idx]], pa.large_string()),
-        "tenant_id": pa.array([f"T{i:06d}" for i in idx], pa.large_string()),
-        "biz_reg_no": business_number(idx, sole[idx]),
-        "founded": pa.array(founded, pa.large_string()),
-        "industry": pa.array([INDUSTRIES[i] for i in industry[idx]], pa.large_string()),
-        "employees": pa.array((base_staff[idx] * growth).astype(np.int64)),
-        "revenue": pa.array((base_revenue[idx] * growth).round(-4).astype(np.int64)),
-        "investment": pa.array(np.where(r % 3 == 2, (base_revenue[idx] * 0.5).round(-6), 0).astype(np.int64)),
-        "updated_at": pa.array(updated_at, pa.large_string()),
-    })  # fmt: skip
+    founded = [
+        (EPOCH + timedelta(seconds=float(s)) - timedelta(days=400)).date().isoformat()
+        for s in moved_in[idx]
+    ]
+    return pa.table(
+        {
+            "facility_id": pa.array([f"SBA-{h + 1:02d}" for h in hub[idx]], pa.large_string()),
+            "hub": pa.array([HUBS[h] for h in hub[idx]], pa.large_string()),
+            "tenant_id": pa.array([f"T{i:06d}" for i in idx], pa.large_string()),
+            "biz_reg_no": business_number(idx, sole[idx]),
+            "founded": pa.array(founded, pa.large_string()),
+            "industry": pa.array([INDUSTRIES[i] for i in industry[idx]], pa.large_string()),
+            "employees": pa.array((base_staff[idx] * growth).astype(np.int64)),
+            "revenue": pa.array((base_revenue[idx] * growth).round(-4).astype(np.int64)),
+            "investment": pa.array(
+                np.where(r % 3 == 2, (base_revenue[idx] * 0.5).round(-6), 0).astype(np.int64)
+            ),
+            "updated_at": pa.array(updated_at, pa.large_string()),
+        }
+    )
 
 
 def write_state(url: str, at: datetime, tenants: int = 3_000, seed: int = 7) -> int:
@@ -100,9 +117,10 @@ def write_state(url: str, at: datetime, tenants: int = 3_000, seed: int = 7) -> 
 
         target = url
         rows = rows.set_column(
-            rows.column_names.index("updated_at"), "updated_at",
+            rows.column_names.index("updated_at"),
+            "updated_at",
             pc.cast(rows.column("updated_at"), pa.timestamp("us", tz="UTC")),
-        )  # fmt: skip
+        )
     with driver.connect(target) as connection, connection.cursor() as cursor:
         cursor.adbc_ingest(TABLE, rows, mode="replace")
         connection.commit()

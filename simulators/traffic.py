@@ -35,12 +35,16 @@ def counts(start: datetime, end: datetime, seed: int = 7) -> list[dict[str, str]
         )
         for point, link, gu in count_points():
             rng = random.Random(f"{seed}:traffic:{point}:{slot:%Y%m%d%H%M}")
-            rows.append({
-                "countPointId": point, "roadLinkId": link, "sggCd": gu,
-                "msrmtDt": f"{slot:%Y%m%d%H%M}",
-                "vhclCnt": str(int(rng.uniform(40, 260) * rush)),
-                "pdstrnCnt": str(int(rng.uniform(5, 120) * rush)),
-                "drctn": rng.choice(["상행", "하행"]),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "countPointId": point,
+                    "roadLinkId": link,
+                    "sggCd": gu,
+                    "msrmtDt": f"{slot:%Y%m%d%H%M}",
+                    "vhclCnt": str(int(rng.uniform(40, 260) * rush)),
+                    "pdstrnCnt": str(int(rng.uniform(5, 120) * rush)),
+                    "drctn": rng.choice(["상행", "하행"]),
+                }
+            )
         slot += STEP
     return rows

@@ -60,9 +60,13 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def hub_settings(
-    backend: str, request: pytest.FixtureRequest, s3_server: str, session_dir: Path,
-    airflow_home: Path, monkeypatch: pytest.MonkeyPatch,
-) -> HubSettings:  # fmt: skip
+    backend: str,
+    request: pytest.FixtureRequest,
+    s3_server: str,
+    session_dir: Path,
+    airflow_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> HubSettings:
     """Settings for an isolated lake on the session's S3 server, catalog on ``backend``.
 
     They are also exported as HUB_* variables so subprocesses (Airflow, the CLI) see the same.
@@ -74,10 +78,14 @@ def hub_settings(
         cluster = request.getfixturevalue("pg_cluster")
         database_url, vault_url = (cluster.create_database(f"{db}{n}") for db in ("hub", "vault"))
     settings = HubSettings(
-        home=home, s3_endpoint=s3_server, s3_secret_key=_s3_secret(session_dir),
-        bucket_prefix=f"t{n}-", database_url=database_url, vault_url=vault_url,
+        home=home,
+        s3_endpoint=s3_server,
+        s3_secret_key=_s3_secret(session_dir),
+        bucket_prefix=f"t{n}-",
+        database_url=database_url,
+        vault_url=vault_url,
         airflow_home=airflow_home,
-    )  # fmt: skip
+    )
     for name, value in settings.as_env().items():
         monkeypatch.setenv(name, value)
     ObjectStore(settings).ensure_buckets()

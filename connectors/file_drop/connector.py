@@ -89,9 +89,12 @@ def read(config: FileDropConfig, data: bytes, *, name: str) -> pa.Table:
     if not data:
         raise DeliveryError(f"{name}: empty file (0 bytes)")
     readers = {
-        "csv": _read_csv, "excel": _read_excel, "json": _read_json, "jsonl": _read_jsonl,
+        "csv": _read_csv,
+        "excel": _read_excel,
+        "json": _read_json,
+        "jsonl": _read_jsonl,
         "parquet": _read_parquet,
-    }  # fmt: skip
+    }
     try:
         return readers[config.format](config, data, name)
     except DeliveryError:

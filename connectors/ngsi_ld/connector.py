@@ -90,8 +90,15 @@ def fetch(config: NgsiLdConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
                     )
                 total = int(count)
             if entities:
-                sink(RawPart(f"page-{page + 1:05d}.json", response.content, "application/json",
-                             redact_url(str(request.url), secrets), len(entities)))  # fmt: skip
+                sink(
+                    RawPart(
+                        f"page-{page + 1:05d}.json",
+                        response.content,
+                        "application/json",
+                        redact_url(str(request.url), secrets),
+                        len(entities),
+                    )
+                )
                 result.parts += 1
             seen += len(entities)
             if len(entities) < config.limit or (total is not None and seen >= total):

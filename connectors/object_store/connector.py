@@ -30,23 +30,32 @@ def fetch(config: ObjectStoreConfig, ctx: FetchContext, sink: Sink) -> FetchResu
         TransientDeliveryError: the agency's server cannot be reached, or too few files yet.
         DeliveryError: access is refused, or a file is empty.
     """
-    env = {name: expand_env(getattr(config, name), feed_id=ctx.feed_id, what=f"delivery.options.{name}")
-           for name in ("endpoint", "access_key", "secret_key")}  # fmt: skip
+    env = {
+        name: expand_env(
+            getattr(config, name), feed_id=ctx.feed_id, what=f"delivery.options.{name}"
+        )
+        for name in ("endpoint", "access_key", "secret_key")
+    }
     endpoint = env["endpoint"]
     client = Minio(
-        endpoint.split("://", 1)[-1], access_key=env["access_key"], secret_key=env["secret_key"],
-        secure=endpoint.startswith("https://"), region=config.region,
+        endpoint.split("://", 1)[-1],
+        access_key=env["access_key"],
+        secret_key=env["secret_key"],
+        secure=endpoint.startswith("https://"),
+        region=config.region,
         http_client=urllib3.PoolManager(  # fail fast: Airflow's retries come back later
-            timeout=urllib3.Timeout(connect=5, read=60), retries=urllib3.Retry(total=2, backoff_factor=0.2)
+            timeout=urllib3.Timeout(connect=5, read=60),
+            retries=urllib3.Retry(total=2, backoff_factor=0.2),
         ),
-    )  # fmt: skip
+    )
     prefix = window_prefix(config, ctx)
     where = f"feed {ctx.feed_id}: {endpoint}/{config.bucket}/{prefix}{config.pattern}"
     try:
         names = sorted(
-            o.object_name for o in client.list_objects(config.bucket, prefix=prefix, recursive=True)
+            o.object_name
+            for o in client.list_objects(config.bucket, prefix=prefix, recursive=True)
             if fnmatch.fnmatch(o.object_name.rsplit("/", 1)[-1], config.pattern)
-        )  # fmt: skip
+        )
         if len(names) < config.min_files:
             raise TransientDeliveryError(
                 f"{where}: {len(names)} file(s) published, {config.min_files} expected; "
@@ -64,8 +73,14 @@ def fetch(config: ObjectStoreConfig, ctx: FetchContext, sink: Sink) -> FetchResu
                 raise DeliveryError(
                     f"feed {ctx.feed_id}: {endpoint}/{config.bucket}/{key} is empty (0 bytes)"
                 )
-            sink(RawPart(name=key.rsplit("/", 1)[-1], data=data, content_type=CONTENT_TYPES[config.format],
-                         source=f"{endpoint}/{config.bucket}/{key}"))  # fmt: skip
+            sink(
+                RawPart(
+                    name=key.rsplit("/", 1)[-1],
+                    data=data,
+                    content_type=CONTENT_TYPES[config.format],
+                    source=f"{endpoint}/{config.bucket}/{key}",
+                )
+            )
             result.parts += 1
         return result
     except S3Error as exc:

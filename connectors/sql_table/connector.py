@@ -117,15 +117,20 @@ def fetch(config: SqlTableConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
     with ThreadPoolExecutor(max_workers=ENCODERS) as pool:  # Parquet encoding releases the GIL
         encoded = pool.map(_parquet, slices)
         for i, (part, data) in enumerate(zip(slices, encoded, strict=True)):
-            sink(RawPart(
-                name=f"{config.table}-{i:05d}.parquet", data=data,
-                content_type="application/vnd.apache.parquet",
-                source=f"{shown} {config.table} ({kind})", rows_reported=part.num_rows,
-            ))  # fmt: skip
+            sink(
+                RawPart(
+                    name=f"{config.table}-{i:05d}.parquet",
+                    data=data,
+                    content_type="application/vnd.apache.parquet",
+                    source=f"{shown} {config.table} ({kind})",
+                    rows_reported=part.num_rows,
+                )
+            )
     return FetchResult(
-        parts=len(slices), rows_reported=rows.num_rows,
+        parts=len(slices),
+        rows_reported=rows.num_rows,
         watermark=newest_cursor(rows, config.cursor_column),
-    )  # fmt: skip
+    )
 
 
 def _parquet(rows: pa.Table) -> bytes:

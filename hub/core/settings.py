@@ -116,11 +116,16 @@ class HubSettings(BaseSettings):
     def as_env(self) -> dict[str, str]:
         """The HUB_* variables that give a subprocess (the CLI, ``hub serve``) these settings."""
         env = {
-            "HUB_HOME": str(self.home), "HUB_BUCKET_PREFIX": self.bucket_prefix,
+            "HUB_HOME": str(self.home),
+            "HUB_BUCKET_PREFIX": self.bucket_prefix,
             "HUB_S3_SECRET_KEY": self.s3().secret_key,
-        }  # fmt: skip
-        optional = {"HUB_S3_ENDPOINT": self.s3_endpoint, "HUB_DATABASE_URL": self.database_url,
-                    "HUB_VAULT_URL": self.vault_url, "HUB_AIRFLOW_HOME": self.airflow_home}  # fmt: skip
+        }
+        optional = {
+            "HUB_S3_ENDPOINT": self.s3_endpoint,
+            "HUB_DATABASE_URL": self.database_url,
+            "HUB_VAULT_URL": self.vault_url,
+            "HUB_AIRFLOW_HOME": self.airflow_home,
+        }
         return env | {k: str(v) for k, v in optional.items() if v is not None}
 
     def s3(self) -> S3Connection:
@@ -167,9 +172,10 @@ def run_time_secret(settings: HubSettings, name: str, make: Callable[[], dict[st
 def embedded_secret_key(settings: HubSettings) -> str:
     """The embedded S3 server's secret."""
     made = run_time_secret(
-        settings, "s3",
+        settings,
+        "s3",
         lambda: {"access_key": settings.s3_access_key, "secret_key": secrets.token_urlsafe(30)},
-    )  # fmt: skip
+    )
     return made["secret_key"]
 
 

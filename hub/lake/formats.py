@@ -99,8 +99,13 @@ def geojson_chunks(
         for row in rows:
             x, y = _finite(row.get(lon)), _finite(row.get(lat))
             geometry = {"type": "Point", "coordinates": [x, y]} if None not in (x, y) else None
-            features.append({"type": "Feature", "geometry": geometry,
-                             "properties": {p: _finite(row[p]) for p in properties}})  # fmt: skip
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": geometry,
+                    "properties": {p: _finite(row[p]) for p in properties},
+                }
+            )
         if not features:
             continue
         text = ",".join(

@@ -64,9 +64,14 @@ def iceberg_schema(fields: list[FieldSpec], identifier: list[str] | None = None)
 
 
 def ensure_table(
-    settings: HubSettings, zone: str, name: str, fields: list[FieldSpec], partition: tuple[str, str],
-    properties: dict[str, str] | None = None, identifier: list[str] | None = None,
-) -> Table:  # fmt: skip
+    settings: HubSettings,
+    zone: str,
+    name: str,
+    fields: list[FieldSpec],
+    partition: tuple[str, str],
+    properties: dict[str, str] | None = None,
+    identifier: list[str] | None = None,
+) -> Table:
     """Load ``zone.name``, creating namespace and table on first use."""
     from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError
     from pyiceberg.partitioning import PartitionField, PartitionSpec
@@ -83,27 +88,35 @@ def ensure_table(
     source = schema.find_field(column)
     spec = PartitionSpec(
         PartitionField(
-            source_id=source.field_id, field_id=1000, transform=parse_transform(transform),
+            source_id=source.field_id,
+            field_id=1000,
+            transform=parse_transform(transform),
             name=column if transform == "identity" else f"{column}_{transform}",
         )
-    )  # fmt: skip
+    )
     cat.create_namespace_if_not_exists(zone)
     try:
         return cat.create_table(
-            identifier, schema=schema, partition_spec=spec,
+            identifier,
+            schema=schema,
+            partition_spec=spec,
             location=f"s3://{settings.bucket(zone)}/{name}",
             properties={"write.parquet.compression-codec": "zstd", **(properties or {})},
-        )  # fmt: skip
+        )
     except TableAlreadyExistsError:
         return cat.load_table(identifier)
 
 
 def feed_table(settings: HubSettings, feed: FeedSpec, zone: str = "trusted") -> Table:
     return ensure_table(
-        settings, zone, feed.id, feed.published_fields, (feed.partition.column, feed.partition.transform),
+        settings,
+        zone,
+        feed.id,
+        feed.published_fields,
+        (feed.partition.column, feed.partition.transform),
         properties={"comment": feed.title.en},
         identifier=feed.key if feed.upserts else None,
-    )  # fmt: skip
+    )
 
 
 def upsert_rows(
@@ -199,9 +212,14 @@ def read_window(
 
 
 def replace_window(
-    table: Table, data: pa.Table, column: str, window: Window, properties: dict[str, str],
-    *, timezone: str = "Asia/Seoul",
-) -> int | None:  # fmt: skip
+    table: Table,
+    data: pa.Table,
+    column: str,
+    window: Window,
+    properties: dict[str, str],
+    *,
+    timezone: str,
+) -> int | None:
     """Replace the rows of ``window`` (on ``column``) with ``data`` in one commit.
 
     A date column covers the window's local dates in ``timezone``.
@@ -272,10 +290,13 @@ def _write_data_files(table: Table, tx, commit_uuid, data: pa.Table) -> list:
     def write(df: pa.Table) -> list:
         return list(
             _dataframe_to_data_files(
-                table_metadata=tx.table_metadata, write_uuid=commit_uuid, df=df, io=table.io,
+                table_metadata=tx.table_metadata,
+                write_uuid=commit_uuid,
+                df=df,
+                io=table.io,
                 counter=counter,
             )
-        )  # fmt: skip
+        )
 
     counter = itertools.count(0)
     spec = tx.table_metadata.spec()

@@ -47,27 +47,46 @@ class ObjectStore:
         return self.settings.buckets
 
     def put(
-        self, zone: str, key: str, data: bytes, *, content_type: str = "application/octet-stream",
+        self,
+        zone: str,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str = "application/octet-stream",
         metadata: dict[str, str] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         try:
             self.client.put_object(
-                self.settings.bucket(zone), key, io.BytesIO(data), len(data),
-                content_type=content_type, metadata=metadata, part_size=PART_SIZE,
-            )  # fmt: skip
+                self.settings.bucket(zone),
+                key,
+                io.BytesIO(data),
+                len(data),
+                content_type=content_type,
+                metadata=metadata,
+                part_size=PART_SIZE,
+            )
         except S3Error as exc:
             raise LakeError(f"cannot write s3://{self.settings.bucket(zone)}/{key}: {exc}") from exc
 
     def put_file(
-        self, zone: str, key: str, path: str, *, content_type: str,
+        self,
+        zone: str,
+        key: str,
+        path: str,
+        *,
+        content_type: str,
         metadata: dict[str, str] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Upload a file from disk in parts, so a large export never sits in memory."""
         try:
             self.client.fput_object(
-                self.settings.bucket(zone), key, path, content_type=content_type,
-                metadata=metadata, part_size=PART_SIZE,
-            )  # fmt: skip
+                self.settings.bucket(zone),
+                key,
+                path,
+                content_type=content_type,
+                metadata=metadata,
+                part_size=PART_SIZE,
+            )
         except S3Error as exc:
             raise LakeError(f"cannot write s3://{self.settings.bucket(zone)}/{key}: {exc}") from exc
 
@@ -119,9 +138,10 @@ class ObjectStore:
         src_zone, src_key, etag = source
         try:
             self.client.copy_object(
-                self.settings.bucket(zone), key,
+                self.settings.bucket(zone),
+                key,
                 CopySource(self.settings.bucket(src_zone), src_key, match_etag=etag or None),
-            )  # fmt: skip
+            )
         except S3Error as exc:
             raise LakeError(
                 f"cannot copy s3://{self.settings.bucket(src_zone)}/{src_key} to "

@@ -89,13 +89,21 @@ class RawLanding:
             write = self._pool.submit(self.store.copy, part.copy_source, "raw", key)
         else:
             write = self._pool.submit(
-                self.store.put, "raw", key, part.data, content_type=part.content_type,
+                self.store.put,
+                "raw",
+                key,
+                part.data,
+                content_type=part.content_type,
                 metadata={"sha256": digest},
-            )  # fmt: skip
+            )
         obj = RawObject(
-            key=key, sha256=digest, size=len(part.data), content_type=part.content_type,
-            source=part.source, rows_reported=part.rows_reported,
-        )  # fmt: skip
+            key=key,
+            sha256=digest,
+            size=len(part.data),
+            content_type=part.content_type,
+            source=part.source,
+            rows_reported=part.rows_reported,
+        )
         self.objects.append(obj)
         self._writes.append((obj, write))
 
@@ -112,22 +120,34 @@ class RawLanding:
         return failures
 
     def seal(
-        self, *, rows_reported: int | None, error: str | None = None,
+        self,
+        *,
+        rows_reported: int | None,
+        error: str | None = None,
         watermarks: tuple[str | None, str | None] = (None, None),
-    ) -> Manifest:  # fmt: skip
+    ) -> Manifest:
         """Write the manifest. A complete delivery equal to an earlier one becomes that one."""
         failures = self._drain()
         if failures and error is None:
             error = f"{len(failures)} part(s) could not be written to the raw zone: {failures[0]}"
         checksum = hashlib.sha256("".join(o.sha256 for o in self.objects).encode()).hexdigest()
         manifest = Manifest(
-            feed=self.feed, partition=self.partition, window_start=self.window.start,
-            window_end=self.window.end, delivery_id=self.delivery_id, run_id=self.run_id,
-            received_at=self.received_at, status="incomplete" if error else "complete",
-            objects=self.objects, checksum=checksum, size=sum(o.size for o in self.objects),
-            rows_reported=rows_reported, error=error, watermark_from=watermarks[0],
+            feed=self.feed,
+            partition=self.partition,
+            window_start=self.window.start,
+            window_end=self.window.end,
+            delivery_id=self.delivery_id,
+            run_id=self.run_id,
+            received_at=self.received_at,
+            status="incomplete" if error else "complete",
+            objects=self.objects,
+            checksum=checksum,
+            size=sum(o.size for o in self.objects),
+            rows_reported=rows_reported,
+            error=error,
+            watermark_from=watermarks[0],
             watermark_to=watermarks[1],
-        )  # fmt: skip
+        )
         if error is None:
             earlier = latest_manifest(self.store, self.feed, self.window, required=False)
             if earlier is not None and earlier.checksum == checksum:
@@ -135,9 +155,11 @@ class RawLanding:
                 self.store.delete("raw", [o.key for o in self.objects])
                 return earlier
         self.store.put(
-            "raw", self.prefix + MANIFEST, manifest.model_dump_json(indent=2).encode(),
+            "raw",
+            self.prefix + MANIFEST,
+            manifest.model_dump_json(indent=2).encode(),
             content_type="application/json",
-        )  # fmt: skip
+        )
         if failures:
             raise LakeError(f"feed {self.feed}: {error}")
         return manifest

@@ -74,9 +74,13 @@ def migrate_airflow(settings: HubSettings) -> None:
 
 
 def dags_test_many(
-    settings: HubSettings, runs: list[tuple[str, datetime]], *, log_file: Path,
-    extra_env: dict[str, str] | None = None, on_result: Callable[[dict], None] | None = None,
-) -> list[dict[str, str | None]]:  # fmt: skip
+    settings: HubSettings,
+    runs: list[tuple[str, datetime]],
+    *,
+    log_file: Path,
+    extra_env: dict[str, str] | None = None,
+    on_result: Callable[[dict], None] | None = None,
+) -> list[dict[str, str | None]]:
     """Run several DAG runs, in order, in one process (``hub.orchestration.dag_runs``).
 
     Returns one ``{"dag_id", "logical_date", "state", "error"}`` per run, handing each to
@@ -89,11 +93,18 @@ def dags_test_many(
     results: list[dict[str, str | None]] = []
     with log_file.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hub.orchestration.dag_runs",
-             *(f"{dag_id}={when.isoformat()}" for dag_id, when in runs)],
-            env=airflow_env(settings, extra=extra_env), stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "hub.orchestration.dag_runs",
+                *(f"{dag_id}={when.isoformat()}" for dag_id, when in runs),
+            ],
+            env=airflow_env(settings, extra=extra_env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=PROJECT_ROOT,
+        )
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)

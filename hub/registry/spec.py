@@ -136,8 +136,19 @@ class Delivery(Spec):
 
 
 #: Names an NGSI-LD entity keeps for itself, so no Property or Relationship may take them.
-NGSI_LD_RESERVED = {"id", "type", "@context", "location", "observationSpace", "operationSpace",
-                    "createdAt", "modifiedAt", "deletedAt", "observedAt", "scope"}  # fmt: skip
+NGSI_LD_RESERVED = {
+    "id",
+    "type",
+    "@context",
+    "location",
+    "observationSpace",
+    "operationSpace",
+    "createdAt",
+    "modifiedAt",
+    "deletedAt",
+    "observedAt",
+    "scope",
+}
 _NGSI_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -174,8 +185,13 @@ class NgsiLd(Spec):
 
     def columns(self, fields: list[FieldSpec]) -> list[str]:
         """Every column the entities are made of."""
-        used = [self.id, self.observed_at, *(self.location or ()), *self.relationships.values(),
-                *self.property_columns(fields).values()]  # fmt: skip
+        used = [
+            self.id,
+            self.observed_at,
+            *(self.location or ()),
+            *self.relationships.values(),
+            *self.property_columns(fields).values(),
+        ]
         return list(dict.fromkeys(used))
 
 

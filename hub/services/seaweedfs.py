@@ -99,24 +99,36 @@ class SeaweedFS:
 
         master, volume, filer = (free_port(also_free=10000) for _ in range(3))
         args = [
-            weed_binary(), "server",
+            weed_binary(),
+            "server",
             f"-dir={self.data_dir}",
-            "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-            f"-master.port={master}", "-master.electionTimeout=1s",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={master}",
+            "-master.electionTimeout=1s",
             "-master.volumeSizeLimitMB=256",
-            f"-volume.port={volume}", "-volume.max=1000",
-            "-filer", f"-filer.port={filer}",
+            f"-volume.port={volume}",
+            "-volume.max=1000",
+            "-filer",
+            f"-filer.port={filer}",
             f"-filer.localSocket={socket_dir}/filer.sock",
-            "-s3", f"-s3.port={s3_port}", f"-s3.config={config}",
+            "-s3",
+            f"-s3.port={s3_port}",
+            f"-s3.config={config}",
             f"-s3.localSocket={socket_dir}/s3.sock",
-            "-s3.port.iceberg=0", "-s3.port.lance=0",
-        ]  # fmt: skip
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+        ]
         log_file = log_dir / "seaweedfs.log"
         with open(log_file, "ab") as log:
             proc = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, cwd=self.data_dir,
-            )  # fmt: skip
+                args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=self.data_dir,
+            )
         state = SeaweedState(
             pid=proc.pid,
             endpoint=f"http://127.0.0.1:{s3_port}",

@@ -83,9 +83,12 @@ def conform(
             ),
         )
         reasons.append(
-            (outside, feed.partition.column,
-             f"outside the run window [{window.start.isoformat()}, {window.end.isoformat()})")
-        )  # fmt: skip
+            (
+                outside,
+                feed.partition.column,
+                f"outside the run window [{window.start.isoformat()}, {window.end.isoformat()})",
+            )
+        )
 
     typed_table = pa.table(columns)
 
@@ -231,9 +234,13 @@ def rejects_for(
 
 
 def _rejects(
-    source: pa.Table, reasons: list[tuple[str, str] | None], *, window: Window, object_key: str,
+    source: pa.Table,
+    reasons: list[tuple[str, str] | None],
+    *,
+    window: Window,
+    object_key: str,
     run_id: str,
-) -> pa.Table:  # fmt: skip
+) -> pa.Table:
     rows = [i for i, r in enumerate(reasons) if r is not None]
     if not rows:
         return QUARANTINE_SCHEMA.empty_table()

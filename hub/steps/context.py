@@ -21,9 +21,13 @@ class RunContext:
 
     @classmethod
     def create(
-        cls, feed_id: str, start: datetime | str, end: datetime | str, run_id: str,
+        cls,
+        feed_id: str,
+        start: datetime | str,
+        end: datetime | str,
+        run_id: str,
         settings: HubSettings | None = None,
-    ) -> RunContext:  # fmt: skip
+    ) -> RunContext:
         settings = settings or get_settings()
         feed = load_feed(settings.feeds_dir / f"{feed_id}.yaml")
         window = Window(_instant(start), _instant(end))
@@ -54,10 +58,17 @@ class RunContext:
             else f"scheduled {feed.schedule.cron} delivery of {feed.provider.name.en}"
         )
         audit.record(
-            self.settings.catalog_url, action, target, purpose=purpose,
-            detail={"run_id": self.run_id, "window_start": self.window.start,
-                    "window_end": self.window.end, **detail},
-        )  # fmt: skip
+            self.settings.catalog_url,
+            action,
+            target,
+            purpose=purpose,
+            detail={
+                "run_id": self.run_id,
+                "window_start": self.window.start,
+                "window_end": self.window.end,
+                **detail,
+            },
+        )
 
     @property
     def where(self) -> str:

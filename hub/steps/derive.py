@@ -64,8 +64,14 @@ def _build(product, run_id: str, settings: HubSettings) -> dict[str, Any]:
     published = {}
     zones = ("trusted", "open") if product.is_public else ("trusted",)
     for zone in zones:
-        table = iceberg.ensure_table(settings, zone, product_id, product.schema_, partition,
-                                     properties={"comment": product.title.en})  # fmt: skip
+        table = iceberg.ensure_table(
+            settings,
+            zone,
+            product_id,
+            product.schema_,
+            partition,
+            properties={"comment": product.title.en},
+        )
         made_from = {"hub.trusted-snapshot": str(published["trusted"])} if published else {}
         iceberg.replace_all(table, built, {**properties, **made_from})
         published[zone] = table.current_snapshot().snapshot_id
@@ -75,16 +81,30 @@ def _build(product, run_id: str, settings: HubSettings) -> dict[str, Any]:
     part = built.column(product.partition.column)
     low, high = _bounds(part)
     catalog.add_version(
-        settings.catalog_url, dataset_id=product_id, snapshot_id=published["trusted"],
-        window_start=low, window_end=high, rows_in_window=built.num_rows, total_rows=built.num_rows,
-        run_id=run_id, delivery_id=f"derived:{run_id}"[:100],
+        settings.catalog_url,
+        dataset_id=product_id,
+        snapshot_id=published["trusted"],
+        window_start=low,
+        window_end=high,
+        rows_in_window=built.num_rows,
+        total_rows=built.num_rows,
+        run_id=run_id,
+        delivery_id=f"derived:{run_id}"[:100],
         raw_checksum=hashlib.sha256(lineage.encode()).hexdigest(),
-    )  # fmt: skip
+    )
 
     audit.record(
-        settings.catalog_url, "derive", f"trusted.{product_id}", purpose=product.description.en,
-        detail={"run_id": run_id, "snapshots": published, "inputs": snapshots, "rows": built.num_rows},
-    )  # fmt: skip
+        settings.catalog_url,
+        "derive",
+        f"trusted.{product_id}",
+        purpose=product.description.en,
+        detail={
+            "run_id": run_id,
+            "snapshots": published,
+            "inputs": snapshots,
+            "rows": built.num_rows,
+        },
+    )
     log.info("product %s: %d rows from %s", product_id, built.num_rows, lineage)
     return {
         "product": product_id,

@@ -54,17 +54,25 @@ def destroy_identified(ctx: RunContext, store: ObjectStore) -> list[DestructionR
                 data = store.get("raw", key)
                 checksums[key] = (hashlib.sha256(data).hexdigest(), len(data))
             sha, size = checksums[key]
-            records.append(DestructionRecord(
-                dataset_id=ctx.feed.id, run_id=ctx.run_id, bucket=ctx.settings.bucket("raw"),
-                object_key=key, sha256=sha, size=size, destroyed_at=now,
-                reason=f"retention {ctx.feed.privacy.retention} after a verified protect step",
-            ))  # fmt: skip
+            records.append(
+                DestructionRecord(
+                    dataset_id=ctx.feed.id,
+                    run_id=ctx.run_id,
+                    bucket=ctx.settings.bucket("raw"),
+                    object_key=key,
+                    sha256=sha,
+                    size=size,
+                    destroyed_at=now,
+                    reason=f"retention {ctx.feed.privacy.retention} after a verified protect step",
+                )
+            )
         if keys:  # registered first: a failed delete is retried, an unregistered one is lost
             catalog.add(ctx.settings.catalog_url, *records[-len(keys) :])
             ctx.audit(
-                "destroy", f"s3://{ctx.settings.bucket('raw')}/{prefix}",
+                "destroy",
+                f"s3://{ctx.settings.bucket('raw')}/{prefix}",
                 objects={r.object_key: r.sha256 for r in records[-len(keys) :]},
-            )  # fmt: skip
+            )
             store.delete("raw", keys)
     if records:
         log.info("%s: destroyed %d identified raw objects", ctx.where, len(records))

@@ -72,25 +72,47 @@ def export_version(
             files.append(("geojson", path, *_write(path, chunks)))
         for fmt, path, size, sha in files:
             key = f"{prefix}/{path.name}"
-            store.put_file("open", key, str(path), content_type=MEDIA_TYPES[fmt],
-                           metadata={"sha256": sha})  # fmt: skip
-            store.put("open", f"{key}.sha256", f"{sha}  {path.name}\n".encode(),
-                      content_type="text/plain")  # fmt: skip
-            written.append(ExportFile(
-                dataset_id=dataset_id, snapshot_id=snapshot.snapshot_id, format=fmt,
-                object_key=key, media_type=MEDIA_TYPES[fmt], rows=rows, bytes=size, sha256=sha,
-                created_at=catalog.now(),
-            ))  # fmt: skip
+            store.put_file(
+                "open", key, str(path), content_type=MEDIA_TYPES[fmt], metadata={"sha256": sha}
+            )
+            store.put(
+                "open", f"{key}.sha256", f"{sha}  {path.name}\n".encode(), content_type="text/plain"
+            )
+            written.append(
+                ExportFile(
+                    dataset_id=dataset_id,
+                    snapshot_id=snapshot.snapshot_id,
+                    format=fmt,
+                    object_key=key,
+                    media_type=MEDIA_TYPES[fmt],
+                    rows=rows,
+                    bytes=size,
+                    sha256=sha,
+                    created_at=catalog.now(),
+                )
+            )
     try:
         catalog.add(settings.catalog_url, *written)
     except IntegrityError:  # another run exported this version meanwhile: theirs stands
         return catalog.exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)
     audit.record(
-        settings.catalog_url, "export", f"open.{dataset_id}", purpose="open data downloads",
-        detail={"snapshot_id": snapshot.snapshot_id, "rows": rows,
-                "files": {e.format: {"key": e.object_key, "bytes": e.bytes, "sha256": e.sha256}
-                          for e in written}},
-    )  # fmt: skip
-    log.info("exported open.%s@%s: %s", dataset_id, snapshot.snapshot_id,
-             ", ".join(f"{e.format} {e.bytes:,} B" for e in written))  # fmt: skip
+        settings.catalog_url,
+        "export",
+        f"open.{dataset_id}",
+        purpose="open data downloads",
+        detail={
+            "snapshot_id": snapshot.snapshot_id,
+            "rows": rows,
+            "files": {
+                e.format: {"key": e.object_key, "bytes": e.bytes, "sha256": e.sha256}
+                for e in written
+            },
+        },
+    )
+    log.info(
+        "exported open.%s@%s: %s",
+        dataset_id,
+        snapshot.snapshot_id,
+        ", ".join(f"{e.format} {e.bytes:,} B" for e in written),
+    )
     return catalog.exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)

@@ -26,17 +26,22 @@ def land(ctx: RunContext) -> dict[str, Any]:
 
     db.migrate(ctx.settings.catalog_url)
     catalog.upsert_dataset(ctx.settings.catalog_url, ctx.feed, f"trusted.{ctx.feed.id}")
-    ctx.record(status="running",
-        step="land", error=None,
-    )  # fmt: skip
+    ctx.record(
+        status="running",
+        step="land",
+        error=None,
+    )
     store = ctx.store()
     landing = RawLanding(store, ctx.feed.id, ctx.window, ctx.run_id)
     fetch = connectors.fetcher(ctx.feed.delivery.connector)
     mark = catalog.watermark(ctx.settings.catalog_url, ctx.feed.id)
     fetch_ctx = FetchContext(
-        feed_id=ctx.feed.id, window=ctx.window, timezone=ctx.feed.schedule.timezone, inbox=store,
+        feed_id=ctx.feed.id,
+        window=ctx.window,
+        timezone=ctx.feed.schedule.timezone,
+        inbox=store,
         watermark=mark,
-    )  # fmt: skip
+    )
     try:
         result = fetch(ctx.feed.delivery.config, fetch_ctx, landing)
     except HubError as exc:
@@ -57,17 +62,26 @@ def land(ctx: RunContext) -> dict[str, Any]:
         rows_reported=result.rows_reported,
         watermarks=(mark, result.watermark) if result.watermark else (None, None),
     )
-    ctx.record(rows_landed=manifest.rows_reported, step="validate",
-    )  # fmt: skip
+    ctx.record(
+        rows_landed=manifest.rows_reported,
+        step="validate",
+    )
     ctx.audit(
-        "land", f"s3://{ctx.settings.bucket('raw')}/{manifest.prefix}", objects=len(manifest.objects),
-        bytes=manifest.size, rows_reported=manifest.rows_reported,
-    )  # fmt: skip
+        "land",
+        f"s3://{ctx.settings.bucket('raw')}/{manifest.prefix}",
+        objects=len(manifest.objects),
+        bytes=manifest.size,
+        rows_reported=manifest.rows_reported,
+    )
     log.info(
         "%s: landed %d objects, %d bytes, %s rows reported, in s3://%s/%s",
-        ctx.where, len(manifest.objects), manifest.size, manifest.rows_reported,
-        ctx.settings.bucket("raw"), manifest.prefix,
-    )  # fmt: skip
+        ctx.where,
+        len(manifest.objects),
+        manifest.size,
+        manifest.rows_reported,
+        ctx.settings.bucket("raw"),
+        manifest.prefix,
+    )
     return {
         "manifest": manifest_key(manifest),
         "objects": len(manifest.objects),

@@ -56,9 +56,11 @@ def _transformation(rule) -> dict[str, Any]:
     if rule is None or rule.technique == "keep":
         return {"type": "DIRECT", "subtype": "IDENTITY"}
     return {
-        "type": "DIRECT", "subtype": "TRANSFORMATION", "masking": True,
+        "type": "DIRECT",
+        "subtype": "TRANSFORMATION",
+        "masking": True,
         "description": f"{rule.technique} (privacy policy, PIPA pseudonymization)",
-    }  # fmt: skip
+    }
 
 
 def trusted_column_lineage(ctx: RunContext, raw: Dataset) -> dict[str, Any]:
@@ -67,10 +69,16 @@ def trusted_column_lineage(ctx: RunContext, raw: Dataset) -> dict[str, Any]:
     for f in feed.published_fields:
         rule = feed.privacy.rule(f.name) if feed.privacy is not None else None
         source = next((s for s in feed.schema_ if s.name == f.name), f)
-        fields[f.name] = {"inputFields": [{
-            "namespace": raw.namespace, "name": raw.name, "field": source.source_name,
-            "transformations": [_transformation(rule)],
-        }]}  # fmt: skip
+        fields[f.name] = {
+            "inputFields": [
+                {
+                    "namespace": raw.namespace,
+                    "name": raw.name,
+                    "field": source.source_name,
+                    "transformations": [_transformation(rule)],
+                }
+            ]
+        }
     return facet("columnLineage", fields=fields)
 
 
@@ -86,14 +94,25 @@ def open_column_lineage(ctx: RunContext, trusted: Dataset) -> dict[str, Any]:
         if f.name in withheld:
             continue
         t = (
-            {"type": "DIRECT", "subtype": "TRANSFORMATION", "masking": True,
-             "description": "coarsened or suppressed by the k-anonymity release gate"}
-            if f.name in ladder else {"type": "DIRECT", "subtype": "IDENTITY"}
-        )  # fmt: skip
-        fields[f.name] = {"inputFields": [{
-            "namespace": trusted.namespace, "name": trusted.name, "field": f.name,
-            "transformations": [t],
-        }]}  # fmt: skip
+            {
+                "type": "DIRECT",
+                "subtype": "TRANSFORMATION",
+                "masking": True,
+                "description": "coarsened or suppressed by the k-anonymity release gate",
+            }
+            if f.name in ladder
+            else {"type": "DIRECT", "subtype": "IDENTITY"}
+        )
+        fields[f.name] = {
+            "inputFields": [
+                {
+                    "namespace": trusted.namespace,
+                    "name": trusted.name,
+                    "field": f.name,
+                    "transformations": [t],
+                }
+            ]
+        }
     return facet("columnLineage", fields=fields)
 
 
@@ -106,9 +125,13 @@ def quality_assertions(ctx: RunContext) -> dict[str, Any] | None:
     for r in results:
         column = r.check_label.partition("(")[2].rstrip(")").split(",")[0].strip()
         assertions.append(
-            {"assertion": r.expectation, "success": r.success,
-             "severity": "error" if r.hard else "warn"} | ({"column": column} if column else {})
-        )  # fmt: skip
+            {
+                "assertion": r.expectation,
+                "success": r.success,
+                "severity": "error" if r.hard else "warn",
+            }
+            | ({"column": column} if column else {})
+        )
     return facet("dataQualityAssertions", assertions=assertions)
 
 
@@ -155,13 +178,23 @@ def product_emission(settings, product) -> Emission:
     inputs = {f: zone_dataset(settings, "trusted", f) for f in product.inputs}
     fields = {}
     for column, sources in product.derived_from.items():
-        fields[column] = {"inputFields": [
-            {"namespace": inputs[src.split(".")[0]].namespace, "name": src.split(".")[0],
-             "field": src.split(".", 1)[1],
-             "transformations": [{"type": "DIRECT", "subtype": "AGGREGATION",
-                                  "description": "aggregated into the product"}]}
-            for src in sources
-        ]}  # fmt: skip
+        fields[column] = {
+            "inputFields": [
+                {
+                    "namespace": inputs[src.split(".")[0]].namespace,
+                    "name": src.split(".")[0],
+                    "field": src.split(".", 1)[1],
+                    "transformations": [
+                        {
+                            "type": "DIRECT",
+                            "subtype": "AGGREGATION",
+                            "description": "aggregated into the product",
+                        }
+                    ],
+                }
+                for src in sources
+            ]
+        }
     outputs = [
         zone_dataset(
             settings,

@@ -33,9 +33,7 @@ def scanned_columns(policy: PrivacyPolicy | None, table: pa.Table) -> list[str]:
     the policy's own output."""
     if policy is None:
         return list(table.column_names)
-    return [
-        c for c in table.column_names if isinstance(policy.rule(c), Keep | Mask | Scrub)
-    ]  # fmt: skip
+    return [c for c in table.column_names if isinstance(policy.rule(c), Keep | Mask | Scrub)]
 
 
 def pii_scan(ctx: RunContext, table: pa.Table) -> dict[str, dict[str, int]]:
@@ -80,13 +78,23 @@ def register_processing(ctx: RunContext, delivery_id: str, applied: list[Applied
     basis = f"{policy.legal_basis.ko} / {policy.legal_basis.en}"
     rows = []
     for a in applied:
-        rows.append(ProcessingRecord(
-            dataset_id=ctx.feed.id, run_id=ctx.run_id, delivery_id=delivery_id,
-            column_name=a.column, classification=a.classification, technique=a.technique,
-            guideline=a.guideline, params=json.dumps(a.params, ensure_ascii=False),
-            legal_basis=basis, purpose=policy.purpose.en, key_version=a.key_version,
-            values_changed=a.values_changed, recorded_at=catalog.now(),
-        ))  # fmt: skip
+        rows.append(
+            ProcessingRecord(
+                dataset_id=ctx.feed.id,
+                run_id=ctx.run_id,
+                delivery_id=delivery_id,
+                column_name=a.column,
+                classification=a.classification,
+                technique=a.technique,
+                guideline=a.guideline,
+                params=json.dumps(a.params, ensure_ascii=False),
+                legal_basis=basis,
+                purpose=policy.purpose.en,
+                key_version=a.key_version,
+                values_changed=a.values_changed,
+                recorded_at=catalog.now(),
+            )
+        )
     catalog.add(ctx.settings.catalog_url, *rows)
 
 
@@ -115,10 +123,11 @@ def protect(ctx: RunContext, validated: dict[str, Any]) -> dict[str, Any]:
     versions = sorted({a.key_version for a in result.applied if a.key_version is not None})
     log.info(
         "%s: protected %d rows (%s); PII scan of %d columns found nothing undeclared",
-        ctx.where, protected.num_rows,
+        ctx.where,
+        protected.num_rows,
         ", ".join(f"{a.column}: {a.technique}" for a in result.applied) or "no personal data",
         len(scanned_columns(policy, protected)),
-    )  # fmt: skip
+    )
     return {
         **validated,
         "stage": key,

@@ -30,10 +30,15 @@ log = logging.getLogger(__name__)
 
 def facts(ctx: RunContext, zone: str, status: str, rows: int, **extra: Any) -> ReleaseFacts:
     return ReleaseFacts(
-        feed_id=ctx.feed.id, title_ko=ctx.feed.title.ko, title_en=ctx.feed.title.en, zone=zone,
-        status=status, rows=rows,
-        window=f"{ctx.window.start.isoformat()} .. {ctx.window.end.isoformat()}", **extra,
-    )  # fmt: skip
+        feed_id=ctx.feed.id,
+        title_ko=ctx.feed.title.ko,
+        title_en=ctx.feed.title.en,
+        zone=zone,
+        status=status,
+        rows=rows,
+        window=f"{ctx.window.start.isoformat()} .. {ctx.window.end.isoformat()}",
+        **extra,
+    )
 
 
 def record_release(
@@ -43,21 +48,40 @@ def record_release(
     report_ko, report_en = render(f, ctx.feed.privacy)
     policy = ctx.feed.privacy
     row = Release(
-        dataset_id=ctx.feed.id, run_id=ctx.run_id, zone=f.zone, status=f.status,
-        snapshot_id=snapshot_id, window_start=ctx.window.start, window_end=ctx.window.end,
-        rows=f.rows, rows_suppressed=f.rows_suppressed, k=f.k, l=f.l, k_required=f.k_required,
-        l_required=f.l_required, pii_scan=json.dumps(f.pii_scan, ensure_ascii=False),
-        detail=json.dumps(detail, ensure_ascii=False, default=str), report_ko=report_ko,
-        report_en=report_en, created_at=catalog.now(),
-    )  # fmt: skip
+        dataset_id=ctx.feed.id,
+        run_id=ctx.run_id,
+        zone=f.zone,
+        status=f.status,
+        snapshot_id=snapshot_id,
+        window_start=ctx.window.start,
+        window_end=ctx.window.end,
+        rows=f.rows,
+        rows_suppressed=f.rows_suppressed,
+        k=f.k,
+        l=f.l,
+        k_required=f.k_required,
+        l_required=f.l_required,
+        pii_scan=json.dumps(f.pii_scan, ensure_ascii=False),
+        detail=json.dumps(detail, ensure_ascii=False, default=str),
+        report_ko=report_ko,
+        report_en=report_en,
+        created_at=catalog.now(),
+    )
     rows: list[Any] = [row]
     if f.zone == "open" and f.status == "released":
-        rows.append(Provision(
-            dataset_id=ctx.feed.id, snapshot_id=snapshot_id, recipient="public",
-            channel="open_release", purpose="open data (공공데이터 개방)",
-            legal_basis=(policy.legal_basis.en if policy else ctx.feed.licence.title),
-            rows=f.rows, client_address=None, provided_at=catalog.now(),
-        ))  # fmt: skip
+        rows.append(
+            Provision(
+                dataset_id=ctx.feed.id,
+                snapshot_id=snapshot_id,
+                recipient="public",
+                channel="open_release",
+                purpose="open data (공공데이터 개방)",
+                legal_basis=(policy.legal_basis.en if policy else ctx.feed.licence.title),
+                rows=f.rows,
+                client_address=None,
+                provided_at=catalog.now(),
+            )
+        )
     catalog.add(ctx.settings.catalog_url, *rows)
     return row
 
@@ -66,10 +90,10 @@ def open_fields(ctx: RunContext, columns: list[str]) -> list[FieldSpec]:
     """The open table's columns; a QI the ladder may blank out must be nullable."""
     ladder = ctx.feed.privacy.release.ladder if ctx.feed.privacy else {}
     return [
-        f.model_copy(update={"required": False})
-        if "suppress" in ladder.get(f.name, []) else f
-        for f in ctx.feed.published_fields if f.name in columns
-    ]  # fmt: skip
+        f.model_copy(update={"required": False}) if "suppress" in ladder.get(f.name, []) else f
+        for f in ctx.feed.published_fields
+        if f.name in columns
+    ]
 
 
 def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
@@ -88,9 +112,12 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
         data = trusted.scan(snapshot_id=published.get("snapshot_id")).to_arrow()
     else:
         data = iceberg.read_window(
-            trusted, feed.partition.column, ctx.window, timezone=feed.schedule.timezone,
+            trusted,
+            feed.partition.column,
+            ctx.window,
+            timezone=feed.schedule.timezone,
             snapshot_id=published.get("snapshot_id"),
-        )  # fmt: skip
+        )
     direct = (
         set(policy.of_class(ColumnClass.direct)) | set(policy.release.drop) if policy else set()
     )
@@ -108,43 +135,77 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
     out: pa.Table = released.table
     findings = pii_scan(ctx, out)
     table = iceberg.ensure_table(
-        ctx.settings, "open", feed.id, open_fields(ctx, out.column_names),
+        ctx.settings,
+        "open",
+        feed.id,
+        open_fields(ctx, out.column_names),
         (feed.partition.column, feed.partition.transform),
         properties={"comment": f"{feed.title.en} (open release)"},
-    )  # fmt: skip
-    properties = {"hub.feed": feed.id, "hub.run-id": ctx.run_id, "hub.step": "release",
-                  "hub.trusted-snapshot": str(published.get("snapshot_id"))}  # fmt: skip
+    )
+    properties = {
+        "hub.feed": feed.id,
+        "hub.run-id": ctx.run_id,
+        "hub.step": "release",
+        "hub.trusted-snapshot": str(published.get("snapshot_id")),
+    }
     if feed.upserts:
         snapshot_id = iceberg.replace_all(table, out, properties)
     else:
         snapshot_id = iceberg.replace_window(
-            table, out, feed.partition.column, ctx.window, properties,
+            table,
+            out,
+            feed.partition.column,
+            ctx.window,
+            properties,
             timezone=feed.schedule.timezone,
-        )  # fmt: skip
+        )
     current = table.current_snapshot()
     snapshot_id = (
         snapshot_id if snapshot_id is not None else (current.snapshot_id if current else None)
     )
     f = facts(
-        ctx, "open", "released", out.num_rows, rows_suppressed=released.rows_suppressed,
-        k=released.risk.k, l=released.risk.l, key_versions=[], pii_scan=findings,
-        scanned_columns=scanned_columns(policy, out), ladder=released.settings, **required,
-    )  # fmt: skip
+        ctx,
+        "open",
+        "released",
+        out.num_rows,
+        rows_suppressed=released.rows_suppressed,
+        k=released.risk.k,
+        l=released.risk.l,
+        key_versions=[],
+        pii_scan=findings,
+        scanned_columns=scanned_columns(policy, out),
+        ladder=released.settings,
+        **required,
+    )
     record_release(ctx, f, snapshot_id, {"ladder_step": released.level, "dropped": sorted(direct)})
     ctx.audit(
-        "release", f"open.{feed.id}", snapshot_id=snapshot_id, rows=out.num_rows,
-        k=released.risk.k, l=released.risk.l, rows_suppressed=released.rows_suppressed,
-    )  # fmt: skip
+        "release",
+        f"open.{feed.id}",
+        snapshot_id=snapshot_id,
+        rows=out.num_rows,
+        k=released.risk.k,
+        l=released.risk.l,
+        rows_suppressed=released.rows_suppressed,
+    )
 
     files = export_version(ctx.settings, feed.id, snapshot_id)
     ctx.record(step="done")
     log.info(
-        "%s: released %d rows to open.%s (k=%s, l=%s, %d rows suppressed)", ctx.where,
-        out.num_rows, feed.id, released.risk.k, released.risk.l, released.rows_suppressed,
-    )  # fmt: skip
+        "%s: released %d rows to open.%s (k=%s, l=%s, %d rows suppressed)",
+        ctx.where,
+        out.num_rows,
+        feed.id,
+        released.risk.k,
+        released.risk.l,
+        released.rows_suppressed,
+    )
     return {
-        "released": True, "table": f"open.{feed.id}", "snapshot_id": snapshot_id,
-        "rows": out.num_rows, "rows_suppressed": released.rows_suppressed,
-        "k": released.risk.k, "l": released.risk.l,
+        "released": True,
+        "table": f"open.{feed.id}",
+        "snapshot_id": snapshot_id,
+        "rows": out.num_rows,
+        "rows_suppressed": released.rows_suppressed,
+        "k": released.risk.k,
+        "l": released.risk.l,
         "exports": {f.format: f.object_key for f in files},
-    }  # fmt: skip
+    }

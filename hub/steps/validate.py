@@ -159,9 +159,13 @@ def quarantine(ctx: RunContext, rejects: pa.Table) -> None:
         ctx.settings, "quarantine", ctx.feed.id, QUARANTINE_FIELDS, ("window_start", "day")
     )
     iceberg.replace_window(
-        table, rejects, "window_start", ctx.window,
+        table,
+        rejects,
+        "window_start",
+        ctx.window,
         {"hub.feed": ctx.feed.id, "hub.run-id": ctx.run_id, "hub.step": "validate"},
-    )  # fmt: skip
+        timezone=ctx.feed.schedule.timezone,
+    )
 
 
 def validate(ctx: RunContext, landed: dict[str, Any] | None = None) -> dict[str, Any]:

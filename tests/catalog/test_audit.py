@@ -33,14 +33,18 @@ def test_pipeline_actions_are_chained_and_any_edit_is_named(hub_settings, agency
     assert code == 0 and "intact: 4 entries" in out
 
     with engine_for(hub_settings.catalog_url).begin() as conn:  # someone hides a release
-        conn.execute(text("UPDATE hub_audit_log SET target = 'open.elsewhere' WHERE id = :i"),
-                     {"i": rows[2].id})  # fmt: skip
+        conn.execute(
+            text("UPDATE hub_audit_log SET target = 'open.elsewhere' WHERE id = :i"),
+            {"i": rows[2].id},
+        )
     code, out = _verify()
     assert code == 1 and f"BROKEN at entry {rows[2].id}" in out and "edited" in out
 
     with engine_for(hub_settings.catalog_url).begin() as conn:  # put back, it verifies again
-        conn.execute(text("UPDATE hub_audit_log SET target = :t WHERE id = :i"),
-                     {"t": rows[2].target, "i": rows[2].id})  # fmt: skip
+        conn.execute(
+            text("UPDATE hub_audit_log SET target = :t WHERE id = :i"),
+            {"t": rows[2].target, "i": rows[2].id},
+        )
     assert _verify()[0] == 0
     with engine_for(hub_settings.catalog_url).begin() as conn:  # ... or deletes the landing
         conn.execute(text("DELETE FROM hub_audit_log WHERE id = :i"), {"i": rows[0].id})

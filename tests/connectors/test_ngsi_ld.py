@@ -52,18 +52,29 @@ def test_persistent_unavailability_is_transient(agency_api):
 def test_flatten_takes_values_points_typed_literals_and_relationships():
     record = flatten(
         {
-            "id": "urn:x", "type": "AirQualityObserved",
-            "dateObserved": {"type": "Property", "value": {"@type": "DateTime", "@value": "2026-11-01T13:00:00+09:00"}},
-            "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [126.9, 37.5]}},
+            "id": "urn:x",
+            "type": "AirQualityObserved",
+            "dateObserved": {
+                "type": "Property",
+                "value": {"@type": "DateTime", "@value": "2026-11-01T13:00:00+09:00"},
+            },
+            "location": {
+                "type": "GeoProperty",
+                "value": {"type": "Point", "coordinates": [126.9, 37.5]},
+            },
             "pm10": {"type": "Property", "value": 41.0},
             "refDevice": {"type": "Relationship", "object": "urn:ngsi-ld:Device:CCTV-1"},
         }
-    )  # fmt: skip
+    )
     assert record == {
-        "id": "urn:x", "type": "AirQualityObserved", "dateObserved": "2026-11-01T13:00:00+09:00",
-        "location_lon": 126.9, "location_lat": 37.5, "pm10": 41.0,
+        "id": "urn:x",
+        "type": "AirQualityObserved",
+        "dateObserved": "2026-11-01T13:00:00+09:00",
+        "location_lon": 126.9,
+        "location_lat": 37.5,
+        "pm10": 41.0,
         "refDevice": "urn:ngsi-ld:Device:CCTV-1",
-    }  # fmt: skip
+    }
 
 
 def test_a_page_that_is_not_an_entity_array_is_refused():

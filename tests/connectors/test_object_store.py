@@ -38,10 +38,16 @@ def agency_bucket(hub_settings, monkeypatch) -> ObjectStoreConfig:
     monkeypatch.setenv("AGENCY_S3_KEY", s3.access_key)
     monkeypatch.setenv("AGENCY_S3_SECRET", s3.secret_key)
     return ObjectStoreConfig(
-        prefix="pm/{start:%Y%m%d}/", pattern="*.csv", format="csv", encoding="auto", min_files=3,
-        endpoint="${AGENCY_S3_URL}", bucket=bucket, access_key="${AGENCY_S3_KEY}",
+        prefix="pm/{start:%Y%m%d}/",
+        pattern="*.csv",
+        format="csv",
+        encoding="auto",
+        min_files=3,
+        endpoint="${AGENCY_S3_URL}",
+        bucket=bucket,
+        access_key="${AGENCY_S3_KEY}",
         secret_key="${AGENCY_S3_SECRET}",
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -74,8 +74,10 @@ def test_dag_files_import_nothing_heavy(dag_file):
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(PROJECT_ROOT / "dags" / dag_file)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "[]"
 
 
@@ -83,8 +85,11 @@ def _read_with_plain_pyiceberg(settings, feed_id: str = "air_quality_hourly") ->
     """Read the table knowing only `hub status --json`, as an outside client would."""
     status = subprocess.run(
         [str(PROJECT_ROOT / ".venv" / "bin" / "hub"), "status", "--json"],
-        capture_output=True, text=True, check=True, env=airflow_env(settings),
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        env=airflow_env(settings),
+    )
     script = (
         "import json, sys\n"
         "from pyiceberg.catalog.sql import SqlCatalog\n"
@@ -93,9 +98,13 @@ def _read_with_plain_pyiceberg(settings, feed_id: str = "air_quality_hourly") ->
         "print(catalog.load_table(sys.argv[1]).scan().to_arrow().num_rows)\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", script, f"trusted.{feed_id}"], input=status.stdout, capture_output=True, text=True,
-        check=True, cwd="/",
-    )  # fmt: skip
+        [sys.executable, "-c", script, f"trusted.{feed_id}"],
+        input=status.stdout,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd="/",
+    )
     return int(out.stdout.strip())
 
 

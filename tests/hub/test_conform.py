@@ -22,11 +22,18 @@ WINDOW = Window(
 
 def _row(**changes):
     row = {
-        "stationCode": "1101", "stationName": "종로구", "sggCode": "11110",
-        "dataTime": "2026-11-01 03:00", "pm10Value": "41", "pm25Value": "22",
-        "o3Value": "0.031", "no2Value": "0.020", "coValue": "0.4", "so2Value": "0.003",
+        "stationCode": "1101",
+        "stationName": "종로구",
+        "sggCode": "11110",
+        "dataTime": "2026-11-01 03:00",
+        "pm10Value": "41",
+        "pm25Value": "22",
+        "o3Value": "0.031",
+        "no2Value": "0.020",
+        "coValue": "0.4",
+        "so2Value": "0.003",
         "statusFlag": "normal",
-    }  # fmt: skip
+    }
     row.update(changes)
     return row
 
@@ -57,8 +64,10 @@ def test_unreadable_number_goes_to_quarantine_with_column_and_reason():
     assert out.valid.num_rows == 1
     reject = out.rejects.to_pylist()[0]
     assert (reject["column"], reject["reason"], reject["row_index"]) == (
-        "pm10", "cannot read as float64", 1,
-    )  # fmt: skip
+        "pm10",
+        "cannot read as float64",
+        1,
+    )
     assert '"4O"' in reject["record"]
 
 

@@ -40,9 +40,13 @@ def test_demo_runs_every_feed_serves_the_ui_and_ctrl_c_stops_what_it_started(tmp
         "HUB_WEB_PORT": str(web_port),
     }
     proc = subprocess.Popen(
-        [HUB, "demo", "--at", "2026-11-01T05:00:00+09:00"], env=env, cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [HUB, "demo", "--at", "2026-11-01T05:00:00+09:00"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []
     try:
         for line in proc.stdout:

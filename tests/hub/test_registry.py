@@ -130,9 +130,12 @@ def test_partition_column_must_be_a_required_time_column(tmp_path: Path):
 def test_the_partition_column_cannot_be_truncated_coarser_than_the_window(tmp_path: Path):
     data = _feed()  # hourly runs; truncating measured_at to the day would mix windows
     data["privacy"] = {
-        "legal_basis": {"ko": "근거", "en": "basis"}, "purpose": {"ko": "목적", "en": "purpose"},
-        "columns": {"measured_at": {"class": "quasi_identifier", "technique": "truncate", "unit": "day"}},
-    }  # fmt: skip
+        "legal_basis": {"ko": "근거", "en": "basis"},
+        "purpose": {"ko": "목적", "en": "purpose"},
+        "columns": {
+            "measured_at": {"class": "quasi_identifier", "technique": "truncate", "unit": "day"}
+        },
+    }
     with pytest.raises(FeedSpecError, match="coarser than the feed's 1:00:00 window"):
         load_feed(_write(tmp_path, data))
     data["privacy"]["columns"]["measured_at"]["unit"] = "hour"

@@ -17,21 +17,40 @@ BASIS = {"ko": "근거", "en": "basis"}
 
 def people(n: int, seed: int = 3) -> pa.Table:
     rng = random.Random(seed)
-    return pa.table({
-        "age_band": pa.array([rng.choice(["20-29", "30-39", "40-49", "50-59"]) for _ in range(n)], pa.large_string()),
-        "sex": pa.array([rng.choice("FM") for _ in range(n)], pa.large_string()),
-        "gu": pa.array([rng.choice(["11560", "11590", "11620", "11650", "11680"]) for _ in range(n)], pa.large_string()),
-        "offence": pa.array([rng.choice(["theft", "assault", "fraud", "stalking"]) for _ in range(n)], pa.large_string()),
-    })  # fmt: skip
+    return pa.table(
+        {
+            "age_band": pa.array(
+                [rng.choice(["20-29", "30-39", "40-49", "50-59"]) for _ in range(n)],
+                pa.large_string(),
+            ),
+            "sex": pa.array([rng.choice("FM") for _ in range(n)], pa.large_string()),
+            "gu": pa.array(
+                [rng.choice(["11560", "11590", "11620", "11650", "11680"]) for _ in range(n)],
+                pa.large_string(),
+            ),
+            "offence": pa.array(
+                [rng.choice(["theft", "assault", "fraud", "stalking"]) for _ in range(n)],
+                pa.large_string(),
+            ),
+        }
+    )
 
 
 def gate_policy(**release) -> PrivacyPolicy:
     quasi = {"class": "quasi_identifier", "technique": "keep"}
-    return PrivacyPolicy.model_validate({
-        "legal_basis": BASIS, "purpose": BASIS, "release": release,
-        "columns": {"age_band": quasi, "sex": quasi, "gu": quasi,
-                    "offence": {"class": "sensitive", "technique": "keep"}},
-    })  # fmt: skip
+    return PrivacyPolicy.model_validate(
+        {
+            "legal_basis": BASIS,
+            "purpose": BASIS,
+            "release": release,
+            "columns": {
+                "age_band": quasi,
+                "sex": quasi,
+                "gu": quasi,
+                "offence": {"class": "sensitive", "technique": "keep"},
+            },
+        }
+    )
 
 
 def test_k_and_l_agree_with_pycanon():

@@ -134,9 +134,11 @@ def test_crimes_reach_the_trusted_zone_protected_and_a_rerun_keeps_them_once(hub
     distances = []
     for r in sent:
         group = published[
-            occurred_hour(r["occurred_at"]), r["offence_type"], r["victim_sex"],
+            occurred_hour(r["occurred_at"]),
+            r["offence_type"],
+            r["victim_sex"],
             age_band(r["victim_age"]),
-        ]  # fmt: skip
+        ]
         original = (float(r["lat"]), float(r["lon"]))
         nearest = min(group, key=lambda p, o=original: metres(p, o))
         group.remove(nearest)
@@ -149,9 +151,13 @@ def test_crimes_reach_the_trusted_zone_protected_and_a_rerun_keeps_them_once(hub
     digest = hashlib.sha256(files[safety.crime_key(MONTH[0])]).hexdigest()
     assert digest in {r.sha256 for r in catalog.listing(url, DestructionRecord, CRIMES)}
     assert {
-        ("case_no", "token"), ("address", "drop"), ("lat", "snap"), ("lon", "snap"),
-        ("occurred_at", "truncate"), ("victim_age", "band"),
-    } <= {(r.column_name, r.technique) for r in catalog.listing(url, ProcessingRecord, CRIMES)}  # fmt: skip
+        ("case_no", "token"),
+        ("address", "drop"),
+        ("lat", "snap"),
+        ("lon", "snap"),
+        ("occurred_at", "truncate"),
+        ("victim_age", "band"),
+    } <= {(r.column_name, r.technique) for r in catalog.listing(url, ProcessingRecord, CRIMES)}
     assert not iceberg.catalog(hub_settings).table_exists(("open", CRIMES))  # restricted
 
     again = run(hub_settings, CRIMES, MONTH, "run-2")
@@ -231,8 +237,10 @@ def test_door_sensor_installs_reach_the_trusted_zone_protected_and_a_rerun_keeps
         day = r["installed_at"].replace(hour=0, minute=0, tzinfo=KST)
         assert got["installed_at"].astimezone(KST) == day
         assert (got["household_type"], got["facility_type"], got["device_id"]) == (
-            r["household_type"], r["facility_type"], r["device_id"],
-        )  # fmt: skip
+            r["household_type"],
+            r["facility_type"],
+            r["device_id"],
+        )
     assert all(len(t) == 1 for t in token_of.values())  # one resident, one token
     assert len(set().union(*token_of.values())) == len(names)
     assert {r["installed_at"].month for r in sent} == {9, 10}  # the week spans two partitions

@@ -87,14 +87,16 @@ def test_masking_keeps_only_the_declared_ends():
 
 
 def test_protect_table_applies_each_rule_and_drops_what_it_must():
-    table = pa.table({
-        "name": pa.array(["김민서", "이준호"], pa.large_string()),
-        "rrn": pa.array(["900101-1234567", "010203-3234567"], pa.large_string()),
-        "revenue": pa.array([123_456_789, 98_000_000], pa.int64()),
-        "age": pa.array([3, 97], pa.int32()),
-        "count": pa.array([3.0, 12.0]),
-        "reading": pa.array([10.0, 20.0]),
-    })  # fmt: skip
+    table = pa.table(
+        {
+            "name": pa.array(["김민서", "이준호"], pa.large_string()),
+            "rrn": pa.array(["900101-1234567", "010203-3234567"], pa.large_string()),
+            "revenue": pa.array([123_456_789, 98_000_000], pa.int64()),
+            "age": pa.array([3, 97], pa.int32()),
+            "count": pa.array([3.0, 12.0]),
+            "reading": pa.array([10.0, 20.0]),
+        }
+    )
     rules = policy(
         name={"class": "direct_identifier", "technique": "token"},
         rrn={"class": "direct_identifier", "technique": "drop"},

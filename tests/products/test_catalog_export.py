@@ -23,8 +23,9 @@ def test_dcat_export_conforms_to_dcat_ap_3_in_korean_and_english(lake, tmp_path)
     assert result.exit_code == 0, result.output
     check = subprocess.run(
         [sys.executable, str(VALIDATORS / "check_dcat.py"), str(out), "--require-langs", "ko,en"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-2000:]
 
     graph = {node["@id"]: node for node in json.loads(out.read_text())["@graph"]}

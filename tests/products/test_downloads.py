@@ -73,8 +73,11 @@ def test_every_public_version_has_checksummed_files_listed_on_the_map_and_in_dca
             assert got.content.startswith(b"\xef\xbb\xbf")
             assert pacsv.read_csv(io.BytesIO(got.content[3:])).num_rows == opened.num_rows
         elif fmt == "parquet":
-            assert pq.read_table(io.BytesIO(got.content)).sort_by("sensor_id").equals(
-                opened.sort_by("sensor_id"))  # fmt: skip
+            assert (
+                pq.read_table(io.BytesIO(got.content))
+                .sort_by("sensor_id")
+                .equals(opened.sort_by("sensor_id"))
+            )
         else:
             features = json.loads(got.content)["features"]
             assert len(features) == opened.num_rows
@@ -90,8 +93,9 @@ def test_every_public_version_has_checksummed_files_listed_on_the_map_and_in_dca
     graph = {n["@id"]: n for n in client.get("/catalog.jsonld").json()["@graph"]}
     checksums = {
         n["spdx:checksum"]["spdx:checksumValue"]: n["dcat:downloadURL"]
-        for n in graph.values() if "spdx:checksum" in n
-    }  # fmt: skip
+        for n in graph.values()
+        if "spdx:checksum" in n
+    }
     assert {checksums[f["sha256"]] for f in files.values()} == {
         BASE + f["url"] for f in files.values()
     }
@@ -119,8 +123,14 @@ def test_filters_versions_and_changes_since_a_version(lake):
     assert rows["rows"] == sum(1 for g in v1.column("gu_code").to_pylist() if g == gu) > 0
     assert {r["gu_code"] for r in rows["items"]} == {gu}
     first = min(v1.column("measured_at").to_pylist())
-    ranged = client.get(f"/api/v1/datasets/{AIR}/records", params={
-        "from": first.isoformat(), "to": (first + timedelta(hours=1)).isoformat(), "limit": 10_000}).json()  # fmt: skip
+    ranged = client.get(
+        f"/api/v1/datasets/{AIR}/records",
+        params={
+            "from": first.isoformat(),
+            "to": (first + timedelta(hours=1)).isoformat(),
+            "limit": 10_000,
+        },
+    ).json()
     assert ranged["rows"] == sum(1 for t in v1.column("measured_at").to_pylist() if t == first) > 0
     version1 = ranged["version"]
 
@@ -135,8 +145,9 @@ def test_filters_versions_and_changes_since_a_version(lake):
     )
     assert pacsv.read_csv(io.BytesIO(old.content[3:])).num_rows == v1.num_rows
     assert old.headers["x-dataset-version"] == str(version1)
-    changed = client.get(f"/api/v1/datasets/{AIR}/records",
-                         params={"since": version1, "format": "parquet"})  # fmt: skip
+    changed = client.get(
+        f"/api/v1/datasets/{AIR}/records", params={"since": version1, "format": "parquet"}
+    )
     delta = pq.read_table(io.BytesIO(changed.content))
     key = ("station_id", "measured_at")
 
@@ -149,16 +160,20 @@ def test_filters_versions_and_changes_since_a_version(lake):
     assert removed == set() and added == keys(v2) - keys(v1)  # only the new hour, nothing else
     # the catalog's version (the trusted snapshot the release was made from) reads the same
     catalog_v1 = next(v for v in store.versions(settings.catalog_url, AIR) if v.run_id == "run-1")
-    same = client.get(f"/api/v1/datasets/{AIR}/records", params={"version": catalog_v1.snapshot_id,
-                                                                 "format": "csv"})  # fmt: skip
+    same = client.get(
+        f"/api/v1/datasets/{AIR}/records",
+        params={"version": catalog_v1.snapshot_id, "format": "csv"},
+    )
     assert same.status_code == 200 and same.content == old.content
 
     for params, named in (
-        ({"version": 1}, "version"), ({"pm10": "lots"}, "pm10"), ({"pm10": "nan"}, "pm10"),
+        ({"version": 1}, "version"),
+        ({"pm10": "lots"}, "pm10"),
+        ({"pm10": "nan"}, "pm10"),
         ({"gu_cod": "11680"}, "gu_cod"),  # a mistyped filter is not silently ignored
         ({"columns": "station_id", "gu_code": "11680"}, "gu_code"),  # filters what is served
         ({"since": version1 + 1}, "since"),
-    ):  # fmt: skip
+    ):
         bad = client.get(f"/api/v1/datasets/{AIR}/records", params=params)
         assert bad.status_code == 400 and named in bad.json()["detail"], (params, bad.text)
     refused = [e for e in _audit(settings, "api_refused") if e.target == AIR]
@@ -167,8 +182,13 @@ def test_filters_versions_and_changes_since_a_version(lake):
     # a product whose time column is a date: from/to in days, times without offsets as UTC
     days = _open_rows(settings, DAILY).column("day").to_pylist()
     day = min(days)
-    ranged = client.get(f"/api/v1/datasets/{DAILY}/records", params={
-        "from": f"{day.isoformat()}T00:00:00", "to": f"{(day + timedelta(days=1)).isoformat()}T00:00:00"})  # fmt: skip
+    ranged = client.get(
+        f"/api/v1/datasets/{DAILY}/records",
+        params={
+            "from": f"{day.isoformat()}T00:00:00",
+            "to": f"{(day + timedelta(days=1)).isoformat()}T00:00:00",
+        },
+    )
     assert ranged.status_code == 200, ranged.text
     assert ranged.json()["rows"] == days.count(day) > 0
     one_day = client.get(f"/api/v1/datasets/{DAILY}/records", params={"day": day.isoformat()})
@@ -188,9 +208,11 @@ def test_a_million_row_dataset_streams_without_the_server_holding_it(hub_setting
     exports = {e.format: e for e in archive.open_archive(settings, 1_000_000)}
     port = free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "hub"), "serve"], env={**os.environ, "HUB_WEB_PORT": str(port)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [str(Path(sys.executable).parent / "hub"), "serve"],
+        env={**os.environ, "HUB_WEB_PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

@@ -27,8 +27,9 @@ def test_lineage_export_passes_the_openlineage_checker(lake, tmp_path):
     assert "bike_trips.publish" in jobs and "product_street_safety.build" in jobs
     check = subprocess.run(
         [sys.executable, str(VALIDATORS / "check_openlineage.py"), str(out), "--strict"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-3000:]
 
 
@@ -39,24 +40,36 @@ def test_a_product_column_leads_back_to_the_agency_fields_with_masked_steps(lake
     up = runner.invoke(app, ["lineage", "show", "trusted.street_safety", "--json"])
     assert up.exit_code == 0, up.output
     upstream = json.loads(up.output)
-    inputs = ["women_crime_incidents", "night_floating_population", "door_sensor_installs",
-              "street_segments"]  # fmt: skip
+    inputs = [
+        "women_crime_incidents",
+        "night_floating_population",
+        "door_sensor_installs",
+        "street_segments",
+    ]
     for feed in inputs:
         assert upstream[f"s3://{settings.bucket('trusted')}/{feed}"] == 1
         assert upstream[f"s3://{settings.bucket('raw')}/{feed}"] == 2
     assert not any("air_quality" in name for name in upstream)  # nothing it does not read
-    two = json.loads(runner.invoke(app, ["lineage", "show", "trusted.street_safety", "--json",
-                                         "--hops", "1"]).output)  # fmt: skip
+    two = json.loads(
+        runner.invoke(
+            app, ["lineage", "show", "trusted.street_safety", "--json", "--hops", "1"]
+        ).output
+    )
     assert set(two) == {f"s3://{settings.bucket('trusted')}/{f}" for f in inputs}
 
-    paths = json.loads(runner.invoke(app, ["lineage", "show", "trusted.street_safety",
-                                           "--column", "crimes", "--json"]).output)  # fmt: skip
+    paths = json.loads(
+        runner.invoke(
+            app, ["lineage", "show", "trusted.street_safety", "--column", "crimes", "--json"]
+        ).output
+    )
     by_source = {tuple(p[-1]["input"]): p for p in paths}
     raw = f"s3://{settings.bucket('raw')}/women_crime_incidents"
     case_no = by_source[(raw, "사건번호")]  # the police case number, as the agency sent it
     assert [e["subtype"] for e in case_no] == ["AGGREGATION", "TRANSFORMATION"]
-    assert case_no[0]["input"] == [f"s3://{settings.bucket('trusted')}/women_crime_incidents",
-                                   "case_no"]  # fmt: skip
+    assert case_no[0]["input"] == [
+        f"s3://{settings.bucket('trusted')}/women_crime_incidents",
+        "case_no",
+    ]
     assert case_no[1]["masking"] is True  # tokenized before the trusted zone
     assert by_source[(raw, "위도")][1]["masking"] is True  # snapped to a 10 m cell
 

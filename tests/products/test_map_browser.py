@@ -15,8 +15,15 @@ from products import load_products
 from tests.support.web import serving
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +31,7 @@ def chromium() -> str:
     """Debian's chromium and a Hangul font, installed from the package registry when missing."""
     if shutil.which("chromium") is None or not os.path.isdir("/usr/share/fonts/truetype/nanum"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium",
-                   "fonts-nanum"]  # fmt: skip
+        install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium", "fonts-nanum"]
         if subprocess.run(install, env=env, capture_output=True).returncode != 0:
             subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=True)
             subprocess.run(install, env=env, capture_output=True, check=True)

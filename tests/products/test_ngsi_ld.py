@@ -36,8 +36,10 @@ def _z(moment: datetime) -> str:
 
 def _metres(lon: float, lat: float, lon0: float, lat0: float) -> float:
     p, p0 = math.radians(lat), math.radians(lat0)
-    a = math.sin((p - p0) / 2) ** 2 + math.cos(p) * math.cos(p0) * math.sin(
-        math.radians(lon - lon0) / 2) ** 2  # fmt: skip
+    a = (
+        math.sin((p - p0) / 2) ** 2
+        + math.cos(p) * math.cos(p0) * math.sin(math.radians(lon - lon0) / 2) ** 2
+    )
     return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
 
 
@@ -46,8 +48,9 @@ def hub(lake) -> tuple[HubSettings, list[dict[str, Any]]]:
     """The lake with two more ten-minute windows of the IoT sensors, and the open rows."""
     settings, _ = lake
     for n, start in enumerate(SLOTS[:2]):
-        ctx = RunContext.create(FEED, start, start + timedelta(minutes=10), f"run-ngsi-{n}",
-                                settings=settings)  # fmt: skip
+        ctx = RunContext.create(
+            FEED, start, start + timedelta(minutes=10), f"run-ngsi-{n}", settings=settings
+        )
         run_pipeline(ctx)
     rows = iceberg.catalog(settings).load_table(("open", FEED)).scan().to_arrow().to_pylist()
     assert sorted({r["observed_at"] for r in rows}) == SLOTS
@@ -92,15 +95,25 @@ def test_a_fiware_client_queries_current_state_and_history(hub):
     sample, row = entities[sample_id], current[sample_id]
     stamp = _z(SLOTS[-1])
     assert sample["type"] == TYPE
-    assert sample["location"] == {"type": "GeoProperty", "observedAt": stamp,
-                                  "value": {"type": "Point", "coordinates": [row["lon"], row["lat"]]}}  # fmt: skip
-    assert sample["pm10"] == {"type": "Property", "value": row["pm10"], "observedAt": stamp,
-                              "unitCode": "GQ"}  # fmt: skip
+    assert sample["location"] == {
+        "type": "GeoProperty",
+        "observedAt": stamp,
+        "value": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+    }
+    assert sample["pm10"] == {
+        "type": "Property",
+        "value": row["pm10"],
+        "observedAt": stamp,
+        "unitCode": "GQ",
+    }
     assert sample["temperature"]["unitCode"] == "CEL"
     assert sample["relativeHumidity"]["value"] == row["humidity"]
     assert sample["dateObserved"]["value"] == {"@type": "DateTime", "@value": stamp}
-    assert sample["refDevice"] == {"type": "Relationship", "object": row["device"],
-                                   "observedAt": stamp}  # fmt: skip
+    assert sample["refDevice"] == {
+        "type": "Relationship",
+        "object": row["device"],
+        "observedAt": stamp,
+    }
 
     # attrs, ids, keyValues, JSON-LD, one entity
     two = sorted(current)[:2]
@@ -109,8 +122,10 @@ def test_a_fiware_client_queries_current_state_and_history(hub):
     assert all(set(e) == {"id", "type", "pm10", "refDevice"} for e in picked)
     simple = get("entities", id=two[0], options="keyValues").json()[0]
     assert simple["pm10"] == current[two[0]]["pm10"]
-    assert simple["location"] == {"type": "Point", "coordinates": [current[two[0]]["lon"],
-                                                                   current[two[0]]["lat"]]}  # fmt: skip
+    assert simple["location"] == {
+        "type": "Point",
+        "coordinates": [current[two[0]]["lon"], current[two[0]]["lat"]],
+    }
     ld = get("entities", type=TYPE, limit=2, headers={"Accept": "application/ld+json"})
     assert ld.headers["content-type"].startswith("application/ld+json") and "link" not in ld.headers
     assert all(e["@context"] == CORE for e in ld.json())
@@ -127,14 +142,19 @@ def test_a_fiware_client_queries_current_state_and_history(hub):
     # near: only the sensors within 4 km, nearest first
     within = sorted((_metres(r["lon"], r["lat"], *CENTRE), i) for i, r in current.items())
     within = [i for d, i in within if d <= 4000]
-    near = {"type": TYPE, "georel": "near;maxDistance==4000", "geometry": "Point",
-            "coordinates": f"[{CENTRE[0]},{CENTRE[1]}]"}  # fmt: skip
+    near = {
+        "type": TYPE,
+        "georel": "near;maxDistance==4000",
+        "geometry": "Point",
+        "coordinates": f"[{CENTRE[0]},{CENTRE[1]}]",
+    }
     found = get("entities", **near, limit=1000, count="true")
     assert [e["id"] for e in found.json()] == within and 3 < len(within) < 100
     assert found.headers["NGSILD-Results-Count"] == str(len(within))
     assert [e["id"] for e in get("entities", **near, limit=3).json()] == within[:3]
-    assert get("entities", **{**near, "georel": "near;minDistance==4000"}, limit=1000,
-               count="true").headers["NGSILD-Results-Count"] == str(200 - len(within))  # fmt: skip
+    assert get(
+        "entities", **{**near, "georel": "near;minDistance==4000"}, limit=1000, count="true"
+    ).headers["NGSILD-Results-Count"] == str(200 - len(within))
 
     # pages cover every entity exactly once
     seen: list[str] = []
@@ -147,16 +167,24 @@ def test_a_fiware_client_queries_current_state_and_history(hub):
     assert get("entities", type="WeatherObserved").json() == []
 
     # history: instances in the time range, oldest first; lastN; one entity's whole history
-    between = {"timerel": "between", "timeAt": _z(SLOTS[1]), "endTimeAt": _z(SLOTS[-1] +
-               timedelta(minutes=1))}  # fmt: skip
-    history = get("temporal/entities", type=TYPE, attrs="pm10", limit=1000, count="true",
-                  **between)  # fmt: skip
+    between = {
+        "timerel": "between",
+        "timeAt": _z(SLOTS[1]),
+        "endTimeAt": _z(SLOTS[-1] + timedelta(minutes=1)),
+    }
+    history = get("temporal/entities", type=TYPE, attrs="pm10", limit=1000, count="true", **between)
     assert history.status_code == 200 and history.headers["NGSILD-Results-Count"] == "200"
     by_id = {e["id"]: e for e in history.json()}
-    expected_pm10 = [{"type": "Property", "value": r["pm10"], "observedAt": _z(r["observed_at"]),
-                      "unitCode": "GQ"}
-                     for r in sorted(rows, key=lambda r: r["observed_at"])
-                     if r["sensor_id"] == sample_id and r["observed_at"] >= SLOTS[1]]  # fmt: skip
+    expected_pm10 = [
+        {
+            "type": "Property",
+            "value": r["pm10"],
+            "observedAt": _z(r["observed_at"]),
+            "unitCode": "GQ",
+        }
+        for r in sorted(rows, key=lambda r: r["observed_at"])
+        if r["sensor_id"] == sample_id and r["observed_at"] >= SLOTS[1]
+    ]
     assert by_id[sample_id] == {"id": sample_id, "type": TYPE, "pm10": expected_pm10}
     assert len(expected_pm10) == 2
     last = get("temporal/entities", id=sample_id, lastN=1, **between).json()[0]
@@ -166,9 +194,12 @@ def test_a_fiware_client_queries_current_state_and_history(hub):
     whole = get(f"temporal/entities/{sample_id}", attrs="pm10,refDevice", options="temporalValues")
     assert whole.json()["pm10"] == {
         "type": "Property",
-        "values": [[r["pm10"], _z(r["observed_at"])] for r in sorted(rows, key=lambda r: r["observed_at"])
-                   if r["sensor_id"] == sample_id],
-    }  # fmt: skip
+        "values": [
+            [r["pm10"], _z(r["observed_at"])]
+            for r in sorted(rows, key=lambda r: r["observed_at"])
+            if r["sensor_id"] == sample_id
+        ],
+    }
     assert len(whole.json()["refDevice"]["objects"]) == 3
     nearby = get("temporal/entities", **near, limit=1000, **between).json()
     assert sorted(e["id"] for e in nearby) == sorted(within)
@@ -197,23 +228,29 @@ def test_a_fiware_client_queries_current_state_and_history(hub):
         ("temporal/entities", {"type": TYPE, "timerel": "after"}),
         ("temporal/entities", {"type": TYPE, "timerel": "after", "timeAt": "yesterday"}),
         ("temporal/entities", {"type": TYPE, "lastN": 0}),
-    ]:  # fmt: skip
+    ]:
         _problem(get(path, **params), 400, "BadRequestData")
         bad_requests += 1
-    _problem(get("entities", **{**geo, "coordinates": "[127,37.5]", "georel": "within"}), 422,
-             "OperationNotSupported")  # fmt: skip
+    _problem(
+        get("entities", **{**geo, "coordinates": "[127,37.5]", "georel": "within"}),
+        422,
+        "OperationNotSupported",
+    )
     bad_requests += 1
     _problem(get("entities/urn:ngsi-ld:AirQualityObserved:nowhere"), 404, "ResourceNotFound")
-    _problem(get("temporal/entities/urn:ngsi-ld:AirQualityObserved:nowhere"), 404,
-             "ResourceNotFound")  # fmt: skip
+    _problem(
+        get("temporal/entities/urn:ngsi-ld:AirQualityObserved:nowhere"), 404, "ResourceNotFound"
+    )
     assert served == answered
 
     # every served answer is in the audit log and the provision register
     with session_for(settings.catalog_url) as session:
-        pulls = session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "api_pull", AuditEntry.target == FEED)).all()  # fmt: skip
-        misses = session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "api_refused", AuditEntry.target == FEED)).all()  # fmt: skip
+        pulls = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "api_pull", AuditEntry.target == FEED)
+        ).all()
+        misses = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "api_refused", AuditEntry.target == FEED)
+        ).all()
         provided = session.scalars(select(Provision).where(Provision.channel == "ngsi-ld")).all()
         nowhere = session.scalars(select(AuditEntry).where(AuditEntry.target == "ngsi-ld")).all()
     answers = served - 1  # the WeatherObserved query touched no dataset ...
@@ -248,8 +285,11 @@ def test_the_hubs_own_ngsi_ld_connector_reads_the_hub_over_http(lake):
         config = feed.delivery.config.model_copy(
             update={"url": f"{base}", "limit": 30, "max_attempts": 1}
         )
-        ctx = FetchContext(feed_id="hub_mirror", window=Window(SLOTS[-1], SLOTS[-1] +
-                           timedelta(minutes=10)), timezone="Asia/Seoul")  # fmt: skip
+        ctx = FetchContext(
+            feed_id="hub_mirror",
+            window=Window(SLOTS[-1], SLOTS[-1] + timedelta(minutes=10)),
+            timezone="Asia/Seoul",
+        )
         parts = fetch_all(fetch, config, ctx)  # the feed's own q: dateObserved in the window
         got = pa.concat_tables([read(config, p.data, name=p.name) for p in parts]).to_pylist()
         assert len(parts) == 7 and len(got) == 200 == len({r["id"] for r in got})
@@ -258,9 +298,13 @@ def test_the_hubs_own_ngsi_ld_connector_reads_the_hub_over_http(lake):
             record = by_id[row["sensor_id"]]
             assert datetime.fromisoformat(record["dateObserved"]) == row["observed_at"]
             assert (record["location_lon"], record["location_lat"]) == (row["lon"], row["lat"])
-            assert (record["pm10"], record["pm25"], record["temperature"],
-                    record["relativeHumidity"], record["refDevice"]) == (
-                row["pm10"], row["pm25"], row["temperature"], row["humidity"], row["device"])  # fmt: skip
+            assert (
+                record["pm10"],
+                record["pm25"],
+                record["temperature"],
+                record["relativeHumidity"],
+                record["refDevice"],
+            ) == (row["pm10"], row["pm25"], row["temperature"], row["humidity"], row["device"])
         earlier = Window(SLOTS[0], SLOTS[1])  # no sensor's current state is that old
         assert fetch_all(fetch, config, FetchContext("hub_mirror", earlier, "Asia/Seoul")) == []
 
@@ -275,14 +319,17 @@ def test_the_hubs_own_ngsi_ld_connector_reads_the_hub_over_http(lake):
     ask = {"params": {"type": TYPE, "limit": 1}}
     unknown = client.get("/ngsi-ld/v1/entities", headers={"X-API-Key": "hubk_nope"}, **ask)
     assert unknown.status_code == 401 and "unknown API key" in unknown.json()["detail"]
-    answers = [client.get("/ngsi-ld/v1/entities", headers={"X-API-Key": key}, **ask)
-               for _ in range(3)]  # fmt: skip
+    answers = [
+        client.get("/ngsi-ld/v1/entities", headers={"X-API-Key": key}, **ask) for _ in range(3)
+    ]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert 1 <= int(answers[2].headers["Retry-After"]) <= 60 and answers[2].json()["title"]
     with session_for(url) as session:
-        refused = session.scalars(select(AuditEntry).where(AuditEntry.action == "api_refused",
-                                                           AuditEntry.target == FEED)).all()  # fmt: skip
-        pulls = session.scalars(select(AuditEntry).where(AuditEntry.action == "api_pull",
-                                                         AuditEntry.target == FEED)).all()  # fmt: skip
+        refused = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "api_refused", AuditEntry.target == FEED)
+        ).all()
+        pulls = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "api_pull", AuditEntry.target == FEED)
+        ).all()
     assert len(refused) == 2 and {r.actor for r in refused} == {"anonymous", "kma"}
     assert [p.actor for p in pulls][-2:] == ["kma", "kma"]

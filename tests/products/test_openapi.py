@@ -34,8 +34,13 @@ def test_no_request_makes_a_server_error_or_an_undocumented_response(lake):
         budget = 5 if operation.method.upper() == "POST" else EXAMPLES
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @hypothesis_settings(max_examples=budget, deadline=None, database=None, derandomize=True,
-                             suppress_health_check=list(HealthCheck))  # fmt: skip
+        @hypothesis_settings(
+            max_examples=budget,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         def check(case) -> None:
             calls.append(case.operation.label)
             case.call_and_validate(

@@ -48,11 +48,22 @@ def hub(lake, tmp_path):
         "expired_key": partner("incheon", key_days=-1),
         "revoked_key": partner("busan"),
     }
-    for who, until in (("police", FUTURE), ("fire", PAST), ("gangnam", FUTURE),
-                       ("incheon", FUTURE), ("busan", FUTURE)):  # fmt: skip
-        grant = partners.add_grant(url, who, CRIMES, purpose="crime-prevention patrols",
-                                   legal_basis="Police Duties Act art. 2", columns=GRANTED,
-                                   valid_until=until)  # fmt: skip
+    for who, until in (
+        ("police", FUTURE),
+        ("fire", PAST),
+        ("gangnam", FUTURE),
+        ("incheon", FUTURE),
+        ("busan", FUTURE),
+    ):
+        grant = partners.add_grant(
+            url,
+            who,
+            CRIMES,
+            purpose="crime-prevention patrols",
+            legal_basis="Police Duties Act art. 2",
+            columns=GRANTED,
+            valid_until=until,
+        )
         if who == "gangnam":
             partners.revoke_grant(url, grant.id)
     partners.revoke_key(url, keys["revoked_key"][:12])
@@ -75,12 +86,27 @@ def test_only_the_allowed_cases_return_rows_and_every_answer_is_audited(hub):
         ("restricted, expired grant", CRIMES, keys["expired_grant"], purpose, 403),
         ("restricted, revoked grant", CRIMES, keys["revoked_grant"], purpose, 403),
         ("restricted, wrong purpose", CRIMES, keys["valid"], {"purpose": "marketing"}, 403),
-        ("restricted, column outside the grant", CRIMES, keys["valid"],
-         {**purpose, "columns": "case_no,victim_age"}, 403),
-        ("restricted, filter on a column outside the grant", CRIMES, keys["valid"],
-         {**purpose, "victim_age": "30"}, 400),
-        ("restricted, time range on a column not served", CRIMES, keys["valid"],
-         {**purpose, "columns": "case_no", "from": "2026-10-01T00:00:00+09:00"}, 400),
+        (
+            "restricted, column outside the grant",
+            CRIMES,
+            keys["valid"],
+            {**purpose, "columns": "case_no,victim_age"},
+            403,
+        ),
+        (
+            "restricted, filter on a column outside the grant",
+            CRIMES,
+            keys["valid"],
+            {**purpose, "victim_age": "30"},
+            400,
+        ),
+        (
+            "restricted, time range on a column not served",
+            CRIMES,
+            keys["valid"],
+            {**purpose, "columns": "case_no", "from": "2026-10-01T00:00:00+09:00"},
+            400,
+        ),
         ("restricted, expired key", CRIMES, keys["expired_key"], purpose, 401),
         ("restricted, revoked key", CRIMES, keys["revoked_key"], purpose, 401),
         ("restricted, unknown key", CRIMES, "hubk_not-a-key", purpose, 401),
@@ -88,7 +114,7 @@ def test_only_the_allowed_cases_return_rows_and_every_answer_is_audited(hub):
         ("public, key without grant", "street_segments", keys["no_grant"], {}, 200),
         ("non-public, valid key", "door_sensor_installs", keys["valid"], purpose, 403),
         ("non-public, no key", "door_sensor_installs", None, {}, 403),
-    ]  # fmt: skip
+    ]
     for what, dataset, key, params, status in cases:
         response = _get(client, dataset, key, **params)
         assert response.status_code == status, (what, response.text)
@@ -103,14 +129,24 @@ def test_only_the_allowed_cases_return_rows_and_every_answer_is_audited(hub):
     assert csv.content.startswith(b"\xef\xbb\xbf") and "segment_id" in csv.text
 
     with session_for(settings.catalog_url) as session:
-        answers = list(session.scalars(select(AuditEntry).where(
-            AuditEntry.action.in_(["api_pull", "api_refused"])).order_by(AuditEntry.id)))  # fmt: skip
+        answers = list(
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action.in_(["api_pull", "api_refused"]))
+                .order_by(AuditEntry.id)
+            )
+        )
         provided = list(session.scalars(select(Provision).where(Provision.channel == "api")))
     assert len(answers) == len(cases) + 2  # every answer, served or refused
     assert [a.action == "api_pull" for a in answers[: len(cases)]] == [c[4] == 200 for c in cases]
     assert {a.actor for a in answers} >= {"police", "anonymous", "suwon"}
-    assert sorted(p.recipient for p in provided) == ["police", "police", "public", "public",
-                                                     "suwon"]  # fmt: skip
+    assert sorted(p.recipient for p in provided) == [
+        "police",
+        "police",
+        "public",
+        "public",
+        "suwon",
+    ]
     # a grant gives rows through /records, never the whole file of a restricted dataset
     download = client.get(
         f"/api/v1/datasets/{CRIMES}/files/csv", headers={"X-API-Key": keys["valid"]}
@@ -135,8 +171,12 @@ def test_a_national_portal_client_reads_a_dataset_page_by_page(hub):
     _, keys, settings = hub
     with serving(create_app(settings)) as base:
         ctx = FetchContext(feed_id="portal_client", window=Window(PAST, FUTURE), timezone="UTC")
-        config = HttpApiConfig(url=f"{base}/api/v1/portal/street_segments",
-                               service_key=keys["no_grant"], page_size=7, max_attempts=1)  # fmt: skip
+        config = HttpApiConfig(
+            url=f"{base}/api/v1/portal/street_segments",
+            service_key=keys["no_grant"],
+            page_size=7,
+            max_attempts=1,
+        )
         parts = fetch_all(fetch, config, ctx)
         rows = pa.concat_tables([read(config, p.data, name=p.name) for p in parts])
         assert len(parts) == 9 and rows.num_rows == 60  # 60 segments, 7 a page
@@ -166,6 +206,9 @@ def test_a_key_over_its_quota_gets_429_with_retry_after(lake):
     page = client.get("/api/v1/portal/street_segments", params={"serviceKey": key})
     assert page.json()["response"]["header"]["resultCode"] == "22"  # the portal's quota code
     with session_for(url) as session:
-        refused = session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "api_refused", AuditEntry.actor == "seoul-fire")).all()  # fmt: skip
+        refused = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "api_refused", AuditEntry.actor == "seoul-fire"
+            )
+        ).all()
     assert len(refused) == 2

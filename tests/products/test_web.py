@@ -47,8 +47,12 @@ def test_a_product_page_draws_its_lineage_back_to_the_agencies(client, lake):
     settings, _ = lake
     page = client.get("/datasets/street_safety").text
     assert "<svg" in page and 'aria-label="lineage graph"' in page
-    for feed in ("women_crime_incidents", "night_floating_population", "door_sensor_installs",
-                 "street_segments"):  # fmt: skip
+    for feed in (
+        "women_crime_incidents",
+        "night_floating_population",
+        "door_sensor_installs",
+        "street_segments",
+    ):
         assert f">trusted.{feed}<" in page and f">raw.{feed}<" in page
     lineage = client.get("/api/v1/datasets/street_safety/lineage").json()
     trusted = f"s3://{settings.bucket('trusted')}"
@@ -76,13 +80,24 @@ def test_a_citizens_data_request_from_the_map_lands_in_the_catalog(hub_settings)
     client = TestClient(create_app(hub_settings))
     form = client.get("/?lang=en").text
     assert '<form method="post" action="/requests?lang=en">' in form
-    sent = client.post("/requests?lang=en", data={
-        "title": "구별 공공 와이파이 접속량", "description": "For a study of digital access.",
-        "dataset_id": "", "contact": "citizen@example.kr"})  # fmt: skip
+    sent = client.post(
+        "/requests?lang=en",
+        data={
+            "title": "구별 공공 와이파이 접속량",
+            "description": "For a study of digital access.",
+            "dataset_id": "",
+            "contact": "citizen@example.kr",
+        },
+    )
     assert sent.status_code == 200 and "Request number: <b>1</b>" in sent.text
-    about = client.post("/api/v1/requests", json={"title": "More years",
-                                                  "description": "2015- (call 010-2345-6789)",
-                                                  "dataset_id": "bike_trips"})  # fmt: skip
+    about = client.post(
+        "/api/v1/requests",
+        json={
+            "title": "More years",
+            "description": "2015- (call 010-2345-6789)",
+            "dataset_id": "bike_trips",
+        },
+    )
     assert about.status_code == 201 and about.json()["id"] == 2
     listed = client.get("/api/v1/requests").json()
     assert [(r["title"], r["dataset_id"], r["status"]) for r in listed] == [

@@ -107,9 +107,18 @@ def test_each_bike_defect_is_caught_by_its_expectation_and_quarantined(hub_setti
     assert stored["in_set(sex)"][0].unexpected_count == 2
     assert json.loads(stored["in_set(sex)"][0].examples) == ["X", "X"]
     assert stored["unique(trip_id)"][0].unexpected_count == 2
-    assert all(r.success for label, rs in stored.items() for r in rs if label not in {
-        "between(birth_year)", "in_set(sex)", "greater_than(return_at, rent_at)",
-        "unique(trip_id)"})  # fmt: skip
+    assert all(
+        r.success
+        for label, rs in stored.items()
+        for r in rs
+        if label
+        not in {
+            "between(birth_year)",
+            "in_set(sex)",
+            "greater_than(return_at, rent_at)",
+            "unique(trip_id)",
+        }
+    )
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -167,9 +176,10 @@ def test_a_failed_hard_check_stops_the_run_whatever_the_error_rate(hub_settings,
     ctx = air_context(hub_settings, "hard")
     checks = [
         Regex(expect="regex", column="station_id", pattern="^[0-9]{5}$", hard=True)
-        if c.label == "regex(station_id)" else c
+        if c.label == "regex(station_id)"
+        else c
         for c in ctx.feed.checks
-    ]  # fmt: skip
+    ]
     ctx = replace(ctx, feed=ctx.feed.model_copy(update={"checks": checks}))
     with pytest.raises(
         QualityGateError, match=r"hard quality checks failed.*regex\(station_id\) \(1 rows\)"
@@ -182,12 +192,28 @@ def test_a_failed_hard_check_stops_the_run_whatever_the_error_rate(hub_settings,
 def test_a_stale_feed_fails_its_freshness_check_and_loses_score(hub_settings, agency_api):
     run_pipeline(air_context(hub_settings, "fresh"))
     runner = CliRunner()
-    soon = runner.invoke(app, ["quality", "freshness", "air_quality_hourly",
-                               "--at", (AIR_END + timedelta(minutes=50)).isoformat()])  # fmt: skip
+    soon = runner.invoke(
+        app,
+        [
+            "quality",
+            "freshness",
+            "air_quality_hourly",
+            "--at",
+            (AIR_END + timedelta(minutes=50)).isoformat(),
+        ],
+    )
     assert soon.exit_code == 0, soon.output
     assert "air_quality_hourly: fresh" in soon.output
-    late = runner.invoke(app, ["quality", "freshness", "air_quality_hourly",
-                               "--at", (AIR_END + timedelta(hours=6)).isoformat()])  # fmt: skip
+    late = runner.invoke(
+        app,
+        [
+            "quality",
+            "freshness",
+            "air_quality_hourly",
+            "--at",
+            (AIR_END + timedelta(hours=6)).isoformat(),
+        ],
+    )
     assert late.exit_code == 1
     assert "air_quality_hourly: STALE" in late.output
 

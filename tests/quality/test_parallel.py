@@ -19,11 +19,14 @@ DAY = datetime(2026, 11, 1, tzinfo=ZoneInfo("Asia/Seoul"))
 def test_forked_halves_agree_with_one_process(monkeypatch):
     feed = load_feed(PROJECT_ROOT / "feeds" / "bike_trips.yaml")
     window = Window(DAY, DAY + timedelta(days=1))
-    sent = inject_table(trips_table(DAY.date(), trips=5_000), [
-        Defect("out_of_range", "출생연도", rows=7, value="1800", seed=1),
-        Defect("duplicate_id", "대여번호", rows=3, seed=2),
-        Defect("swap", "대여일시", other="반납일시", rows=5, seed=3),
-    ])  # fmt: skip
+    sent = inject_table(
+        trips_table(DAY.date(), trips=5_000),
+        [
+            Defect("out_of_range", "출생연도", rows=7, value="1800", seed=1),
+            Defect("duplicate_id", "대여번호", rows=3, seed=2),
+            Defect("swap", "대여일시", other="반납일시", rows=5, seed=3),
+        ],
+    )
     rows = conform(feed, sent, window=window, object_key="t", run_id="t").valid
     one = gate.run_checks(feed, rows, window)
     monkeypatch.setattr(gate, "PARALLEL_ROWS", 1)

@@ -51,15 +51,30 @@ class PostgresCluster:
             while path != path.parent:  # the postgres user must be able to reach the folder
                 os.chmod(path, os.stat(path).st_mode | 0o005)
                 path = path.parent
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", self.user,
-                  "--auth=trust", "--encoding=UTF8", "--no-locale")  # fmt: skip
         self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60",
-            "-l", str(self.root / "postgres.log"),
-            "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.sockets} -c fsync=off "
-                  "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            self.user,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.root / "postgres.log"),
+            "-o",
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.sockets} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
             "start",
-        )  # fmt: skip
+        )
         return self
 
     def pid(self) -> int | None:
@@ -67,8 +82,16 @@ class PostgresCluster:
         return int(pidfile.read_text().split()[0]) if pidfile.exists() else None
 
     def create_database(self, name: str) -> str:
-        self._run(str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-                  "-U", self.user, name)  # fmt: skip
+        self._run(
+            str(self.bindir / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            self.user,
+            name,
+        )
         return f"postgresql+psycopg2://{self.user}@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:

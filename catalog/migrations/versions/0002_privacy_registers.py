@@ -84,7 +84,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "hub_provision_register", "hub_releases", "hub_destruction_register",
+        "hub_provision_register",
+        "hub_releases",
+        "hub_destruction_register",
         "hub_processing_register",
-    ):  # fmt: skip
+    ):
         op.drop_table(table)
