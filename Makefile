@@ -23,9 +23,13 @@ demo: setup
 test: setup
 	$(VENV)/bin/pytest $(ARGS)
 
+# ruff, the import contracts of the layers (pyproject.toml), and strict types on the ground and
+# the registry.
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy hub/core hub/registry
 
 bench: setup
 	$(VENV)/bin/hub bench $(ARGS)

@@ -17,7 +17,7 @@ class HubError(Exception):
         super().__init__(message)
         self.message = message
 
-    def __reduce__(self):  # keep subclasses with extra fields picklable
+    def __reduce__(self) -> tuple[type[HubError], tuple[str]]:  # keep subclasses picklable
         return (self.__class__, (self.message,))
 
 

@@ -152,21 +152,27 @@ class HubSettings(BaseSettings):
         }
 
 
-def run_time_secret(settings: HubSettings, name: str, make: Callable[[], dict[str, str]]) -> dict:
+def run_time_secret(
+    settings: HubSettings, name: str, make: Callable[[], dict[str, str]]
+) -> dict[str, str]:
     """A secret made once at run time under ``home/secrets`` (0600), never committed."""
     path = settings.secrets_dir / f"{name}.json"
     if path.exists():
-        return json.loads(path.read_text())
+        return _read_secret(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
     value = make()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first: use theirs
-        return json.loads(path.read_text())
+        return _read_secret(path)
     with os.fdopen(fd, "w") as fh:
         json.dump(value, fh)
     return value
+
+
+def _read_secret(path: Path) -> dict[str, str]:
+    return {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
 
 
 def embedded_secret_key(settings: HubSettings) -> str:
@@ -182,7 +188,7 @@ def embedded_secret_key(settings: HubSettings) -> str:
 def _embedded_endpoint(settings: HubSettings) -> str:
     state = settings.run_dir / "seaweedfs.json"
     if state.exists():
-        return json.loads(state.read_text())["endpoint"]
+        return str(json.loads(state.read_text())["endpoint"])
     return f"http://127.0.0.1:{settings.s3_port}"
 
 

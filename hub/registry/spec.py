@@ -74,7 +74,7 @@ class Schedule(Spec):
         from croniter import croniter
 
         runs = croniter(self.cron, datetime(2026, 1, 1, tzinfo=ZoneInfo(self.timezone)))
-        times = [runs.get_next(datetime) for _ in range(13)]
+        times: list[datetime] = [runs.get_next(datetime) for _ in range(13)]
         return min(b - a for a, b in pairwise(times))
 
     @field_validator("cron")

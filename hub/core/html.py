@@ -1,0 +1,37 @@
+"""The shell of the hub's HTML pages (the open data map and the quality report): one document
+head, one style sheet, so every page a person reads looks the same.
+
+Standard library only: the web app and the quality report both stand on it.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+#: Page width and table spacing of wide browsing pages (the map, a dataset's page).
+WIDE = ("80rem", ".5rem 0 1.5rem")
+#: Page width and table spacing of reading pages (the quality report).
+NARROW = ("70rem", "1rem 0")
+
+
+def style(width: str, spacing: str) -> str:
+    """The style sheet: fonts with Hangul, ruled tables, and the status classes pages use."""
+    return (
+        "body{font-family:system-ui,'Noto Sans KR','NanumGothic',sans-serif;margin:2rem;"
+        f"max-width:{width};color:#222}}\n"
+        f"table{{border-collapse:collapse;margin:{spacing}}}td,th{{border:1px solid #ccc;"
+        "padding:.3rem .6rem;\ntext-align:left;vertical-align:top}th{background:#f3f3f3}"
+        ".muted{color:#777}\n.late{color:#b00020}.fresh{color:#1b7a1b}"
+        ".badge{padding:0 .4rem;border-radius:.3rem;background:#eef}\n"
+        ".fail{color:#b00020;font-weight:600}.ok{color:#1b7a1b}"
+        ".score{font-size:2rem;font-weight:700}"
+    )
+
+
+def page(title: str, body: str, *, lang: str = "ko", layout: tuple[str, str] = WIDE) -> str:
+    """A whole HTML document around ``body`` (already HTML); ``title`` is escaped here."""
+    return (
+        f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{style(*layout)}</style></head>"
+        f"<body>{body}</body></html>"
+    )
