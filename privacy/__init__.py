@@ -1,4 +1,6 @@
-"""Personal-data protection (PII scan, pseudonymization, key vault): see issue 6.
+"""Personal-data protection: the Korean PII scanner, pseudonymization, the key vault, k/l releases.
 
-The protect step will sit between validate and publish with the same step signature.
+``privacy.policy`` declares a feed's column classes and techniques (the registry reads it);
+the protect step applies them (``privacy.techniques``) with keys from the vault, scans what
+remains, and the release step generalizes open data until the k-anonymity gate holds.
 """

@@ -33,7 +33,12 @@ class Step:
 
 STEPS: tuple[Step, ...] = (
     Step("land", "Pull the delivery into the raw zone.", "raw", "hub.steps.land"),
-    Step("validate", "Parse to the declared schema.", "quarantine", "hub.steps.validate"),
+    Step(
+        "validate",
+        "Parse to the declared schema and run the quality gate; failing rows to quarantine.",
+        "quarantine",
+        "hub.steps.validate",
+    ),
     Step("protect", "Apply the privacy policy; scan for PII; register.", None, "hub.steps.protect"),
     Step("publish", "Commit one Iceberg snapshot.", "trusted", "hub.steps.publish"),
     Step("release", "Anonymized open release (k-gate).", "open", "hub.steps.release", True),
