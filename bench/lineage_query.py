@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from catalog.db import migrate
-from catalog.lineage import Dataset, Emission, event, record_events, run_uuid, upstream
+from catalog.lineage import Emission, LineageDataset, event, record_events, run_uuid, upstream
 
 SOURCES, JOBS, RUNS = 500, 5_000, 5
 
@@ -28,8 +28,8 @@ def _events(seed: int = 7) -> list[dict]:
         pool = SOURCES + j  # datasets written so far: sources, then one per earlier job
         reads = {rng.randrange(max(0, pool - 800), pool) for _ in range(rng.choice((2, 3)))}
         emission = Emission(
-            [Dataset("s3://city-trusted", f"d{i}") for i in sorted(reads)],
-            [Dataset("s3://city-trusted", f"d{SOURCES + j}")],
+            [LineageDataset("s3://city-trusted", f"d{i}") for i in sorted(reads)],
+            [LineageDataset("s3://city-trusted", f"d{SOURCES + j}")],
         )
         for r in range(RUNS):
             run = run_uuid(f"run-{r}", f"job{j}")

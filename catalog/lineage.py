@@ -50,7 +50,7 @@ def _time(value: datetime) -> str:
 
 
 @dataclass
-class Dataset:
+class LineageDataset:
     """One dataset an event reads or writes (``namespace`` is where it lives, e.g. s3://bucket)."""
 
     namespace: str
@@ -76,8 +76,8 @@ class Dataset:
 class Emission:
     """What a running job has read and written so far; the step fills it in as it learns."""
 
-    inputs: list[Dataset]
-    outputs: list[Dataset]
+    inputs: list[LineageDataset]
+    outputs: list[LineageDataset]
 
 
 def run_uuid(hub_run_id: str, job: str) -> str:

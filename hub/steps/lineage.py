@@ -14,15 +14,15 @@ from collections.abc import Callable
 from typing import Any
 
 from catalog import store
-from catalog.lineage import Dataset, Emission, emitting, facet
+from catalog.lineage import Emission, LineageDataset, emitting, facet
 from catalog.models import QualityResult
 from connectors.base import ENV_REFERENCE
 from hub.steps.context import RunContext
 from privacy.policy import ColumnClass
 
 
-def zone_dataset(settings, zone: str, name: str, **facets: Any) -> Dataset:
-    return Dataset(namespace=f"s3://{settings.bucket(zone)}", name=name, facets=facets)
+def zone_dataset(settings, zone: str, name: str, **facets: Any) -> LineageDataset:
+    return LineageDataset(namespace=f"s3://{settings.bucket(zone)}", name=name, facets=facets)
 
 
 def schema_facet(fields) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def schema_facet(fields) -> dict[str, Any]:
     )
 
 
-def source_dataset(ctx: RunContext) -> Dataset:
+def source_dataset(ctx: RunContext) -> LineageDataset:
     """Where the agency's data comes from: its API host, broker, database, or our inbox."""
     feed, options = ctx.feed, ctx.feed.delivery.options
     if feed.delivery.connector == "file_drop":
@@ -49,7 +49,7 @@ def source_dataset(ctx: RunContext) -> Dataset:
         )
         match = re.match(r"^([a-z][a-z0-9+.-]*://[^/?#]+)(.*)$", text)
         namespace, name = (match.group(1), match.group(2) or feed.id) if match else (text, feed.id)
-    return Dataset(namespace=namespace or feed.delivery.connector, name=name)
+    return LineageDataset(namespace=namespace or feed.delivery.connector, name=name)
 
 
 def _transformation(rule) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def _transformation(rule) -> dict[str, Any]:
     }
 
 
-def trusted_column_lineage(ctx: RunContext, raw: Dataset) -> dict[str, Any]:
+def trusted_column_lineage(ctx: RunContext, raw: LineageDataset) -> dict[str, Any]:
     feed = ctx.feed
     fields = {}
     for f in feed.published_fields:
@@ -82,7 +82,7 @@ def trusted_column_lineage(ctx: RunContext, raw: Dataset) -> dict[str, Any]:
     return facet("columnLineage", fields=fields)
 
 
-def open_column_lineage(ctx: RunContext, trusted: Dataset) -> dict[str, Any]:
+def open_column_lineage(ctx: RunContext, trusted: LineageDataset) -> dict[str, Any]:
     feed = ctx.feed
     policy = feed.privacy
     withheld = set(policy.release.drop) if policy is not None else set()
