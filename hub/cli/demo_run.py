@@ -1,4 +1,4 @@
-"""``hub demo``: the whole hub on one machine, fed by the simulated city.
+"""What ``hub demo`` runs: the whole hub on one machine, fed by the simulated city.
 
 Starts SeaweedFS and the simulated agency endpoints (as a separate process: the hub never
 imports the simulators), runs each feed's DAG through Airflow, prints a summary, and serves
@@ -16,6 +16,7 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -23,6 +24,9 @@ import httpx
 from hub.core.errors import ServiceError
 from hub.core.settings import PROJECT_ROOT, HubSettings, get_settings
 from hub.services.process import free_port, stop_pid, wait_until
+
+if TYPE_CHECKING:
+    from hub.registry import FeedSpec
 
 
 def _agency_key(settings: HubSettings) -> str:
@@ -36,6 +40,14 @@ def _agency_key(settings: HubSettings) -> str:
 
 
 def start_simulators(settings: HubSettings) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """Start the simulated agencies in their own process, and wait until they answer.
+
+    Returns:
+        The process, and the environment the feed DAGs need to reach the agencies.
+
+    Raises:
+        ServiceError: When the process died before it answered.
+    """
     key = _agency_key(settings)
     port = free_port()
     log = open(settings.home_dir / "log" / "simulators.log", "ab")  # noqa: SIM115 - owned by the child
@@ -68,7 +80,7 @@ def start_simulators(settings: HubSettings) -> tuple[subprocess.Popen[bytes], di
     }
 
 
-def drop_files(settings: HubSettings, feed, logical: datetime) -> None:
+def drop_files(settings: HubSettings, feed: FeedSpec, logical: datetime) -> None:
     """Have the simulated agency drop its files for the window the DAG run will cover."""
     from hub.registry.schedule import last_window
 
@@ -88,7 +100,7 @@ def drop_files(settings: HubSettings, feed, logical: datetime) -> None:
         )
 
 
-def advance_source(feed, logical: datetime, env: dict[str, str]) -> None:
+def advance_source(feed: FeedSpec, logical: datetime, env: dict[str, str]) -> None:
     """Have the agency's database change up to the end of the window the DAG run will cover."""
     from hub.registry.schedule import last_window
 
@@ -153,6 +165,15 @@ def product_summary(settings: HubSettings, product_ids: list[str]) -> str:
 
 
 def run_demo(*, serve: bool, at: datetime | None = None) -> int:
+    """Start the lake and the agencies, run every feed's and product's DAG, summarise, serve.
+
+    Args:
+        serve: Serve the data map and the Airflow UI until Ctrl-C after the run.
+        at: Run as if now were this time (default: now, in Asia/Seoul).
+
+    Returns:
+        The exit code: 1 when a DAG run failed, else 0.
+    """
     from hub.orchestration.airflow_env import dags_test_many
     from hub.registry import load_registry
     from hub.services.lake import down, up
@@ -183,7 +204,7 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
         products = load_products()
         log_file = settings.home_dir / "log" / "dags.log"
 
-        def report(result: dict) -> None:
+        def report(result: dict[str, Any]) -> None:
             nonlocal failures
             name = result["dag_id"].removeprefix("product_")
             if result["dag_id"] == f"product_{next(iter(products))}":
@@ -200,10 +221,10 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
         print(product_summary(settings, list(products)))
         from quality.report import write_report
 
-        report = write_report(
+        index = write_report(
             settings.catalog_url, list(feeds.values()), settings.home_dir / "quality"
         )
-        print(f"\nquality report (HTML): {report}; per feed: `hub quality show FEED`")
+        print(f"\nquality report (HTML): {index}; per feed: `hub quality show FEED`")
         props = {"name": settings.catalog_name, **settings.iceberg_properties()}
         props["s3.secret-access-key"] = "<see `hub status --json`>"
         print("\nread the tables with any pyiceberg client:")
@@ -260,7 +281,8 @@ def _serve_airflow(settings: HubSettings, sim_env: dict[str, str]) -> None:
         stop_pid(portal.pid, grace_s=5)
 
 
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    """Send ``sig`` to the process group ``proc`` leads, if it is still there."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, sig)
 

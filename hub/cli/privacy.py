@@ -1,7 +1,6 @@
-"""``hub pii``: scan text files for personal data from the command line.
+"""``hub pii``, ``hub vault`` and ``hub privacy``: the scanner, the key vault, the PD registers.
 
-Kept import-light (the scanner and pyarrow load inside the command) because ``hub.cli``
-imports this module on every ``hub`` invocation.
+The scanner, the vault and pyarrow load inside the commands, so ``hub --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -14,7 +13,11 @@ from typing import Annotated, TextIO
 
 import typer
 
+from hub.core.settings import get_settings
+
 pii_app = typer.Typer(no_args_is_help=True, help="Find personal data (PIPA) in text.")
+vault_app = typer.Typer(no_args_is_help=True, help="The key vault: rotate keys, re-identify.")
+privacy_app = typer.Typer(no_args_is_help=True, help="Release reports and the PD registers.")
 
 
 def _open_text(path: Path) -> TextIO:
@@ -55,14 +58,11 @@ def scan(
 
 
 def _print_findings(lines: TextIO, min_score: float) -> None:
+    """Scan ``lines`` and echo each finding at or above ``min_score`` as one JSON line."""
     from privacy.scanner import scan_lines
 
     for record in scan_lines(lines, min_score):
         typer.echo(json.dumps(record, ensure_ascii=False))
-
-
-vault_app = typer.Typer(no_args_is_help=True, help="The key vault: rotate keys, re-identify.")
-privacy_app = typer.Typer(no_args_is_help=True, help="Release reports and the PD registers.")
 
 
 @vault_app.command("rotate")
@@ -73,7 +73,6 @@ def vault_rotate(
 ) -> None:
     """Start a new key version for FEED; old tokens stay resolvable."""
     from catalog import audit
-    from hub.core.settings import get_settings
     from privacy.vault import Vault
 
     settings = get_settings()
@@ -92,7 +91,6 @@ def vault_resolve(
 ) -> None:
     """Re-identify one token of FEED: an explicit operation, always logged."""
     from catalog import audit
-    from hub.core.settings import get_settings
     from privacy.errors import VaultError
     from privacy.vault import Vault
 
@@ -120,7 +118,6 @@ def privacy_report(
     """Print the latest release report(s) of FEED for a privacy officer."""
     from catalog import store
     from catalog.models import Release
-    from hub.core.settings import get_settings
 
     releases = store.listing(get_settings().catalog_url, Release, feed)
     latest = {r.zone: r for r in releases if zone in (None, r.zone)}
@@ -136,7 +133,6 @@ def privacy_registers(feed: str) -> None:
     """Print FEED's processing and destruction registers as JSON lines."""
     from catalog import store
     from catalog.models import DestructionRecord, ProcessingRecord
-    from hub.core.settings import get_settings
 
     url = get_settings().catalog_url
     for register, model in (("processing", ProcessingRecord), ("destruction", DestructionRecord)):

@@ -1,34 +1,33 @@
-"""``hub quality``: a dataset's score and checks, freshness sweeps, and the readable report.
-
-Import-light: ``hub.cli`` imports this on every ``hub`` invocation; GX loads inside commands.
-"""
+"""``hub quality show|freshness|report``: a dataset's score and checks, sweeps, the HTML report."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from hub.cli.errors import fail
+from hub.core.settings import HubSettings, get_settings
+
+if TYPE_CHECKING:
+    from hub.registry import FeedSpec
+    from quality.history import QualityView, ScoredVersion
 
 quality_app = typer.Typer(no_args_is_help=True, help="Data quality: scores, checks, reports.")
 
 
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg="red", err=True)
-    raise typer.Exit(1)
-
-
-def _feeds(names: list[str] | None):
-    from hub.core.settings import get_settings
+def _feeds(names: list[str] | None) -> tuple[HubSettings, list[FeedSpec]]:
+    """The settings and the named feeds (all of them when ``names`` is empty); exit 1 on a typo."""
     from hub.registry.loader import load_registry
 
     settings = get_settings()
     registry = load_registry(settings.feeds_dir)
     unknown = [n for n in names or [] if n not in registry]
     if unknown:
-        _fail(f"no feed {unknown[0]!r} (feeds: {', '.join(sorted(registry))})")
+        fail(f"no feed {unknown[0]!r} (feeds: {', '.join(sorted(registry))})")
     return settings, [registry[n] for n in names] if names else list(registry.values())
 
 
@@ -44,9 +43,9 @@ def show(
     view = quality_view(settings.catalog_url, spec.id)
     latest = view.latest
     if latest is None:
-        _fail(f"feed {spec.id}: no quality results yet (no delivery has been validated)")
+        fail(f"feed {spec.id}: no quality results yet (no delivery has been validated)")
     if as_json:
-        typer.echo(json.dumps(_as_dict(view), ensure_ascii=False, indent=2, default=str))
+        typer.echo(json.dumps(_as_dict(view, latest), ensure_ascii=False, indent=2, default=str))
         return
     s = latest.score
     typer.echo(f"{spec.id}: {spec.title.ko} / {spec.title.en}")
@@ -96,8 +95,8 @@ def show(
     typer.echo(f"score trend (oldest first): {' '.join(trend)}")
 
 
-def _as_dict(view) -> dict:
-    latest = view.latest
+def _as_dict(view: QualityView, latest: ScoredVersion) -> dict[str, Any]:
+    """The ``hub quality show --json`` document: latest score, its parts, checks and history."""
     return {
         "dataset": view.dataset_id,
         "score": latest.score.score,
@@ -141,7 +140,7 @@ def freshness(
     settings, specs = _feeds(feeds)
     when = datetime.fromisoformat(at) if at else datetime.now(UTC)
     if when.tzinfo is None:
-        _fail("--at needs a time zone, e.g. 2026-11-01T05:00+09:00")
+        fail("--at needs a time zone, e.g. 2026-11-01T05:00+09:00")
     stale = 0
     for spec in specs:
         try:

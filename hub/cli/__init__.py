@@ -1,0 +1,48 @@
+"""The ``hub`` command line: one Typer app composed of one module per command group.
+
+Heavy modules (steps, web, pyiceberg, GX, uvicorn, Airflow) are imported inside the commands
+that need them, so ``hub --help`` and every other command stay fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from hub.cli.audit import audit_app
+from hub.cli.bench import bench
+from hub.cli.catalog import catalog_app
+from hub.cli.demo import demo
+from hub.cli.feeds import feeds_app, run
+from hub.cli.lineage import lineage_app
+from hub.cli.partner import partner_app
+from hub.cli.privacy import pii_app, privacy_app, vault_app
+from hub.cli.quality import quality_app
+from hub.cli.services import down, serve, status, up
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="City Data Hub")
+
+# `hub --help` lists the commands in the order they are registered here, then the groups.
+for command in (serve, up, down, status, run, demo, bench):
+    app.command()(command)
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(pii_app, name="pii", help="Find personal data (PIPA) in text files.")
+app.add_typer(vault_app, name="vault")
+app.add_typer(privacy_app, name="privacy")
+app.add_typer(quality_app, name="quality")
+app.add_typer(audit_app, name="audit")
+app.add_typer(lineage_app, name="lineage")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(partner_app, name="partner")
+
+
+def main() -> None:  # pragma: no cover - entry point
+    """Run ``app``; Ctrl-C exits with 130 instead of a traceback."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,64 @@
+"""``hub up|down|status|serve``: the embedded lake services and the web app, from a shell."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from hub.cli.errors import fail
+from hub.core.errors import HubError
+from hub.core.settings import get_settings
+
+
+def serve(
+    port: Annotated[int, typer.Option(envvar="HUB_WEB_PORT", help="Port on 127.0.0.1.")] = 8000,
+) -> None:
+    """Serve the web app: the open data map, catalog endpoints and /catalog.jsonld."""
+    import uvicorn
+
+    from hub.web.app import create_app
+
+    typer.echo(f"data map on http://127.0.0.1:{port}/  (DCAT-AP 3: /catalog.jsonld)")
+    uvicorn.run(create_app(), host="127.0.0.1", port=port, log_level="warning")
+
+
+def up() -> None:
+    """Start the embedded S3 server, create the zone buckets and the catalog database."""
+    from hub.services.lake import up as start
+
+    try:
+        settings, started = start(get_settings())
+    except HubError as exc:
+        fail(exc)
+    s3 = settings.s3()
+    verb = "started" if started.get("seaweedfs") else "already running"
+    typer.echo(f"S3 (SeaweedFS) {verb} at {s3.endpoint}")
+    typer.echo(f"zones: {', '.join(f'{z}=s3://{b}' for z, b in settings.buckets.items())}")
+    typer.echo(f"catalog: {settings.catalog_url}")
+    typer.echo("clients: `hub status --json` prints the connection details")
+
+
+def down() -> None:
+    """Stop the embedded services this home started (by PID)."""
+    from hub.services.lake import down as stop
+
+    typer.echo("stopped SeaweedFS" if stop(get_settings()) else "nothing was running")
+
+
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
+) -> None:
+    """Where the lake is and how to reach it."""
+    from hub.services.lake import status as describe
+
+    info = describe(get_settings())
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+        return
+    running = info["services"]["seaweedfs"]
+    state = "running" if running.get("running") or running.get("external") else "not running"
+    typer.echo(f"S3 endpoint: {info['s3']['endpoint']} ({state})")
+    typer.echo(f"buckets: {info['s3']['buckets']}")
+    typer.echo(f"catalog: {info['database_url']}")
