@@ -42,8 +42,19 @@ def list_entries(
     with session_for(get_settings().catalog_url) as session:
         rows = list(session.scalars(query))
     for e in reversed(rows):
-        typer.echo(json.dumps({
-            "id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-            "target": e.target, "purpose": e.purpose, "origin": e.origin,
-            "detail": json.loads(e.detail), "hash": e.hash,
-        }, ensure_ascii=False))  # fmt: skip
+        typer.echo(
+            json.dumps(
+                {
+                    "id": e.id,
+                    "at": e.at.isoformat(),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "target": e.target,
+                    "purpose": e.purpose,
+                    "origin": e.origin,
+                    "detail": json.loads(e.detail),
+                    "hash": e.hash,
+                },
+                ensure_ascii=False,
+            )
+        )

@@ -36,10 +36,16 @@ def run_benchmarks(*, rows: int, only: str | None = None) -> None:
         typer.Exit: With the benchmark's exit code, when it failed.
     """
     proc = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "bench" / "run.py"), "--rows", str(rows),
-         *(["--only", only] if only else [])],
-        cwd=PROJECT_ROOT, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "bench" / "run.py"),
+            "--rows",
+            str(rows),
+            *(["--only", only] if only else []),
+        ],
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
     if proc.returncode != 0:
         raise typer.Exit(proc.returncode)
     results = json.loads((PROJECT_ROOT / "bench" / "results.json").read_text())

@@ -40,5 +40,10 @@ def catalog_export(
     else:
         with open(out, "w", encoding="utf-8") as f:
             f.write(text)
-    audit.record(settings.catalog_url, "export", "catalog", purpose=f"catalog export ({format_})",
-                 detail={"format": format_, "to": out})  # fmt: skip
+    audit.record(
+        settings.catalog_url,
+        "export",
+        "catalog",
+        purpose=f"catalog export ({format_})",
+        detail={"format": format_, "to": out},
+    )

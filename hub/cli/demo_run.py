@@ -53,9 +53,13 @@ def start_simulators(settings: HubSettings) -> tuple[subprocess.Popen[bytes], di
     log = open(settings.home_dir / "log" / "simulators.log", "ab")  # noqa: SIM115 - owned by the child
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulators", "serve", "--port", str(port)],
-        env={**os.environ, "DATA_GO_KR_SERVICE_KEY": key}, cwd=PROJECT_ROOT,
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        env={**os.environ, "DATA_GO_KR_SERVICE_KEY": key},
+        cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
 
     def answers() -> bool:
@@ -70,8 +74,11 @@ def start_simulators(settings: HubSettings) -> tuple[subprocess.Popen[bytes], di
         raise ServiceError(f"the simulated agencies did not start; see {log.name}")
     sources = subprocess.run(  # where the agencies' databases live (the simulators know)
         [sys.executable, "-m", "simulators", "sources", "--home", str(settings.home_dir)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return proc, {
         "DATA_GO_KR_BASE_URL": base,
         "DATA_GO_KR_SERVICE_KEY": key,
@@ -87,13 +94,20 @@ def drop_files(settings: HubSettings, feed: FeedSpec, logical: datetime) -> None
     start, _ = last_window(feed.schedule, logical)
     s3 = settings.s3()
     env = {
-        **os.environ, "HUB_S3_ENDPOINT": s3.endpoint, "HUB_S3_ACCESS_KEY": s3.access_key,
-        "HUB_S3_SECRET_KEY": s3.secret_key, "HUB_BUCKET_PREFIX": settings.bucket_prefix,
-    }  # fmt: skip
+        **os.environ,
+        "HUB_S3_ENDPOINT": s3.endpoint,
+        "HUB_S3_ACCESS_KEY": s3.access_key,
+        "HUB_S3_SECRET_KEY": s3.secret_key,
+        "HUB_BUCKET_PREFIX": settings.bucket_prefix,
+    }
     proc = subprocess.run(
         [sys.executable, "-m", "simulators", "drop", feed.id, "--start", start.isoformat()],
-        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise ServiceError(
             f"the simulated provider of {feed.id} could not drop its files: {proc.stderr[-500:]}"
@@ -107,8 +121,12 @@ def advance_source(feed: FeedSpec, logical: datetime, env: dict[str, str]) -> No
     _, end = last_window(feed.schedule, logical)
     proc = subprocess.run(
         [sys.executable, "-m", "simulators", "source", feed.id, "--at", end.isoformat()],
-        env={**os.environ, **env}, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        env={**os.environ, **env},
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise ServiceError(
             f"the source database of {feed.id} could not be updated: {proc.stderr[-500:]}"
@@ -133,9 +151,10 @@ def summary(settings: HubSettings, feed_ids: list[str]) -> str:
             lines.append(f"{feed_id:26} {'no run':10}")
             continue
         opened = [
-            r for r in store.listing(settings.catalog_url, Release, feed_id)
+            r
+            for r in store.listing(settings.catalog_url, Release, feed_id)
             if r.zone == "open" and r.run_id == run.run_id
-        ]  # fmt: skip
+        ]
         released = (
             f"{opened[-1].rows:>8} {opened[-1].k or '-':>4}" if opened else f"{'-':>8} {'-':>4}"
         )
@@ -169,7 +188,7 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
 
     Args:
         serve: Serve the data map and the Airflow UI until Ctrl-C after the run.
-        at: Run as if now were this time (default: now, in Asia/Seoul).
+        at: Run as if now were this time (default: now, in the city's time zone).
 
     Returns:
         The exit code: 1 when a DAG run failed, else 0.
@@ -187,7 +206,7 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
     try:
         sim, sim_env = start_simulators(settings)
         feeds = load_registry(settings.feeds_dir)
-        tz = ZoneInfo("Asia/Seoul")
+        tz = ZoneInfo(settings.timezone)
         now = (at or datetime.now(tz)).astimezone(tz)
         logical = now.replace(minute=0, second=0, microsecond=0)
         print(f"lake: {settings.s3().endpoint}   catalog: {settings.catalog_url}")
@@ -249,8 +268,10 @@ def _serve_airflow(settings: HubSettings, sim_env: dict[str, str]) -> None:
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
     }
     env = airflow_env(settings, extra={**sim_env, **api})
-    print(f"\ndata map on http://127.0.0.1:{os.environ.get('HUB_WEB_PORT', '8000')}/ "
-          "(catalog API /api/v1/datasets, DCAT-AP 3 /catalog.jsonld)")  # fmt: skip
+    print(
+        f"\ndata map on http://127.0.0.1:{os.environ.get('HUB_WEB_PORT', '8000')}/ "
+        "(catalog API /api/v1/datasets, DCAT-AP 3 /catalog.jsonld)"
+    )
     print(
         f"Airflow UI on http://127.0.0.1:{port} (user 'admin', password in "
         f"{airflow_home(settings) / 'simple_auth_manager_passwords.json.generated'}); "
@@ -261,12 +282,15 @@ def _serve_airflow(settings: HubSettings, sim_env: dict[str, str]) -> None:
     web_port = int(os.environ.get("HUB_WEB_PORT", "8000"))
     portal = subprocess.Popen(
         [str(Path(sys.executable).parent / "hub"), "serve", "--port", str(web_port)],
-        env=airflow_env(settings, extra=sim_env), start_new_session=True,
-    )  # fmt: skip
+        env=airflow_env(settings, extra=sim_env),
+        start_new_session=True,
+    )
     proc = subprocess.Popen(
-        [airflow_bin(), "standalone"], env=env, start_new_session=True,
+        [airflow_bin(), "standalone"],
+        env=env,
+        start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )  # fmt: skip
+    )
     try:
         proc.wait()
     except KeyboardInterrupt:

@@ -39,8 +39,13 @@ def lineage_export(
     else:
         with open(out, "w", encoding="utf-8") as f:
             f.write(text)
-    audit.record(settings.catalog_url, "export", "lineage", purpose="lineage export",
-                 detail={"events": len(lines), "to": out})  # fmt: skip
+    audit.record(
+        settings.catalog_url,
+        "export",
+        "lineage",
+        purpose="lineage export",
+        detail={"events": len(lines), "to": out},
+    )
 
 
 @lineage_app.command("show")
@@ -60,10 +65,25 @@ def lineage_show(
     if column:
         paths = lineage.column_paths(settings.catalog_url, target, column)
         if as_json:
-            typer.echo(json.dumps([[{
-                "output": list(e.output), "input": list(e.input), "subtype": e.subtype,
-                "masking": e.masking, "job": e.job} for e in p] for p in paths],
-                ensure_ascii=False, indent=2))  # fmt: skip
+            typer.echo(
+                json.dumps(
+                    [
+                        [
+                            {
+                                "output": list(e.output),
+                                "input": list(e.input),
+                                "subtype": e.subtype,
+                                "masking": e.masking,
+                                "job": e.job,
+                            }
+                            for e in p
+                        ]
+                        for p in paths
+                    ],
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
             return
         for path in paths:
             hops_text = " <- ".join(

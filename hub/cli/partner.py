@@ -23,8 +23,9 @@ def partner_add(
 
     url = get_settings().catalog_url
     partners.add_partner(url, partner_id, name, contact)
-    audit.record(url, "partner_add", partner_id, purpose="partner registration",
-                 detail={"name": name})  # fmt: skip
+    audit.record(
+        url, "partner_add", partner_id, purpose="partner registration", detail={"name": name}
+    )
     typer.echo(f"partner {partner_id} added")
 
 
@@ -41,15 +42,25 @@ def partner_key(
     url = get_settings().catalog_url
     if revoke:
         count = partners.revoke_key(url, revoke)
-        audit.record(url, "key_revoke", partner_id, purpose="access control",
-                     detail={"prefix": revoke, "keys": count})  # fmt: skip
+        audit.record(
+            url,
+            "key_revoke",
+            partner_id,
+            purpose="access control",
+            detail={"prefix": revoke, "keys": count},
+        )
         typer.echo(f"revoked {count} key(s) starting {revoke}")
         return
-    key = partners.issue_key(url, partner_id, timedelta(days=days), per_minute=per_minute,
-                             per_day=per_day)  # fmt: skip
-    audit.record(url, "key_issue", partner_id, purpose="access control",
-                 detail={"prefix": key[:12], "days": days, "per_minute": per_minute,
-                         "per_day": per_day})  # fmt: skip
+    key = partners.issue_key(
+        url, partner_id, timedelta(days=days), per_minute=per_minute, per_day=per_day
+    )
+    audit.record(
+        url,
+        "key_issue",
+        partner_id,
+        purpose="access control",
+        detail={"prefix": key[:12], "days": days, "per_minute": per_minute, "per_day": per_day},
+    )
     typer.echo(key)
     typer.echo("(shown once: only its hash is kept)", err=True)
 
@@ -69,9 +80,20 @@ def partner_grant(
     valid_until = datetime.fromisoformat(until)
     if valid_until.tzinfo is None:
         raise typer.BadParameter("--until needs a time zone, e.g. 2027-12-31T23:59+09:00")
-    grant = partners.add_grant(url, partner_id, dataset, purpose=purpose, legal_basis=legal_basis,
-                               columns=[c for c in columns.split(",") if c],
-                               valid_until=valid_until)  # fmt: skip
-    audit.record(url, "grant", dataset, purpose=purpose, detail={
-        "partner": partner_id, "grant": grant.id, "columns": columns, "until": until})  # fmt: skip
+    grant = partners.add_grant(
+        url,
+        partner_id,
+        dataset,
+        purpose=purpose,
+        legal_basis=legal_basis,
+        columns=[c for c in columns.split(",") if c],
+        valid_until=valid_until,
+    )
+    audit.record(
+        url,
+        "grant",
+        dataset,
+        purpose=purpose,
+        detail={"partner": partner_id, "grant": grant.id, "columns": columns, "until": until},
+    )
     typer.echo(f"grant {grant.id}: {partner_id} may pull {dataset} for {purpose!r}")

@@ -77,8 +77,14 @@ def vault_rotate(
 
     settings = get_settings()
     key = Vault.open(settings).rotate(feed, actor=actor, purpose=purpose)
-    audit.record(settings.catalog_url, "key_rotate", feed, purpose=purpose, who=actor,
-                 detail={"key_version": key.version})  # fmt: skip
+    audit.record(
+        settings.catalog_url,
+        "key_rotate",
+        feed,
+        purpose=purpose,
+        who=actor,
+        detail={"key_version": key.version},
+    )
     typer.echo(f"{feed}: new deliveries are tokenized with key v{key.version}")
 
 
@@ -101,8 +107,14 @@ def vault_resolve(
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(1) from exc
     finally:  # asked is logged, answered or not (the value itself never is)
-        audit.record(settings.catalog_url, "key_resolve", feed, purpose=purpose, who=actor,
-                     detail={"token": token})  # fmt: skip
+        audit.record(
+            settings.catalog_url,
+            "key_resolve",
+            feed,
+            purpose=purpose,
+            who=actor,
+            detail={"token": token},
+        )
     if value is None:
         typer.secho(f"{token}: not in the vault's token tables", fg="yellow", err=True)
         raise typer.Exit(1)

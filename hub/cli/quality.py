@@ -73,8 +73,10 @@ def show(
         )
     missing = m.get("missing") or []
     typer.echo(f"  metadata: {'complete' if not missing else 'missing ' + ', '.join(missing)}")
-    for title, rows in (("checks of the latest delivery", view.results),
-                        ("latest freshness sweep", view.freshness)):  # fmt: skip
+    for title, rows in (
+        ("checks of the latest delivery", view.results),
+        ("latest freshness sweep", view.freshness),
+    ):
         if not rows:
             continue
         typer.echo(f"{title} ({rows[0].run_id}):")
@@ -112,18 +114,27 @@ def _as_dict(view: QualityView, latest: ScoredVersion) -> dict[str, Any]:
         "detail": latest.detail,
         "checks": [
             {
-                "check": r.check_label, "expectation": r.expectation, "success": r.success,
-                "hard": r.hard, "unexpected_count": r.unexpected_count,
-                "observed_value": r.observed_value, "examples": json.loads(r.examples),
+                "check": r.check_label,
+                "expectation": r.expectation,
+                "success": r.success,
+                "hard": r.hard,
+                "unexpected_count": r.unexpected_count,
+                "observed_value": r.observed_value,
+                "examples": json.loads(r.examples),
             }
             for r in view.results + view.freshness
         ],
         "history": [
-            {"run_id": v.score.run_id, "kind": v.score.kind, "score": v.score.score,
-             "error_rate": v.score.error_rate, "snapshot_id": v.snapshot_id}
+            {
+                "run_id": v.score.run_id,
+                "kind": v.score.kind,
+                "score": v.score.score,
+                "error_rate": v.score.error_rate,
+                "snapshot_id": v.snapshot_id,
+            }
             for v in view.history
         ],
-    }  # fmt: skip
+    }
 
 
 @quality_app.command()
