@@ -61,6 +61,12 @@ class HubSettings(BaseSettings):
         default=None, description="Generated under home/secrets on first use if unset."
     )
     s3_region: str = "us-east-1"
+    s3_connect_timeout: float = Field(
+        default=5.0, description="Seconds to connect to S3 before the call fails (and may retry)."
+    )
+    s3_request_timeout: float = Field(
+        default=120.0, description="Seconds an S3 call may wait for data before it fails."
+    )
     s3_port: int = Field(default=8333, description="Port of the embedded S3 server (0 = any free).")
     bucket_prefix: str = Field(default="", description="Prefix of the zone buckets' names.")
     airflow_home: Path | None = Field(
@@ -149,6 +155,8 @@ class HubSettings(BaseSettings):
             "s3.secret-access-key": s3.secret_key,
             "s3.region": s3.region,
             "s3.path-style-access": "true",
+            "s3.connect-timeout": str(self.s3_connect_timeout),
+            "s3.request-timeout": str(self.s3_request_timeout),
         }
 
 

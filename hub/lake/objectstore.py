@@ -4,16 +4,32 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from minio import Minio
+from minio.commonconfig import CopySource
+from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
-from urllib3 import PoolManager, Retry
+from urllib3 import PoolManager, Retry, Timeout
+from urllib3.exceptions import HTTPError
 
 from hub.core.errors import LakeError
 from hub.core.settings import BUCKETS, HubSettings
 
 #: Multipart part size: the client's 5 MiB default makes a 60 MB delivery take 3.5x longer.
 PART_SIZE = 64 * 1024 * 1024
+
+
+@contextmanager
+def _s3(verb: str, where: str) -> Iterator[None]:
+    """Any failure of an S3 call (an error answer, a time-out, a dropped connection) as a
+    ``LakeError`` that names the call and the object."""
+    try:
+        yield
+    except S3Error as exc:
+        raise LakeError(f"cannot {verb} {where}: {exc}") from exc
+    except HTTPError as exc:  # urllib3: time-outs and connections, after the client's retries
+        raise LakeError(f"cannot {verb} {where}: S3 did not answer ({exc})") from exc
 
 
 class ObjectStore:
@@ -30,6 +46,10 @@ class ObjectStore:
             region=s3.region,
             http_client=PoolManager(
                 maxsize=16,
+                # a hung S3 server must fail the call, not the task's hour: no call waits forever
+                timeout=Timeout(
+                    connect=settings.s3_connect_timeout, read=settings.s3_request_timeout
+                ),
                 retries=Retry(total=3, backoff_factor=0.2, status_forcelist=(500, 502, 503)),
             ),
         )
@@ -55,7 +75,7 @@ class ObjectStore:
         content_type: str = "application/octet-stream",
         metadata: dict[str, str] | None = None,
     ) -> None:
-        try:
+        with _s3("write", self.url(zone, key)):
             self.client.put_object(
                 self.settings.bucket(zone),
                 key,
@@ -65,8 +85,6 @@ class ObjectStore:
                 metadata=metadata,
                 part_size=PART_SIZE,
             )
-        except S3Error as exc:
-            raise LakeError(f"cannot write s3://{self.settings.bucket(zone)}/{key}: {exc}") from exc
 
     def put_file(
         self,
@@ -78,7 +96,7 @@ class ObjectStore:
         metadata: dict[str, str] | None = None,
     ) -> None:
         """Upload a file from disk in parts, so a large export never sits in memory."""
-        try:
+        with _s3("write", self.url(zone, key)):
             self.client.fput_object(
                 self.settings.bucket(zone),
                 key,
@@ -87,21 +105,18 @@ class ObjectStore:
                 metadata=metadata,
                 part_size=PART_SIZE,
             )
-        except S3Error as exc:
-            raise LakeError(f"cannot write s3://{self.settings.bucket(zone)}/{key}: {exc}") from exc
 
     def stream(self, zone: str, key: str, chunk: int = 1024 * 1024) -> Iterator[bytes]:
         """The object's bytes in chunks, for a download that does not hold the whole file.
 
         The object is opened now (a missing one raises here), its bytes read as iterated."""
-        try:
+        with _s3("read", self.url(zone, key)):
             response = self.client.get_object(self.settings.bucket(zone), key)
-        except S3Error as exc:
-            raise LakeError(f"cannot read s3://{self.settings.bucket(zone)}/{key}: {exc}") from exc
 
         def chunks() -> Iterator[bytes]:
             try:
-                yield from response.stream(chunk)
+                with _s3("read", self.url(zone, key)):
+                    yield from response.stream(chunk)
             finally:
                 response.close()
                 response.release_conn()
@@ -109,66 +124,65 @@ class ObjectStore:
         return chunks()
 
     def get(self, zone: str, key: str) -> bytes:
-        try:
+        with _s3("read", self.url(zone, key)):
             response = self.client.get_object(self.settings.bucket(zone), key)
-        except S3Error as exc:
-            raise LakeError(f"cannot read s3://{self.settings.bucket(zone)}/{key}: {exc}") from exc
         try:
-            return response.read()
+            with _s3("read", self.url(zone, key)):
+                return response.read()
         finally:
             response.close()
             response.release_conn()
 
     def get_versioned(self, zone: str, key: str) -> tuple[bytes, str]:
         """The object's bytes and its ETag, to copy exactly this version later."""
-        try:
+        with _s3("read", self.url(zone, key)):
             response = self.client.get_object(self.settings.bucket(zone), key)
-        except S3Error as exc:
-            raise LakeError(f"cannot read s3://{self.settings.bucket(zone)}/{key}: {exc}") from exc
         try:
-            return response.read(), response.headers.get("ETag", "").strip('"')
+            with _s3("read", self.url(zone, key)):
+                return response.read(), response.headers.get("ETag", "").strip('"')
         finally:
             response.close()
             response.release_conn()
 
     def copy(self, source: tuple[str, str, str], zone: str, key: str) -> None:
         """Server-side copy of (zone, key, etag) to ``zone/key``; refused if the source changed."""
-        from minio.commonconfig import CopySource
-
         src_zone, src_key, etag = source
-        try:
+        with _s3("copy", f"{self.url(src_zone, src_key)} to {self.url(zone, key)}"):
             self.client.copy_object(
                 self.settings.bucket(zone),
                 key,
                 CopySource(self.settings.bucket(src_zone), src_key, match_etag=etag or None),
             )
-        except S3Error as exc:
-            raise LakeError(
-                f"cannot copy s3://{self.settings.bucket(src_zone)}/{src_key} to "
-                f"s3://{self.settings.bucket(zone)}/{key}: {exc}"
-            ) from exc
 
     def exists(self, zone: str, key: str) -> bool:
         try:
-            self.client.stat_object(self.settings.bucket(zone), key)
-        except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
+            with _s3("stat", self.url(zone, key)):
+                self.client.stat_object(self.settings.bucket(zone), key)
+        except LakeError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, S3Error) and cause.code in (
+                "NoSuchKey",
+                "NoSuchObject",
+                "ResourceNotFound",
+            ):
                 return False
-            raise LakeError(f"cannot stat s3://{self.settings.bucket(zone)}/{key}: {exc}") from exc
+            raise
         return True
 
     def list(self, zone: str, prefix: str, *, recursive: bool = True) -> Iterator[str]:
-        for obj in self.client.list_objects(
-            self.settings.bucket(zone), prefix=prefix, recursive=recursive
-        ):
-            yield obj.object_name
+        with _s3("list", self.url(zone, prefix)):
+            for obj in self.client.list_objects(
+                self.settings.bucket(zone), prefix=prefix, recursive=recursive
+            ):
+                yield obj.object_name
 
     def delete(self, zone: str, keys: list[str]) -> None:
-        from minio.deleteobjects import DeleteObject
-
-        errors = list(
-            self.client.remove_objects(self.settings.bucket(zone), [DeleteObject(k) for k in keys])
-        )
+        with _s3("delete from", self.url(zone)):
+            errors = list(
+                self.client.remove_objects(
+                    self.settings.bucket(zone), [DeleteObject(k) for k in keys]
+                )
+            )
         if errors:
             raise LakeError(f"cannot delete from {zone}: {errors[0]}")
 
