@@ -11,22 +11,16 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hub.core import html
 from quality.history import QualityView, quality_view
 
 if TYPE_CHECKING:
     from hub.registry.spec import FeedSpec
 
-STYLE = """body{font-family:system-ui,'Noto Sans KR',sans-serif;margin:2rem;max-width:70rem;color:#222}
-table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;
-text-align:left;vertical-align:top}th{background:#f3f3f3}.fail{color:#b00020;font-weight:600}
-.ok{color:#1b7a1b}.muted{color:#777}.score{font-size:2rem;font-weight:700}"""
-
 
 def _page(title: str, body: str) -> str:
-    return (
-        f'<!doctype html><html lang="ko"><head><meta charset="utf-8"><title>{escape(title)}'
-        f"</title><style>{STYLE}</style></head><body>{body}</body></html>"
-    )
+    """A report page in the hub's shared HTML shell (narrow: it is read, not browsed)."""
+    return html.page(title, body, lang="ko", layout=html.NARROW)
 
 
 def trend_svg(rates: list[float], width: int = 480, height: int = 120) -> str:

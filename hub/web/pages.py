@@ -4,9 +4,9 @@ and a page per dataset with its columns, quality and a drawn lineage graph. Plai
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
-from hub.web.catalog_view import DatasetCard
+from hub.core import html
+from hub.web.catalog_view import DatasetCard, Lineage
 
 WORDS = {
     "ko": {
@@ -78,18 +78,19 @@ WORDS = {
         "received": "Your request was received. Request number",
     },
 }
-STYLE = """body{font-family:system-ui,'Noto Sans KR','NanumGothic',sans-serif;margin:2rem;max-width:80rem;color:#222}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.3rem .6rem;
-text-align:left;vertical-align:top}th{background:#f3f3f3}.late{color:#b00020}.fresh{color:#1b7a1b}
-.muted{color:#777}.badge{padding:0 .4rem;border-radius:.3rem;background:#eef}"""
-
-
 CYCLES = {
-    "PT10M": ("10분", "every 10 min"), "PT15M": ("15분", "every 15 min"),
-    "PT1H": ("매시간", "hourly"), "P1D": ("매일", "daily"), "P7D": ("매주", "weekly"),
-    "P30D": ("매월", "monthly"), "P31D": ("매월", "monthly"), "P90D": ("분기", "quarterly"),
-    "P91D": ("분기", "quarterly"), "P92D": ("분기", "quarterly"), "P365D": ("매년", "yearly"),
-}  # fmt: skip
+    "PT10M": ("10분", "every 10 min"),
+    "PT15M": ("15분", "every 15 min"),
+    "PT1H": ("매시간", "hourly"),
+    "P1D": ("매일", "daily"),
+    "P7D": ("매주", "weekly"),
+    "P30D": ("매월", "monthly"),
+    "P31D": ("매월", "monthly"),
+    "P90D": ("분기", "quarterly"),
+    "P91D": ("분기", "quarterly"),
+    "P92D": ("분기", "quarterly"),
+    "P365D": ("매년", "yearly"),
+}
 
 
 def cycle(value: str, lang: str) -> str:
@@ -102,19 +103,18 @@ def cycle(value: str, lang: str) -> str:
 
 
 def _page(lang: str, title: str, body: str, switch: str) -> str:
-    w = WORDS[lang]
-    return (
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
-        f'<p style="float:right"><a href="{escape(switch)}">{w["other"]}</a></p>{body}</body></html>'
-    )
+    """A page in the hub's HTML shell, with a link to the same page in the other language."""
+    other = f'<p style="float:right"><a href="{escape(switch)}">{WORDS[lang]["other"]}</a></p>'
+    return html.page(title, other + body, lang=lang)
 
 
 def _t(card: DatasetCard, lang: str, name: str) -> str:
+    """A card's text in the page's language."""
     return getattr(card, f"{name}_{lang}")
 
 
 def map_page(cards: list[DatasetCard], lang: str) -> str:
+    """The data map: every dataset, grouped by department and type, then the request form."""
     w = WORDS[lang]
     groups: dict[tuple[str, str], list[DatasetCard]] = {}
     for c in cards:
@@ -142,6 +142,7 @@ def map_page(cards: list[DatasetCard], lang: str) -> str:
 
 
 def _links(c: DatasetCard) -> str:
+    """The download links of a map row, each with its checksum as a tooltip."""
     return " ".join(
         f'<a href="{escape(f["url"])}" title="SHA-256 {f["sha256"]}">{f["format"].upper()}</a>'
         for f in c.files
@@ -149,6 +150,7 @@ def _links(c: DatasetCard) -> str:
 
 
 def _files_table(c: DatasetCard, w: dict[str, str]) -> str:
+    """A dataset page's downloads: file, size and SHA-256 (nothing without files)."""
     if not c.files:
         return ""
     rows = "".join(
@@ -156,8 +158,10 @@ def _files_table(c: DatasetCard, w: dict[str, str]) -> str:
         f"<td>{f['bytes']:,} B</td><td><code>{f['sha256']}</code></td></tr>"
         for f in c.files
     )
-    return (f"<h2>{w['downloads']}</h2><table><tr><th></th><th>{w['size']}</th>"
-            f"<th>{w['checksum']}</th></tr>{rows}</table>")  # fmt: skip
+    return (
+        f"<h2>{w['downloads']}</h2><table><tr><th></th><th>{w['size']}</th>"
+        f"<th>{w['checksum']}</th></tr>{rows}</table>"
+    )
 
 
 def request_form(lang: str, dataset_id: str = "") -> str:
@@ -177,19 +181,27 @@ def request_form(lang: str, dataset_id: str = "") -> str:
 
 
 def request_received(lang: str, number: int) -> str:
+    """The answer to the map's request form: the request's number."""
     w = WORDS[lang]
     body = f"<h1>{w['request']}</h1><p>{w['received']}: <b>{number}</b></p>"
-    return _page(lang, w["request"], body + f'<p><a href="/?lang={lang}">{w["title"]}</a></p>',
-                 f"/?lang={'en' if lang == 'ko' else 'ko'}")  # fmt: skip
+    return _page(
+        lang,
+        w["request"],
+        body + f'<p><a href="/?lang={lang}">{w["title"]}</a></p>',
+        f"/?lang={'en' if lang == 'ko' else 'ko'}",
+    )
 
 
 def _fresh(c: DatasetCard, w: dict[str, str]) -> str:
+    """Fresh or late, coloured; a dash when not judged (products, feeds without a version)."""
     if c.fresh is None:
         return w["none"]
     return f'<span class="{"fresh" if c.fresh else "late"}">{w["yes" if c.fresh else "no"]}</span>'
 
 
-def dataset_page(c: DatasetCard, lineage_svg: str, lang: str) -> str:
+def dataset_page(c: DatasetCard, lineage_svg: str, lang: str, *, public: bool) -> str:
+    """A dataset's page: its metadata, downloads, lineage graph and columns (a non-public one
+    says its rows go to granted agencies only)."""
     w = WORDS[lang]
     columns = "".join(
         f"<tr><td><code>{escape(col['name'])}</code></td><td>{escape(col['type'])}</td>"
@@ -198,7 +210,7 @@ def dataset_page(c: DatasetCard, lineage_svg: str, lang: str) -> str:
         for col in c.columns
     )
     parts = ", ".join(f"{k} {v:.2f}" for k, v in c.quality_parts.items())
-    restricted = "" if c.access_class == "public" else f"<p><b>{w['metadata_only']}</b></p>"
+    restricted = "" if public else f"<p><b>{w['metadata_only']}</b></p>"
     body = (
         f"<h1>{escape(_t(c, lang, 'title'))}</h1><p>{escape(_t(c, lang, 'description'))}</p>"
         f"{restricted}<table>"
@@ -221,14 +233,14 @@ def dataset_page(c: DatasetCard, lineage_svg: str, lang: str) -> str:
     )
 
 
-def lineage_svg(center: str, upstream: dict[str, int], downstream: dict[str, int],
-                edges: list[tuple[str, str]], label: Any) -> str:  # fmt: skip
+def lineage_svg(lineage: Lineage) -> str:
     """Datasets in columns by distance (sources left, the dataset in the middle, what is
     computed from it right), with an arrow for each input -> output edge."""
+    center = lineage.centre
     layers: dict[int, list[str]] = {0: [center]}
-    for name, depth in upstream.items():
+    for name, depth in lineage.upstream.items():
         layers.setdefault(-depth, []).append(name)
-    for name, depth in downstream.items():
+    for name, depth in lineage.downstream.items():
         layers.setdefault(depth, []).append(name)
     order = sorted(layers)
     box_w, box_h, gap_x, gap_y = 220, 34, 70, 14
@@ -239,7 +251,7 @@ def lineage_svg(center: str, upstream: dict[str, int], downstream: dict[str, int
     width = 20 + len(order) * (box_w + gap_x)
     height = 20 + max(len(v) for v in layers.values()) * (box_h + gap_y)
     lines = []
-    for src, dst in edges:
+    for src, dst in lineage.edges:
         if src in pos and dst in pos:
             (x1, y1), (x2, y2) = pos[src], pos[dst]
             lines.append(
@@ -252,7 +264,7 @@ def lineage_svg(center: str, upstream: dict[str, int], downstream: dict[str, int
         boxes.append(
             f'<g><title>{escape(name)}</title><rect x="{x}" y="{y}" width="{box_w}" '
             f'height="{box_h}" rx="6" fill="{fill}" stroke="#567"/><text x="{x + 8}" '
-            f'y="{y + 21}" font-size="12">{escape(label(name))[:34]}</text></g>'
+            f'y="{y + 21}" font-size="12">{escape(lineage.label(name))[:34]}</text></g>'
         )
     return (
         f'<svg width="{width}" height="{height}" role="img" aria-label="lineage graph">'

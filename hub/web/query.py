@@ -8,10 +8,9 @@ the data files the two versions do not share, so unchanged partitions are never 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -24,6 +23,7 @@ from pyiceberg.expressions import (
     GreaterThanOrEqual,
     LessThan,
 )
+from pyiceberg.io.pyarrow import ArrowScan
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Operation
 from pyiceberg.types import (
@@ -37,9 +37,19 @@ from pyiceberg.types import (
     TimestamptzType,
 )
 
+from hub.core.time import as_utc
 from hub.lake import iceberg
+from hub.web.literals import Kind, parse_literal
 
 CHANGE_COLUMN = "_change"
+_KINDS: tuple[tuple[type | tuple[type, ...], Kind], ...] = (
+    ((IntegerType, LongType), Kind.INTEGER),
+    ((FloatType, DoubleType), Kind.NUMBER),
+    (BooleanType, Kind.BOOLEAN),
+    (DateType, Kind.DATE),
+    (TimestamptzType, Kind.INSTANT),
+    (TimestampType, Kind.LOCAL_TIME),
+)
 
 
 class QueryError(ValueError):
@@ -52,34 +62,35 @@ class RecordQuery:
 
     version: int | None = None  # a published version (snapshot id); None = current
     since: int | None = None  # changes after this version
-    start: datetime | None = None  # time range on the dataset's time column, [start, end)
+    #: The time range on the dataset's time column, [start, end); a time without an offset is
+    #: UTC. Kept as asked: a date column is bounded in the caller's own calendar.
+    start: datetime | None = None
     end: datetime | None = None
     equals: dict[str, str] = field(default_factory=dict)  # column -> value
 
+    def bounds(self) -> dict[str, datetime | None]:
+        """The time range as instants in UTC (what the audit log records)."""
+        return {
+            name: None if moment is None else as_utc(moment)
+            for name, moment in (("from", self.start), ("to", self.end))
+        }
+
+
+def _kind(field_type: Any) -> Kind:
+    """How a filter's text is read for a column of this Iceberg type (others: as text)."""
+    for types, kind in _KINDS:
+        if isinstance(field_type, types):
+            return kind
+    return Kind.TEXT
+
 
 def _literal(name: str, raw: str, field_type: Any) -> Any:
+    """The Iceberg literal a ``?name=raw`` filter compares the column with."""
     try:
-        if isinstance(field_type, IntegerType | LongType):
-            return int(raw)
-        if isinstance(field_type, FloatType | DoubleType):
-            value = float(raw)
-            if not math.isfinite(value):
-                raise ValueError(raw)
-            return value
-        if isinstance(field_type, BooleanType):
-            if raw.lower() not in ("true", "false"):
-                raise ValueError(raw)
-            return raw.lower() == "true"
-        if isinstance(field_type, DateType):
-            return date.fromisoformat(raw).isoformat()
-        if isinstance(field_type, TimestamptzType):
-            moment = datetime.fromisoformat(raw)
-            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
-        if isinstance(field_type, TimestampType):
-            return datetime.fromisoformat(raw).replace(tzinfo=None).isoformat()
+        value = parse_literal(raw, _kind(field_type))
     except ValueError as exc:
         raise QueryError(f"?{name}={raw!r} is not a {field_type} value") from exc
-    return raw
+    return value.isoformat() if isinstance(value, date | datetime) else value
 
 
 def equality_filters(
@@ -93,8 +104,10 @@ def equality_filters(
     filters = {k: v for k, v in params.items() if k not in known}
     outside = sorted(set(filters) - set(columns))
     if outside:
-        raise QueryError(f"no served column to filter by: {', '.join(outside)} (filters are "
-                         f"named after the columns: {', '.join(columns)})")  # fmt: skip
+        raise QueryError(
+            f"no served column to filter by: {', '.join(outside)} (filters are "
+            f"named after the columns: {', '.join(columns)})"
+        )
     return filters
 
 
@@ -116,14 +129,15 @@ def row_filter(table: Table, query: RecordQuery, time_column: str | None) -> Boo
             expression = And(expression, LessThan(time_column, _day(query.end, up=True)))
         return expression
     if query.start:
-        expression = And(expression, GreaterThanOrEqual(time_column, query.start.isoformat()))
+        start = as_utc(query.start).isoformat()
+        expression = And(expression, GreaterThanOrEqual(time_column, start))
     if query.end:
-        expression = And(expression, LessThan(time_column, query.end.isoformat()))
+        expression = And(expression, LessThan(time_column, as_utc(query.end).isoformat()))
     return expression
 
 
 def _day(moment: datetime, *, up: bool) -> str:
-    """The first whole day at or after ``moment`` (its own offset's calendar)."""
+    """The first whole day at or after ``moment`` (its own offset's calendar; UTC's without)."""
     day = moment.date()
     if up and moment.time() != datetime.min.time():
         day = date.fromordinal(day.toordinal() + 1)
@@ -139,8 +153,11 @@ def snapshot_of(table: Table, version: int | None, name: str = "version") -> int
         return current.snapshot_id if current else None
     found = table.snapshot_by_id(version)
     if found is None:  # a catalog version: the newest release made from it
-        made = [s for s in table.snapshots()
-                if s.summary and s.summary.get("hub.trusted-snapshot") == str(version)]  # fmt: skip
+        made = [
+            s
+            for s in table.snapshots()
+            if s.summary and s.summary.get("hub.trusted-snapshot") == str(version)
+        ]
         found = max(made, key=lambda s: s.timestamp_ms) if made else None
     if found is None or (found.summary and found.summary.operation == Operation.DELETE):
         raise QueryError(f"?{name}={version} is not a published version of this dataset")
@@ -148,17 +165,23 @@ def snapshot_of(table: Table, version: int | None, name: str = "version") -> int
 
 
 def read_batches(
-    table: Table, query: RecordQuery, columns: list[str], time_column: str | None,
-    limit: int | None, offset: int,
-) -> tuple[pa.Schema, Iterator[pa.RecordBatch], int | None]:  # fmt: skip
+    table: Table,
+    query: RecordQuery,
+    columns: list[str],
+    time_column: str | None,
+    limit: int | None,
+    offset: int,
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch], int | None]:
     """The schema, the batches of rows asked for (paged), and the snapshot they come from.
 
     Filters are bound and files planned here, so a bad request fails before any answer."""
     snapshot = snapshot_of(table, query.version)
     scan = table.scan(
-        row_filter=row_filter(table, query, time_column), selected_fields=tuple(columns),
-        snapshot_id=snapshot, limit=None if limit is None else offset + limit,
-    )  # fmt: skip
+        row_filter=row_filter(table, query, time_column),
+        selected_fields=tuple(columns),
+        snapshot_id=snapshot,
+        limit=None if limit is None else offset + limit,
+    )
     schema = scan.projection().as_arrow()
     if snapshot is None:
         return schema, iter(()), None
@@ -208,8 +231,6 @@ def changes(
     ``since`` download gives the later version. Only the data files the two versions do not
     share are read, and rows found in both are left out.
     """
-    from pyiceberg.io.pyarrow import ArrowScan
-
     assert query.since is not None
     before = snapshot_of(table, query.since, "since")
     after = snapshot_of(table, query.version)
@@ -218,8 +239,9 @@ def changes(
     expression = row_filter(table, query, time_column)
 
     def tasks(snapshot: int | None) -> dict[str, Any]:
-        scan = table.scan(row_filter=expression, selected_fields=tuple(columns),
-                          snapshot_id=snapshot)  # fmt: skip
+        scan = table.scan(
+            row_filter=expression, selected_fields=tuple(columns), snapshot_id=snapshot
+        )
         return {t.file.file_path: t for t in _planned(scan)}
 
     old, new = tasks(before), tasks(after)

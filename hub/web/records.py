@@ -21,13 +21,15 @@ from catalog.models import Provision
 from catalog.partners import Decision, authorize
 from catalog.store import exports_of
 from hub.core.errors import LakeError
+from hub.core.settings import HubSettings
 from hub.lake import iceberg
 from hub.lake.formats import csv_chunks, parquet_chunks
 from hub.lake.objectstore import ObjectStore
+from hub.registry.spec import DatasetSpec
 from hub.web.query import QueryError, RecordQuery, changes, equality_filters, read_batches
 
 
-def _open_columns(settings, dataset_id: str) -> list[str]:
+def _open_columns(settings: HubSettings, dataset_id: str) -> list[str]:
     cat = iceberg.catalog(settings)
     if not cat.table_exists(("open", dataset_id)):
         return []
@@ -35,51 +37,97 @@ def _open_columns(settings, dataset_id: str) -> list[str]:
 
 
 def _rows(
-    settings, decision: Decision, dataset_id: str, limit: int, offset: int
+    settings: HubSettings, decision: Decision, dataset_id: str, limit: int, offset: int
 ) -> tuple[pa.Table, int | None]:
     """One page of the current version, read as /records reads it; and its snapshot."""
     cat = iceberg.catalog(settings)
     if not cat.table_exists((decision.zone, dataset_id)):
         return pa.table({c: pa.array([], pa.string()) for c in decision.columns}), None
     table = cat.load_table((decision.zone, dataset_id))
-    schema, batches, snapshot = read_batches(table, RecordQuery(), decision.columns, None,
-                                             limit, offset)  # fmt: skip
+    schema, batches, snapshot = read_batches(
+        table, RecordQuery(), decision.columns, None, limit, offset
+    )
     return pa.Table.from_batches(list(batches), schema), snapshot
 
 
 def decide(
-    settings, spec: Any, *, key: str | None, purpose: str | None, columns: list[str] | None,
-    client: str, detail: dict[str, Any],
-) -> Decision:  # fmt: skip
+    settings: HubSettings,
+    spec: DatasetSpec,
+    *,
+    key: str | None,
+    purpose: str | None,
+    columns: list[str] | None,
+    client: str,
+    detail: dict[str, Any],
+) -> Decision:
     """Authorize one request; a refusal is audited here, with ``detail`` (what was asked)."""
     url = settings.catalog_url
     decision = authorize(
-        url, key=key, dataset_id=spec.id, access_class=spec.access_class.value,
+        url,
+        key=key,
+        dataset_id=spec.id,
+        access_class=spec.access_class.value,
         available=[f.name for f in spec.published_fields],
-        open_columns=_open_columns(settings, spec.id), purpose=purpose, columns=columns,
-    )  # fmt: skip
-    detail.update(status=decision.status, reason=decision.reason, key=decision.key_prefix,
-                  columns=decision.columns or columns)  # fmt: skip
+        open_columns=_open_columns(settings, spec.id),
+        purpose=purpose,
+        columns=columns,
+    )
+    detail.update(
+        status=decision.status,
+        reason=decision.reason,
+        key=decision.key_prefix,
+        columns=decision.columns or columns,
+    )
     if not decision.allowed:
-        audit.record(url, "api_refused", spec.id, purpose=purpose or "", detail=detail,
-                     who=decision.partner_id or "anonymous", origin=client)  # fmt: skip
+        audit.record(
+            url,
+            "api_refused",
+            spec.id,
+            purpose=purpose or "",
+            detail=detail,
+            who=decision.partner_id or "anonymous",
+            origin=client,
+        )
     return decision
 
 
 def served(
-    settings, spec: Any, decision: Decision, *, rows: int, snapshot: int | None, client: str,
-    detail: dict[str, Any], channel: str = "api", action: str = "api_pull",
-) -> None:  # fmt: skip
+    settings: HubSettings,
+    spec: DatasetSpec,
+    decision: Decision,
+    *,
+    rows: int,
+    snapshot: int | None,
+    client: str,
+    detail: dict[str, Any],
+    channel: str = "api",
+    action: str = "api_pull",
+) -> None:
     """Record a served answer: the audit log and the provision register."""
     url = settings.catalog_url
-    audit.record(url, action, spec.id, purpose=decision.purpose,
-                 detail={**detail, "rows": rows, "snapshot_id": snapshot},
-                 who=decision.partner_id or "anonymous", origin=client)  # fmt: skip
-    store.add(url, Provision(
-        dataset_id=spec.id, snapshot_id=snapshot, recipient=decision.partner_id or "public",
-        channel=channel, purpose=decision.purpose, legal_basis=decision.legal_basis,
-        rows=rows, client_address=client, provided_at=store.now(),
-    ))  # fmt: skip
+    audit.record(
+        url,
+        action,
+        spec.id,
+        purpose=decision.purpose,
+        detail={**detail, "rows": rows, "snapshot_id": snapshot},
+        who=decision.partner_id or "anonymous",
+        origin=client,
+    )
+    store.add(
+        url,
+        Provision(
+            dataset_id=spec.id,
+            snapshot_id=snapshot,
+            recipient=decision.partner_id or "public",
+            channel=channel,
+            purpose=decision.purpose,
+            legal_basis=decision.legal_basis,
+            rows=rows,
+            client_address=client,
+            provided_at=store.now(),
+        ),
+    )
 
 
 def retry_headers(decision: Decision) -> dict[str, str] | None:
@@ -88,43 +136,80 @@ def retry_headers(decision: Decision) -> dict[str, str] | None:
 
 def refusal(decision: Decision) -> JSONResponse:
     """The answer to a refused request (already audited by ``decide``)."""
-    return JSONResponse({"detail": decision.reason}, status_code=decision.status,
-                        headers=retry_headers(decision))  # fmt: skip
+    return JSONResponse(
+        {"detail": decision.reason}, status_code=decision.status, headers=retry_headers(decision)
+    )
 
 
 def record_refusal(
-    settings, spec: Any, decision: Decision, status: int, reason: str, *, client: str,
+    settings: HubSettings,
+    spec: DatasetSpec,
+    decision: Decision,
+    status: int,
+    reason: str,
+    *,
+    client: str,
     detail: dict[str, Any],
-) -> None:  # fmt: skip
+) -> None:
     """Audit an authorized request the data cannot answer (bad parameter, nothing found)."""
     detail.update(status=status, reason=reason)
-    audit.record(settings.catalog_url, "api_refused", spec.id, purpose=decision.purpose,
-                 detail=detail, who=decision.partner_id or "anonymous", origin=client)  # fmt: skip
+    audit.record(
+        settings.catalog_url,
+        "api_refused",
+        spec.id,
+        purpose=decision.purpose,
+        detail=detail,
+        who=decision.partner_id or "anonymous",
+        origin=client,
+    )
 
 
-def refuse(settings, spec: Any, decision: Decision, status: int, reason: str,
-           **audited: Any) -> JSONResponse:  # fmt: skip
+def refuse(
+    settings: HubSettings,
+    spec: DatasetSpec,
+    decision: Decision,
+    status: int,
+    reason: str,
+    **audited: Any,
+) -> JSONResponse:
+    """Audit, then answer, a request the data cannot answer."""
     record_refusal(settings, spec, decision, status, reason, **audited)
     return JSONResponse({"detail": reason}, status_code=status)
 
 
 def pull(
-    settings, spec: Any, *, key: str | None, purpose: str | None, columns: list[str] | None,
-    fmt: str, limit: int, offset: int, client: str,
-) -> tuple[Decision, pa.Table | None, int | None]:  # fmt: skip
+    settings: HubSettings,
+    spec: DatasetSpec,
+    *,
+    key: str | None,
+    purpose: str | None,
+    columns: list[str] | None,
+    fmt: str,
+    limit: int,
+    offset: int,
+    client: str,
+) -> tuple[Decision, pa.Table | None, int | None]:
     """Authorize, read, audit and register one pull; the rows are None when refused."""
     detail: dict[str, Any] = {"format": fmt, "offset": offset, "limit": limit}
-    decision = decide(settings, spec, key=key, purpose=purpose, columns=columns, client=client,
-                      detail=detail)  # fmt: skip
+    decision = decide(
+        settings, spec, key=key, purpose=purpose, columns=columns, client=client, detail=detail
+    )
     if not decision.allowed:
         return decision, None, None
     data, snapshot = _rows(settings, decision, spec.id, limit, offset)
-    served(settings, spec, decision, rows=data.num_rows, snapshot=snapshot, client=client,
-           detail=detail)  # fmt: skip
+    served(
+        settings,
+        spec,
+        decision,
+        rows=data.num_rows,
+        snapshot=snapshot,
+        client=client,
+        detail=detail,
+    )
     return decision, data, snapshot
 
 
-def total_rows(settings, zone: str, dataset_id: str) -> int:
+def total_rows(settings: HubSettings, zone: str, dataset_id: str) -> int:
     """Rows in the current snapshot, from its summary (no scan)."""
     cat = iceberg.catalog(settings)
     if not cat.table_exists((zone, dataset_id)):
@@ -146,59 +231,63 @@ def _jsonable(data: pa.Table) -> list[dict[str, Any]]:
 MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 JSON_PAGE_MAX = 10_000
 #: The records route's own query parameters; any other names a column to filter by.
-OWN_PARAMETERS = {"purpose", "columns", "format", "limit", "offset", "version", "since", "from",
-                  "to"}  # fmt: skip
+OWN_PARAMETERS = {
+    "purpose",
+    "columns",
+    "format",
+    "limit",
+    "offset",
+    "version",
+    "since",
+    "from",
+    "to",
+}
 
 
-def serve_records(
-    settings, spec: Any, *, key: str | None, purpose: str | None, columns: list[str] | None,
-    fmt: str, limit: int | None, offset: int, client: str, query: RecordQuery,
+def _batches(
+    cat: Any,
+    spec: DatasetSpec,
+    decision: Decision,
+    query: RecordQuery,
     params: dict[str, str],
-) -> Response:  # fmt: skip
-    """Rows as JSON (a page), or CSV / Parquet streamed batch by batch (a page or everything)."""
-    detail: dict[str, Any] = {"format": fmt, "offset": offset, "limit": limit,
-                              "version": query.version, "since": query.since}  # fmt: skip
-    decision = decide(settings, spec, key=key, purpose=purpose, columns=columns, client=client,
-                      detail=detail)  # fmt: skip
-    if not decision.allowed:
-        return refusal(decision)
-    if fmt == "json":
-        limit = limit or 100
-    cat = iceberg.catalog(settings)
+    fmt: str,
+    limit: int | None,
+    offset: int,
+    detail: dict[str, Any],
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch], int | None]:
+    """The schema, batches and snapshot of the rows asked for (changes with ``since``), once
+    the filters are checked against what is served; ``QueryError`` for a bad request."""
     time_column = spec.partition.column if spec.partition else None
-    try:
-        query.equals = equality_filters(params, OWN_PARAMETERS, decision.columns)
-        detail["filters"] = {**query.equals, "from": query.start, "to": query.end}
-        if (query.start or query.end) and time_column not in decision.columns:
-            raise QueryError(f"?from= / ?to= filter on {time_column}, which is not served here")
-        if fmt == "json" and limit > JSON_PAGE_MAX:
-            raise QueryError(f"?limit= is at most {JSON_PAGE_MAX} for JSON; CSV and Parquet "
-                             "stream any number of rows")  # fmt: skip
-        if not cat.table_exists((decision.zone, spec.id)):
-            raise QueryError(f"{spec.id} has no published version yet")
-        table = cat.load_table((decision.zone, spec.id))
-        if query.since is not None:
-            data, snapshot = changes(table, query, decision.columns, time_column)
-            data = data.slice(offset, limit) if limit is not None else data.slice(offset)
-            schema, batches = data.schema, iter(data.to_batches())
-        else:
-            schema, batches, snapshot = read_batches(
-                table, query, decision.columns, time_column, limit, offset)  # fmt: skip
-        if fmt == "json":
-            data = pa.Table.from_batches(list(batches), schema)
-    except QueryError as exc:
-        return refuse(settings, spec, decision, 400, str(exc), client=client, detail=detail)
-    except Exception as exc:  # a fault of the hub: still in the audit log, then a 500
-        record_refusal(settings, spec, decision, 500, f"{type(exc).__name__}: {exc}",
-                       client=client, detail=detail)  # fmt: skip
-        raise
-    headers = {"X-Dataset-Version": str(snapshot)} if snapshot else {}
-    if fmt == "json":
-        served(settings, spec, decision, rows=data.num_rows, snapshot=snapshot, client=client,
-               detail=detail)  # fmt: skip
-        body = {"dataset": spec.id, "version": snapshot, "since": query.since, "offset": offset,
-                "rows": data.num_rows, "items": _jsonable(data)}  # fmt: skip
-        return JSONResponse(body, headers=headers)
+    query.equals = equality_filters(params, OWN_PARAMETERS, decision.columns)
+    detail["filters"] = {**query.equals, **query.bounds()}
+    if (query.start or query.end) and time_column not in decision.columns:
+        raise QueryError(f"?from= / ?to= filter on {time_column}, which is not served here")
+    if fmt == "json" and limit is not None and limit > JSON_PAGE_MAX:
+        raise QueryError(
+            f"?limit= is at most {JSON_PAGE_MAX} for JSON; CSV and Parquet stream any number of rows"
+        )
+    if not cat.table_exists((decision.zone, spec.id)):
+        raise QueryError(f"{spec.id} has no published version yet")
+    table = cat.load_table((decision.zone, spec.id))
+    if query.since is None:
+        return read_batches(table, query, decision.columns, time_column, limit, offset)
+    data, snapshot = changes(table, query, decision.columns, time_column)
+    data = data.slice(offset, limit) if limit is not None else data.slice(offset)
+    return data.schema, iter(data.to_batches()), snapshot
+
+
+def _streamed(
+    settings: HubSettings,
+    spec: DatasetSpec,
+    decision: Decision,
+    fmt: str,
+    rows: tuple[pa.Schema, Iterator[pa.RecordBatch], int | None],
+    client: str,
+    detail: dict[str, Any],
+    headers: dict[str, str],
+) -> StreamingResponse:
+    """CSV or Parquet streamed batch by batch, registered once the stream ends."""
+    schema, batches, snapshot = rows
 
     async def stream() -> AsyncIterator[bytes]:
         seen, complete = [0], False
@@ -209,21 +298,99 @@ def serve_records(
                 yield chunk
             complete = True
         finally:  # registered with the rows read for the client, and whether all were sent
-            served(settings, spec, decision, rows=seen[0], snapshot=snapshot, client=client,
-                   detail={**detail, "complete": complete})  # fmt: skip
+            ended = {**detail, "complete": complete}
+            served(
+                settings,
+                spec,
+                decision,
+                rows=seen[0],
+                snapshot=snapshot,
+                client=client,
+                detail=ended,
+            )
 
-    name = f"{spec.id}.{fmt}"
-    headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    headers["Content-Disposition"] = f'attachment; filename="{spec.id}.{fmt}"'
     return StreamingResponse(stream(), media_type=MEDIA[fmt], headers=headers)
 
 
+def serve_records(
+    settings: HubSettings,
+    spec: DatasetSpec,
+    *,
+    key: str | None,
+    purpose: str | None,
+    columns: list[str] | None,
+    fmt: str,
+    limit: int | None,
+    offset: int,
+    client: str,
+    query: RecordQuery,
+    params: dict[str, str],
+) -> Response:
+    """Rows as JSON (a page), or CSV / Parquet streamed batch by batch (a page or everything)."""
+    detail: dict[str, Any] = {
+        "format": fmt,
+        "offset": offset,
+        "limit": limit,
+        "version": query.version,
+        "since": query.since,
+    }
+    decision = decide(
+        settings, spec, key=key, purpose=purpose, columns=columns, client=client, detail=detail
+    )
+    if not decision.allowed:
+        return refusal(decision)
+    if fmt == "json":
+        limit = limit or 100
+    cat = iceberg.catalog(settings)
+    try:
+        rows = _batches(cat, spec, decision, query, params, fmt, limit, offset, detail)
+        if fmt == "json":
+            data = pa.Table.from_batches(list(rows[1]), rows[0])
+    except QueryError as exc:
+        return refuse(settings, spec, decision, 400, str(exc), client=client, detail=detail)
+    except Exception as exc:  # a fault of the hub: still in the audit log, then a 500
+        reason = f"{type(exc).__name__}: {exc}"
+        record_refusal(settings, spec, decision, 500, reason, client=client, detail=detail)
+        raise
+    snapshot = rows[2]
+    headers = {"X-Dataset-Version": str(snapshot)} if snapshot else {}
+    if fmt != "json":
+        return _streamed(settings, spec, decision, fmt, rows, client, detail, headers)
+    served(
+        settings,
+        spec,
+        decision,
+        rows=data.num_rows,
+        snapshot=snapshot,
+        client=client,
+        detail=detail,
+    )
+    body = {
+        "dataset": spec.id,
+        "version": snapshot,
+        "since": query.since,
+        "offset": offset,
+        "rows": data.num_rows,
+        "items": _jsonable(data),
+    }
+    return JSONResponse(body, headers=headers)
+
+
 def serve_file(
-    settings, spec: Any, *, fmt: str, version: int | None, key: str | None, client: str
+    settings: HubSettings,
+    spec: DatasetSpec,
+    *,
+    fmt: str,
+    version: int | None,
+    key: str | None,
+    client: str,
 ) -> Response:
     """Stream one export file from the open bucket, with its SHA-256; audited and registered."""
     detail: dict[str, Any] = {"format": fmt, "version": version, "download": True}
-    decision = decide(settings, spec, key=key, purpose=None, columns=None, client=client,
-                      detail=detail)  # fmt: skip
+    decision = decide(
+        settings, spec, key=key, purpose=None, columns=None, client=client, detail=detail
+    )
     if not decision.allowed:
         return refusal(decision)
     if decision.zone != "open":  # a grant gives rows through /records, never a whole file
@@ -240,8 +407,17 @@ def serve_file(
     except LakeError as exc:
         record_refusal(settings, spec, decision, 500, str(exc), client=client, detail=detail)
         raise
-    served(settings, spec, decision, rows=export.rows, snapshot=export.snapshot_id,
-           client=client, detail=detail, channel="download", action="download")  # fmt: skip
+    served(
+        settings,
+        spec,
+        decision,
+        rows=export.rows,
+        snapshot=export.snapshot_id,
+        client=client,
+        detail=detail,
+        channel="download",
+        action="download",
+    )
     digest = base64.b64encode(bytes.fromhex(export.sha256)).decode()
     headers = {
         "Content-Length": str(export.bytes),
@@ -254,29 +430,50 @@ def serve_file(
 
 
 #: data.go.kr result codes for the refusals a national-portal client knows how to read.
-PORTAL_CODES = {401: ("30", "SERVICE_KEY_IS_NOT_REGISTERED_ERROR"),
-                429: ("22", "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"),
-                403: ("20", "SERVICE_ACCESS_DENIED_ERROR"),
-                400: ("10", "INVALID_REQUEST_PARAMETER_ERROR")}  # fmt: skip
+PORTAL_CODES = {
+    401: ("30", "SERVICE_KEY_IS_NOT_REGISTERED_ERROR"),
+    429: ("22", "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"),
+    403: ("20", "SERVICE_ACCESS_DENIED_ERROR"),
+    400: ("10", "INVALID_REQUEST_PARAMETER_ERROR"),
+}
 
 
 def serve_portal_page(
-    settings, spec: Any, *, key: str | None, purpose: str | None, page: int, rows: int,
+    settings: HubSettings,
+    spec: DatasetSpec,
+    *,
+    key: str | None,
+    purpose: str | None,
+    page: int,
+    rows: int,
     client: str,
-) -> Response:  # fmt: skip
+) -> Response:
     """One page in the data.go.kr envelope (response.header.resultCode/resultMsg, body.items,
     totalCount, pageNo, numOfRows), answered with HTTP 200 as the national portal does."""
     decision, data, _ = pull(
-        settings, spec, key=key, purpose=purpose, columns=None, fmt="json", limit=rows,
-        offset=(page - 1) * rows, client=client,
-    )  # fmt: skip
+        settings,
+        spec,
+        key=key,
+        purpose=purpose,
+        columns=None,
+        fmt="json",
+        limit=rows,
+        offset=(page - 1) * rows,
+        client=client,
+    )
     if data is None:
         code, message = PORTAL_CODES.get(decision.status, ("99", "UNKNOWN_ERROR"))
-        header, body = {"resultCode": code, "resultMsg": message}, {
-            "items": [], "numOfRows": rows, "pageNo": page, "totalCount": 0}  # fmt: skip
+        header, body = (
+            {"resultCode": code, "resultMsg": message},
+            {"items": [], "numOfRows": rows, "pageNo": page, "totalCount": 0},
+        )
     else:
         items = json.loads(json.dumps(data.to_pylist(), default=str, ensure_ascii=False))
         header = {"resultCode": "00", "resultMsg": "NORMAL SERVICE."}
-        body = {"items": items, "numOfRows": rows, "pageNo": page,
-                "totalCount": total_rows(settings, decision.zone, spec.id)}  # fmt: skip
+        body = {
+            "items": items,
+            "numOfRows": rows,
+            "pageNo": page,
+            "totalCount": total_rows(settings, decision.zone, spec.id),
+        }
     return JSONResponse({"response": {"header": header, "body": body}})

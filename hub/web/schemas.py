@@ -1,11 +1,36 @@
-"""The shapes of the sharing API's answers, as documented in /openapi.json (and checked
-against it by the Schemathesis test)."""
+"""The shapes of the web API's requests and answers, as documented in /openapi.json (and
+checked against it by the Schemathesis test)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+
+class Refusal(BaseModel):
+    """Why a request was not answered with data."""
+
+    detail: str
+
+
+#: The refusals any route may answer with, documented once for the whole API.
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Refusal, "description": "A parameter the dataset cannot answer"},
+    401: {"model": Refusal, "description": "No valid API key where one is needed"},
+    403: {"model": Refusal, "description": "Not granted (dataset class, purpose, columns)"},
+    404: {"model": Refusal, "description": "No such dataset, version or file"},
+    429: {"model": Refusal, "description": "The key's quota is used up (see Retry-After)"},
+}
+
+
+class DataRequestIn(BaseModel):
+    """A citizen's data request, from the map's form or as JSON."""
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=4000)
+    dataset_id: str | None = Field(default=None, max_length=63)
+    contact: str | None = Field(default=None, max_length=200)
 
 
 class RecordsPage(BaseModel):
