@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from catalog import store
-from catalog.store import exports_of
+from catalog import entries
+from catalog.entries import exports_of
 from hub.core.settings import CITY_TIMEZONE
 from hub.core.time import as_utc
 from hub.registry.city import CITY_DATA_TEAM
@@ -69,7 +69,7 @@ def _agent(party) -> dict[str, Any]:
 def _dataset(catalog_url: str, spec: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One dataset node and the nodes it points at (distributions)."""
     ident = f"{BASE}/dataset/{spec.id}"
-    versions = store.versions(catalog_url, spec.id)
+    versions = entries.versions(catalog_url, spec.id)
     department = spec.department
     node: dict[str, Any] = {
         "@id": ident,
@@ -238,7 +238,7 @@ def schemaorg_catalog(catalog_url: str, feeds: dict[str, Any], products: dict[st
     """The same datasets as schema.org ``DataCatalog`` JSON-LD (for search engines)."""
     items = []
     for spec in [*feeds.values(), *products.values()]:
-        versions = store.versions(catalog_url, spec.id)
+        versions = entries.versions(catalog_url, spec.id)
         item: dict[str, Any] = {
             "@type": "Dataset",
             "@id": f"{BASE}/dataset/{spec.id}",

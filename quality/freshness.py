@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from catalog import store
+from catalog import entries
 from catalog.db import session_for
 from catalog.models import QualityScore
 from hub.core.delivery import Window
@@ -44,7 +44,7 @@ def sweep(settings: HubSettings, feed: FeedSpec, at: datetime) -> tuple[CheckRes
     """Check and record the feed's freshness at ``at``."""
     from sqlalchemy import select
 
-    versions = store.versions(settings.catalog_url, feed.id)
+    versions = entries.versions(settings.catalog_url, feed.id)
     if not versions:
         raise NeverPublished(f"feed {feed.id}: nothing published yet")
     column = feed.partition.column

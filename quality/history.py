@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from catalog import store
+from catalog import entries
 from catalog.db import session_for
 from catalog.models import DatasetVersion, QualityResult, QualityScore
 
@@ -58,7 +58,7 @@ def quality_view(catalog_url: str, dataset_id: str) -> QualityView:
         def results_of(run_id: str | None) -> list[QualityResult]:
             if run_id is None:
                 return []
-            return store.listing(catalog_url, QualityResult, dataset_id, run_id)
+            return entries.listing(catalog_url, QualityResult, dataset_id, run_id)
 
         return QualityView(
             dataset_id=dataset_id,

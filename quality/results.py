@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from catalog import store
+from catalog import entries
 from catalog.models import QualityResult, QualityScore
+from hub.core.time import utc_now
 
 if TYPE_CHECKING:
     from quality.gate import CheckResult
@@ -33,7 +34,7 @@ def record(
 ) -> None:
     """Store a run's expectation results and its score in one transaction."""
 
-    when = store.now()
+    when = utc_now()
     rows: list[Any] = [
         QualityResult(
             dataset_id=dataset_id,
@@ -66,4 +67,4 @@ def record(
             computed_at=when,
         )
     )
-    store.add(catalog_url, *rows)
+    entries.add(catalog_url, *rows)

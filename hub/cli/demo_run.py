@@ -135,7 +135,7 @@ def advance_source(feed: FeedSpec, logical: datetime, env: dict[str, str]) -> No
 
 def summary(settings: HubSettings, feed_ids: list[str]) -> str:
     """Each feed's latest run as a table: what landed, was quarantined, published and released."""
-    from catalog import store
+    from catalog import entries
     from catalog.models import QualityScore, Release
 
     lines = [
@@ -143,22 +143,22 @@ def summary(settings: HubSettings, feed_ids: list[str]) -> str:
         f"{'open':>8} {'k':>4} {'quality':>7}  snapshot",
     ]
     for feed_id in feed_ids:
-        runs = store.runs(settings.catalog_url, feed_id)
+        runs = entries.runs(settings.catalog_url, feed_id)
         run = runs[-1] if runs else None
-        versions = store.versions(settings.catalog_url, feed_id)
+        versions = entries.versions(settings.catalog_url, feed_id)
         total = versions[-1].total_rows if versions else 0
         if run is None:
             lines.append(f"{feed_id:26} {'no run':10}")
             continue
         opened = [
             r
-            for r in store.listing(settings.catalog_url, Release, feed_id)
+            for r in entries.listing(settings.catalog_url, Release, feed_id)
             if r.zone == "open" and r.run_id == run.run_id
         ]
         released = (
             f"{opened[-1].rows:>8} {opened[-1].k or '-':>4}" if opened else f"{'-':>8} {'-':>4}"
         )
-        scores = store.listing(settings.catalog_url, QualityScore, feed_id)
+        scores = entries.listing(settings.catalog_url, QualityScore, feed_id)
         score = f"{scores[-1].score:>7.1f}" if scores else f"{'-':>7}"
         lines.append(
             f"{feed_id:26} {run.status:10} {run.rows_landed or 0:>8} {run.rows_quarantined or 0:>8} "
@@ -171,11 +171,11 @@ def summary(settings: HubSettings, feed_ids: list[str]) -> str:
 
 def product_summary(settings: HubSettings, product_ids: list[str]) -> str:
     """Each product's latest version: rows and the snapshot, in trusted and open."""
-    from catalog import store
+    from catalog import entries
 
     lines = [f"{'product':26} {'rows':>8}  snapshot"]
     for product_id in product_ids:
-        versions = store.versions(settings.catalog_url, product_id)
+        versions = entries.versions(settings.catalog_url, product_id)
         if not versions:
             lines.append(f"{product_id:26} {'not built':>8}")
             continue

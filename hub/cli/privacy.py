@@ -128,10 +128,10 @@ def privacy_report(
     zone: Annotated[str | None, typer.Option(help="trusted or open; both when omitted.")] = None,
 ) -> None:
     """Print the latest release report(s) of FEED for a privacy officer."""
-    from catalog import store
+    from catalog import entries
     from catalog.models import Release
 
-    releases = store.listing(get_settings().catalog_url, Release, feed)
+    releases = entries.listing(get_settings().catalog_url, Release, feed)
     latest = {r.zone: r for r in releases if zone in (None, r.zone)}
     if not latest:
         typer.secho(f"{feed}: no release recorded yet", fg="yellow", err=True)
@@ -143,12 +143,12 @@ def privacy_report(
 @privacy_app.command("registers")
 def privacy_registers(feed: str) -> None:
     """Print FEED's processing and destruction registers as JSON lines."""
-    from catalog import store
+    from catalog import entries
     from catalog.models import DestructionRecord, ProcessingRecord
 
     url = get_settings().catalog_url
     for register, model in (("processing", ProcessingRecord), ("destruction", DestructionRecord)):
-        for row in store.listing(url, model, feed):
+        for row in entries.listing(url, model, feed):
             fields = {c: getattr(row, c) for c in model.__table__.columns.keys()}  # noqa: SIM118
             typer.echo(
                 json.dumps({"register": register, **fields}, ensure_ascii=False, default=str)

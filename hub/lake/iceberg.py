@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from pyiceberg.table import DataScan, Table
 
 
-def catalog(settings: HubSettings) -> SqlCatalog:
-    """The SQL catalog on the hub's metadata database."""
+def table_catalog(settings: HubSettings) -> SqlCatalog:
+    """pyiceberg's SQL catalog of the lake's tables, kept in the hub's metadata database."""
     from pyiceberg.catalog.sql import SqlCatalog
 
     return SqlCatalog(settings.catalog_name, **settings.iceberg_properties())
@@ -77,7 +77,7 @@ def ensure_table(
     from pyiceberg.partitioning import PartitionField, PartitionSpec
     from pyiceberg.transforms import parse_transform
 
-    cat = catalog(settings)
+    cat = table_catalog(settings)
     identifier = (zone, name)
     try:
         return cat.load_table(identifier)

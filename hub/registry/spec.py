@@ -199,16 +199,35 @@ class NgsiLd(Spec):
 class DatasetSpec(Protocol):
     """What the catalog, the exports and the web app read of any dataset, feed or product."""
 
-    id: str
-    title: Text
-    description: Text
-    provider: Party
-    department: Party
-    type: FeedType
-    access_class: AccessClass
-    licence: Licence
-    partition: Partition
-    key: list[str]
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> Text: ...
+
+    @property
+    def description(self) -> Text: ...
+
+    @property
+    def provider(self) -> Party: ...
+
+    @property
+    def department(self) -> Party: ...
+
+    @property
+    def type(self) -> FeedType: ...
+
+    @property
+    def access_class(self) -> AccessClass: ...
+
+    @property
+    def licence(self) -> Licence: ...
+
+    @property
+    def partition(self) -> Partition: ...
+
+    @property
+    def key(self) -> list[str]: ...
 
     @property
     def is_public(self) -> bool: ...

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from catalog import audit, store
+from catalog import audit, entries
 from hub.core.delivery import Window
 from hub.core.settings import HubSettings, get_settings
+from hub.core.time import utc_now
 from hub.lake.objectstore import ObjectStore
 from hub.registry import FeedSpec, load_feed
 
@@ -39,14 +40,14 @@ class RunContext:
     def record(self, **fields) -> None:
         """Update this run's row in the catalog."""
 
-        store.update_run(
+        entries.update_run(
             self.settings.catalog_url, self.feed.id, self.run_id, self.window, **fields
         )
 
     def fail(self, error: Exception, **fields) -> None:
         """Mark this run failed in the catalog, with the error a person will read."""
 
-        self.record(status="failed", error=str(error), finished_at=store.now(), **fields)
+        self.record(status="failed", error=str(error), finished_at=utc_now(), **fields)
 
     def audit(self, action: str, target: str, **detail) -> None:
         """Append this run's action to the audit log, under the feed's purpose of processing."""

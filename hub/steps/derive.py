@@ -7,8 +7,7 @@ import hashlib
 import logging
 from typing import Any
 
-from catalog import audit
-from catalog import store as catalog
+from catalog import audit, entries
 from catalog.lineage import emitting
 from hub.core.errors import NoDeliveryError
 from hub.core.settings import HubSettings
@@ -41,7 +40,7 @@ def derive(product_id: str, run_id: str, settings: HubSettings) -> dict[str, Any
 def _build(product, run_id: str, settings: HubSettings) -> dict[str, Any]:
 
     product_id = product.id
-    cat = iceberg.catalog(settings)
+    cat = iceberg.table_catalog(settings)
     inputs, snapshots = {}, {}
     for feed_id in product.inputs:
         if not cat.table_exists(("trusted", feed_id)):
@@ -75,12 +74,12 @@ def _build(product, run_id: str, settings: HubSettings) -> dict[str, Any]:
         made_from = {"hub.trusted-snapshot": str(published["trusted"])} if published else {}
         iceberg.replace_all(table, built, {**properties, **made_from})
         published[zone] = table.current_snapshot().snapshot_id
-    catalog.upsert_dataset(settings.catalog_url, product, f"trusted.{product_id}")
+    entries.upsert_dataset(settings.catalog_url, product, f"trusted.{product_id}")
     if "open" in published:
         export_version(settings, product_id, published["open"])
     part = built.column(product.partition.column)
     low, high = _bounds(part)
-    catalog.add_version(
+    entries.add_version(
         settings.catalog_url,
         dataset_id=product_id,
         snapshot_id=published["trusted"],

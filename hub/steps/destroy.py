@@ -11,8 +11,9 @@ import hashlib
 import logging
 from datetime import datetime
 
-from catalog import store as catalog
+from catalog import entries
 from catalog.models import DestructionRecord
+from hub.core.time import utc_now
 from hub.lake.objectstore import ObjectStore
 from hub.lake.raw import MANIFEST, Manifest, partition_name
 from hub.steps.context import RunContext
@@ -40,7 +41,7 @@ def destroy_identified(ctx: RunContext, store: ObjectStore) -> list[DestructionR
     """Delete what is due and register each object; nothing happens for feeds without PD."""
     if ctx.feed.privacy is None:
         return []
-    now = catalog.now()
+    now = utc_now()
     records: list[DestructionRecord] = []
     for prefix in _due(ctx, store, now):
         keys = list(store.list("raw", prefix))
@@ -67,7 +68,7 @@ def destroy_identified(ctx: RunContext, store: ObjectStore) -> list[DestructionR
                 )
             )
         if keys:  # registered first: a failed delete is retried, an unregistered one is lost
-            catalog.add(ctx.settings.catalog_url, *records[-len(keys) :])
+            entries.add(ctx.settings.catalog_url, *records[-len(keys) :])
             ctx.audit(
                 "destroy",
                 f"s3://{ctx.settings.bucket('raw')}/{prefix}",

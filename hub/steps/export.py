@@ -15,10 +15,10 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
-from catalog import audit
-from catalog import store as catalog
+from catalog import audit, entries
 from catalog.models import ExportFile
 from hub.core.settings import HubSettings
+from hub.core.time import utc_now
 from hub.lake import iceberg
 from hub.lake.formats import (
     MEDIA_TYPES,
@@ -46,11 +46,11 @@ def export_version(
     settings: HubSettings, dataset_id: str, snapshot_id: int | None = None
 ) -> list[ExportFile]:
     """Write (once) the download files of ``open.<dataset_id>`` at a snapshot (default: current)."""
-    table = iceberg.catalog(settings).load_table(("open", dataset_id))
+    table = iceberg.table_catalog(settings).load_table(("open", dataset_id))
     snapshot = table.snapshot_by_id(snapshot_id) if snapshot_id else table.current_snapshot()
     if snapshot is None:
         return []
-    done = catalog.exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)
+    done = entries.exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)
     if done:
         return done
     scan = table.scan(snapshot_id=snapshot.snapshot_id)
@@ -88,13 +88,13 @@ def export_version(
                     rows=rows,
                     bytes=size,
                     sha256=sha,
-                    created_at=catalog.now(),
+                    created_at=utc_now(),
                 )
             )
     try:
-        catalog.add(settings.catalog_url, *written)
+        entries.add(settings.catalog_url, *written)
     except IntegrityError:  # another run exported this version meanwhile: theirs stands
-        return catalog.exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)
+        return entries.exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)
     audit.record(
         settings.catalog_url,
         "export",
@@ -115,4 +115,4 @@ def export_version(
         snapshot.snapshot_id,
         ", ".join(f"{e.format} {e.bytes:,} B" for e in written),
     )
-    return catalog.exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)
+    return entries.exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)

@@ -6,8 +6,7 @@ import logging
 from typing import Any
 
 import connectors
-from catalog import db
-from catalog import store as catalog
+from catalog import db, entries
 from connectors.base import FetchContext
 from hub.core.errors import HubError, TransientDeliveryError
 from hub.lake.raw import RawLanding, manifest_key
@@ -25,7 +24,7 @@ def land(ctx: RunContext) -> dict[str, Any]:
     """
 
     db.migrate(ctx.settings.catalog_url)
-    catalog.upsert_dataset(ctx.settings.catalog_url, ctx.feed, f"trusted.{ctx.feed.id}")
+    entries.upsert_dataset(ctx.settings.catalog_url, ctx.feed, f"trusted.{ctx.feed.id}")
     ctx.record(
         status="running",
         step="land",
@@ -34,7 +33,7 @@ def land(ctx: RunContext) -> dict[str, Any]:
     store = ctx.store()
     landing = RawLanding(store, ctx.feed.id, ctx.window, ctx.run_id)
     fetch = connectors.fetcher(ctx.feed.delivery.connector)
-    mark = catalog.watermark(ctx.settings.catalog_url, ctx.feed.id)
+    mark = entries.watermark(ctx.settings.catalog_url, ctx.feed.id)
     fetch_ctx = FetchContext(
         feed_id=ctx.feed.id,
         window=ctx.window,

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from catalog import store
+from catalog import entries
 from catalog.lineage import Emission, LineageDataset, emitting, facet
 from catalog.models import QualityResult
 from connectors.base import ENV_REFERENCE
@@ -118,7 +118,7 @@ def open_column_lineage(ctx: RunContext, trusted: LineageDataset) -> dict[str, A
 
 def quality_assertions(ctx: RunContext) -> dict[str, Any] | None:
 
-    results = store.listing(ctx.settings.catalog_url, QualityResult, ctx.feed.id, ctx.run_id)
+    results = entries.listing(ctx.settings.catalog_url, QualityResult, ctx.feed.id, ctx.run_id)
     if not results:
         return None
     assertions = []

@@ -14,8 +14,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from catalog import store as catalog
+from catalog import entries
 from catalog.models import ProcessingRecord
+from hub.core.time import utc_now
 from hub.lake.raw import load_manifest
 from hub.steps.context import RunContext
 from privacy.errors import UndeclaredPersonalData
@@ -92,10 +93,10 @@ def register_processing(ctx: RunContext, delivery_id: str, applied: list[Applied
                 purpose=policy.purpose.en,
                 key_version=a.key_version,
                 values_changed=a.values_changed,
-                recorded_at=catalog.now(),
+                recorded_at=utc_now(),
             )
         )
-    catalog.add(ctx.settings.catalog_url, *rows)
+    entries.add(ctx.settings.catalog_url, *rows)
 
 
 def protect(ctx: RunContext, validated: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from catalog import store as catalog
+from catalog import entries
+from hub.core.time import utc_now
 from hub.lake import iceberg
 from hub.lake.raw import Manifest, load_manifest
 from hub.steps.context import RunContext
@@ -49,8 +50,8 @@ def publish_table(ctx: RunContext, data: pa.Table, manifest: Manifest) -> dict[s
     snapshot = table.current_snapshot()
     total = int(snapshot.summary.get("total-records", 0)) if snapshot and snapshot.summary else 0
     if snapshot_id is not None:
-        catalog.upsert_dataset(ctx.settings.catalog_url, ctx.feed, f"trusted.{ctx.feed.id}")
-        catalog.add_version(
+        entries.upsert_dataset(ctx.settings.catalog_url, ctx.feed, f"trusted.{ctx.feed.id}")
+        entries.add_version(
             ctx.settings.catalog_url,
             dataset_id=ctx.feed.id,
             snapshot_id=snapshot_id,
@@ -83,7 +84,7 @@ def publish(ctx: RunContext, protected: dict[str, Any]) -> dict[str, Any]:
     store.delete("raw", [protected["stage"]])
     if manifest.watermark_to:  # only now is the change set in the lake: advance the cursor
         connector_config = ctx.feed.delivery.config
-        catalog.set_watermark(
+        entries.set_watermark(
             ctx.settings.catalog_url,
             ctx.feed.id,
             connector_config.cursor_column,
@@ -105,7 +106,7 @@ def publish(ctx: RunContext, protected: dict[str, Any]) -> dict[str, Any]:
         step="release" if ctx.feed.is_public else "done",
         rows_published=result["rows_published"],
         snapshot_id=result["snapshot_id"],
-        finished_at=catalog.now(),
+        finished_at=utc_now(),
     )
     log.info(
         "%s: published %d rows to %s (snapshot %s, %d rows in table)",

@@ -13,8 +13,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from catalog import store as catalog
+from catalog import entries
 from catalog.models import Provision, Release
+from hub.core.time import utc_now
 from hub.lake import iceberg
 from hub.registry.spec import FieldSpec
 from hub.steps.context import RunContext
@@ -65,7 +66,7 @@ def record_release(
         detail=json.dumps(detail, ensure_ascii=False, default=str),
         report_ko=report_ko,
         report_en=report_en,
-        created_at=catalog.now(),
+        created_at=utc_now(),
     )
     rows: list[Any] = [row]
     if f.zone == "open" and f.status == "released":
@@ -79,10 +80,10 @@ def record_release(
                 legal_basis=(policy.legal_basis.en if policy else ctx.feed.licence.title),
                 rows=f.rows,
                 client_address=None,
-                provided_at=catalog.now(),
+                provided_at=utc_now(),
             )
         )
-    catalog.add(ctx.settings.catalog_url, *rows)
+    entries.add(ctx.settings.catalog_url, *rows)
     return row
 
 

@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from catalog import entries
 from catalog import lineage as ol
-from catalog import store
+from catalog.entries import exports_of
 from catalog.models import QualityScore
-from catalog.store import exports_of
 from hub.core.settings import HubSettings
 from hub.core.time import as_utc, utc_now
 from hub.registry.schedule import iso_duration
@@ -95,8 +95,8 @@ def files_of(
 def card(catalog_url: str, spec: Any, kind: str, now: datetime | None = None) -> DatasetCard:
     """A dataset's card (a feed's or a product's spec: both have a schedule); a feed's
     freshness is judged at ``now`` (default: the current time)."""
-    versions = store.versions(catalog_url, spec.id)
-    scores = store.listing(catalog_url, QualityScore, spec.id)
+    versions = entries.versions(catalog_url, spec.id)
+    scores = entries.listing(catalog_url, QualityScore, spec.id)
     last = versions[-1] if versions else None
     fresh = None
     cycle = getattr(spec.schedule, "provision_cycle", None)

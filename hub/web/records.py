@@ -16,12 +16,13 @@ import pyarrow as pa
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
-from catalog import audit, store
+from catalog import audit, entries
+from catalog.entries import exports_of
 from catalog.models import Provision
 from catalog.partners import Decision, authorize
-from catalog.store import exports_of
 from hub.core.errors import LakeError
 from hub.core.settings import HubSettings
+from hub.core.time import utc_now
 from hub.lake import iceberg
 from hub.lake.formats import csv_chunks, parquet_chunks
 from hub.lake.objectstore import ObjectStore
@@ -30,7 +31,7 @@ from hub.web.query import QueryError, RecordQuery, changes, equality_filters, re
 
 
 def _open_columns(settings: HubSettings, dataset_id: str) -> list[str]:
-    cat = iceberg.catalog(settings)
+    cat = iceberg.table_catalog(settings)
     if not cat.table_exists(("open", dataset_id)):
         return []
     return [f.name for f in cat.load_table(("open", dataset_id)).schema().fields]
@@ -40,7 +41,7 @@ def _rows(
     settings: HubSettings, decision: Decision, dataset_id: str, limit: int, offset: int
 ) -> tuple[pa.Table, int | None]:
     """One page of the current version, read as /records reads it; and its snapshot."""
-    cat = iceberg.catalog(settings)
+    cat = iceberg.table_catalog(settings)
     if not cat.table_exists((decision.zone, dataset_id)):
         return pa.table({c: pa.array([], pa.string()) for c in decision.columns}), None
     table = cat.load_table((decision.zone, dataset_id))
@@ -114,7 +115,7 @@ def served(
         who=decision.partner_id or "anonymous",
         origin=client,
     )
-    store.add(
+    entries.add(
         url,
         Provision(
             dataset_id=spec.id,
@@ -125,7 +126,7 @@ def served(
             legal_basis=decision.legal_basis,
             rows=rows,
             client_address=client,
-            provided_at=store.now(),
+            provided_at=utc_now(),
         ),
     )
 
@@ -211,7 +212,7 @@ def pull(
 
 def total_rows(settings: HubSettings, zone: str, dataset_id: str) -> int:
     """Rows in the current snapshot, from its summary (no scan)."""
-    cat = iceberg.catalog(settings)
+    cat = iceberg.table_catalog(settings)
     if not cat.table_exists((zone, dataset_id)):
         return 0
     snapshot = cat.load_table((zone, dataset_id)).current_snapshot()
@@ -342,7 +343,7 @@ def serve_records(
         return refusal(decision)
     if fmt == "json":
         limit = limit or 100
-    cat = iceberg.catalog(settings)
+    cat = iceberg.table_catalog(settings)
     try:
         rows = _batches(cat, spec, decision, query, params, fmt, limit, offset, detail)
         if fmt == "json":

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from catalog import store as catalog
+from catalog import entries
 from catalog.models import Run
 from hub.core.errors import DeliveryError, TransientDeliveryError
 from hub.lake import iceberg
@@ -42,7 +42,9 @@ def run_quarter(settings, quarter, run_id: str) -> dict:
 
 
 def published(settings):
-    return iceberg.catalog(settings).load_table(("trusted", "startup_tenants")).scan().to_arrow()
+    return (
+        iceberg.table_catalog(settings).load_table(("trusted", "startup_tenants")).scan().to_arrow()
+    )
 
 
 def test_a_snapshot_then_only_the_changes_are_merged_and_a_rerun_changes_nothing(
@@ -53,7 +55,7 @@ def test_a_snapshot_then_only_the_changes_are_merged_and_a_rerun_changes_nothing
     first = run_quarter(hub_settings, Q3, "q3")
     at_q3 = startups.state_at(Q3[1])
     assert first["rows_published"] == at_q3.num_rows == published(hub_settings).num_rows
-    mark = catalog.watermark(url, "startup_tenants")
+    mark = entries.watermark(url, "startup_tenants")
     assert datetime.fromisoformat(mark) == max(
         datetime.fromisoformat(v) for v in at_q3["updated_at"].to_pylist()
     )
@@ -74,7 +76,7 @@ def test_a_snapshot_then_only_the_changes_are_merged_and_a_rerun_changes_nothing
 
     again = run_quarter(hub_settings, Q4, "q4-rerun")
     assert again["rows_published"] == 0 and published(hub_settings).num_rows == at_q4.num_rows
-    assert catalog.watermark(url, "startup_tenants") > mark
+    assert entries.watermark(url, "startup_tenants") > mark
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -87,7 +89,7 @@ def test_a_missing_source_table_fails_with_feed_table_and_cause(hub_settings, so
         DeliveryError, match=r"feed startup_tenants: .*startup_tenants.*no such table"
     ):
         run_quarter(hub_settings, Q3, "q3")
-    assert catalog.watermark(hub_settings.catalog_url, "startup_tenants") is None
+    assert entries.watermark(hub_settings.catalog_url, "startup_tenants") is None
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
@@ -101,7 +103,7 @@ def test_a_database_that_is_down_is_retried_and_the_retry_after_it_is_back_succe
     ) as caught:
         run_quarter(hub_settings, Q3, "q3")
     assert "secret" not in str(caught.value)
-    assert catalog.listing(hub_settings.catalog_url, Run, "startup_tenants")[-1].status == "failed"
+    assert entries.listing(hub_settings.catalog_url, Run, "startup_tenants")[-1].status == "failed"
     monkeypatch.setenv("STARTUP_DB_URL", source_url)
     startups.write_state(source_url, Q3[1])
     assert (

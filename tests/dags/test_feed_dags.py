@@ -129,7 +129,7 @@ def test_agency_error_fails_the_dag_run_with_the_cause_and_publishes_nothing(
     assert "feed air_quality_hourly" in text and "SERVICE_KEY_IS_NOT_REGISTERED_ERROR" in text
     from hub.lake import iceberg
 
-    assert not iceberg.catalog(hub_settings).table_exists(("trusted", "air_quality_hourly"))
+    assert not iceberg.table_catalog(hub_settings).table_exists(("trusted", "air_quality_hourly"))
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=False)

@@ -43,14 +43,19 @@ def test_file_feed_publishes_every_row_once_even_when_rerun(hub_settings, feed_i
         )
         result = run_pipeline(ctx)
         assert result["rows_published"] == EXPECTED[feed_id]
-    table = iceberg.catalog(hub_settings).load_table(("trusted", feed_id))
+    table = iceberg.table_catalog(hub_settings).load_table(("trusted", feed_id))
     assert table.scan().to_arrow().num_rows == EXPECTED[feed_id]
 
 
 def test_cp949_hangul_survives_into_the_published_table(hub_settings):
     ctx = drop_for(hub_settings, "pm_composition")
     run_pipeline(ctx)
-    rows = iceberg.catalog(hub_settings).load_table(("trusted", "pm_composition")).scan().to_arrow()
+    rows = (
+        iceberg.table_catalog(hub_settings)
+        .load_table(("trusted", "pm_composition"))
+        .scan()
+        .to_arrow()
+    )
     assert set(rows.column("province").to_pylist()) == {"서울특별시", "인천광역시", "경기도"}
 
 
@@ -68,7 +73,7 @@ def test_a_renamed_header_fails_the_run_and_keeps_the_delivery_in_raw(hub_settin
     ):
         validate(ctx, landed)
     assert landed["objects"] == 3
-    assert not iceberg.catalog(hub_settings).table_exists(("trusted", "pm_composition"))
+    assert not iceberg.table_catalog(hub_settings).table_exists(("trusted", "pm_composition"))
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from catalog import store
+from catalog import entries
 from hub.core.errors import DeliveryError, TransientDeliveryError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
@@ -27,7 +27,7 @@ def _run(settings, run_id="run-1"):
 
 
 def _table(settings):
-    return iceberg.catalog(settings).load_table(("trusted", "air_quality_hourly"))
+    return iceberg.table_catalog(settings).load_table(("trusted", "air_quality_hourly"))
 
 
 def test_publishes_every_row_once_and_a_rerun_adds_no_duplicates(hub_settings, agency_api):
@@ -44,7 +44,7 @@ def test_publishes_every_row_once_and_a_rerun_adds_no_duplicates(hub_settings, a
         first["snapshot_id"],
         second["snapshot_id"],
     ]
-    versions = store.versions(hub_settings.catalog_url, "air_quality_hourly")
+    versions = entries.versions(hub_settings.catalog_url, "air_quality_hourly")
     assert [v.snapshot_id for v in versions] == [first["snapshot_id"], second["snapshot_id"]]
     assert versions[-1].total_rows == 80
 
@@ -83,8 +83,8 @@ def test_agency_failure_names_feed_and_cause_and_publishes_nothing(
     with pytest.raises(error, match=cause) as err:
         land(ctx)
     assert "feed air_quality_hourly" in str(err.value)
-    assert not iceberg.catalog(hub_settings).table_exists(("trusted", "air_quality_hourly"))
-    (run,) = store.runs(hub_settings.catalog_url, "air_quality_hourly")
+    assert not iceberg.table_catalog(hub_settings).table_exists(("trusted", "air_quality_hourly"))
+    (run,) = entries.runs(hub_settings.catalog_url, "air_quality_hourly")
     assert run.status == "failed" and cause in run.error
 
 
@@ -119,7 +119,9 @@ def test_a_delivery_where_every_row_fails_publishes_nothing_and_keeps_the_old_ve
     with pytest.raises(DeliveryError, match="all 40 delivered rows failed validation"):
         validate(bad, landed)
     assert _table(hub_settings).current_snapshot().snapshot_id == first["snapshot_id"]
-    quarantined = iceberg.catalog(hub_settings).load_table(("quarantine", "air_quality_hourly"))
+    quarantined = iceberg.table_catalog(hub_settings).load_table(
+        ("quarantine", "air_quality_hourly")
+    )
     assert quarantined.scan().to_arrow().num_rows == 40
 
 

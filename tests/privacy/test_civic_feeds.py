@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from catalog import store as catalog
+from catalog import entries
 from catalog.models import DestructionRecord, Release
 from hub.core.errors import DeliveryError
 from hub.lake import iceberg
@@ -53,7 +53,7 @@ def drop(settings, files: dict[str, bytes]) -> None:
 
 
 def rows(settings, zone: str, feed_id: str) -> pa.Table:
-    return iceberg.catalog(settings).load_table((zone, feed_id)).scan().to_arrow()
+    return iceberg.table_catalog(settings).load_table((zone, feed_id)).scan().to_arrow()
 
 
 def found_in_text(settings, originals: set[str], zones=("trusted", "open", "quarantine")) -> set:
@@ -87,7 +87,7 @@ def scanned_clean(settings, feed_id: str, zones: tuple[str, ...]) -> None:
 
 def raw_destroyed(settings, feed_id: str) -> None:
     assert list(ObjectStore(settings).list("raw", f"{feed_id}/")) == []
-    assert catalog.listing(settings.catalog_url, DestructionRecord, feed_id)
+    assert entries.listing(settings.catalog_url, DestructionRecord, feed_id)
 
 
 # --- service requests: daily CSV from the call centre ----------------------------------------
@@ -125,7 +125,7 @@ def test_service_requests_lose_every_planted_identifier_and_keep_the_complaint(h
     assert {"text", "phone"}.isdisjoint(opened.column_names)
     release = [
         r
-        for r in catalog.listing(hub_settings.catalog_url, Release, "service_requests")
+        for r in entries.listing(hub_settings.catalog_url, Release, "service_requests")
         if r.zone == "open"
     ][-1]
     assert release.status == "released" and release.k >= 5
@@ -165,7 +165,7 @@ def test_ped_accidents_are_pseudonymized_snapped_banded_and_not_released(hub_set
     ages = pa.array([int(a["vctmAge"]) for a in sent])
     assert [r["victim_age"] for r in got] == band_labels(ages, 10, 80).to_pylist()
     assert leaked(hub_settings, {a["acdntNo"] for a in sent}) == set()
-    assert not iceberg.catalog(hub_settings).table_exists(("open", "ped_accidents"))
+    assert not iceberg.table_catalog(hub_settings).table_exists(("open", "ped_accidents"))
     raw_destroyed(hub_settings, "ped_accidents")
 
     run(hub_settings, "ped_accidents", RUSH, end, "run-2")
@@ -237,7 +237,9 @@ def test_a_form_export_that_is_not_json_fails_naming_the_feed_and_the_file(hub_s
     name = broken.rsplit("/", 1)[-1]
     with pytest.raises(DeliveryError, match=rf"resident_council_activity/.*{name}: not JSON"):
         run(hub_settings, "resident_council_activity", *QUARTER, "run-1")
-    assert not iceberg.catalog(hub_settings).table_exists(("trusted", "resident_council_activity"))
+    assert not iceberg.table_catalog(hub_settings).table_exists(
+        ("trusted", "resident_council_activity")
+    )
     assert any(
         k.endswith(name)
         for k in ObjectStore(hub_settings).list("raw", "resident_council_activity/")

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from catalog import store as catalog
+from catalog import entries
 from catalog.models import DestructionRecord, ProcessingRecord, Release
 from hub.core.settings import PROJECT_ROOT
 from hub.lake import iceberg
@@ -61,7 +61,9 @@ def leaked(settings, originals: set[str]) -> set[str]:
 
 
 def tokens_by_member(settings, sent: pa.Table) -> dict[str, set[str]]:
-    trusted = iceberg.catalog(settings).load_table(("trusted", "bike_trips")).scan().to_arrow()
+    trusted = (
+        iceberg.table_catalog(settings).load_table(("trusted", "bike_trips")).scan().to_arrow()
+    )
     token_of_trip = dict(
         zip(trusted["trip_id"].to_pylist(), trusted["member_id"].to_pylist(), strict=True)
     )
@@ -91,13 +93,13 @@ def test_bike_trips_are_protected_linkable_released_and_their_raw_destroyed(hub_
     url = hub_settings.catalog_url
     store = ObjectStore(hub_settings)
     assert list(store.list("raw", "bike_trips/")) == []
-    destroyed = catalog.listing(url, DestructionRecord, "bike_trips")
+    destroyed = entries.listing(url, DestructionRecord, "bike_trips")
     csv_digests = {hashlib.sha256(bikes.trips_csv(d)).hexdigest() for d in (day1, day2)}
     assert csv_digests <= {r.sha256 for r in destroyed}
 
     techniques = {
         (r.column_name, r.technique, r.key_version)
-        for r in catalog.listing(url, ProcessingRecord, "bike_trips")
+        for r in entries.listing(url, ProcessingRecord, "bike_trips")
     }
     assert {
         ("member_id", "token", 1),
@@ -105,7 +107,7 @@ def test_bike_trips_are_protected_linkable_released_and_their_raw_destroyed(hub_
         ("rent_at", "truncate", None),
     } <= techniques
 
-    releases = catalog.listing(url, Release, "bike_trips")
+    releases = entries.listing(url, Release, "bike_trips")
     opened = [r for r in releases if r.zone == "open"]
     assert [r.status for r in opened] == ["released", "released"]
     assert all(r.k >= 5 for r in opened)
@@ -118,11 +120,11 @@ def test_the_open_release_measures_the_k_that_pycanon_finds(hub_settings):
     from pycanon import anonymity
 
     run_bikes(hub_settings, DAY1, "run-1")
-    table = iceberg.catalog(hub_settings).load_table(("open", "bike_trips")).scan().to_arrow()
+    table = iceberg.table_catalog(hub_settings).load_table(("open", "bike_trips")).scan().to_arrow()
     assert "member_id" not in table.column_names and "return_at" not in table.column_names
     recorded = [
         r
-        for r in catalog.listing(hub_settings.catalog_url, Release, "bike_trips")
+        for r in entries.listing(hub_settings.catalog_url, Release, "bike_trips")
         if r.zone == "open"
     ][-1]
     quasi = ["birth_year", "sex", "rent_station_id", "rent_at"]
@@ -162,10 +164,10 @@ def test_after_key_rotation_new_tokens_differ_and_old_ones_resolve_with_a_log(hu
 def test_an_open_release_that_cannot_reach_k_is_refused_and_nothing_is_released(hub_settings):
     with pytest.raises(ReleaseRefused, match=r"cannot reach k ≥ 5 .*nothing was released"):
         run_bikes(hub_settings, DAY1, "run-1", trips=40)
-    refused = catalog.listing(hub_settings.catalog_url, Release, "bike_trips")[-1]
+    refused = entries.listing(hub_settings.catalog_url, Release, "bike_trips")[-1]
     assert (refused.zone, refused.status, refused.rows) == ("open", "refused", 0)
     assert "k ≥ 5" in refused.report_en
-    cat = iceberg.catalog(hub_settings)
+    cat = iceberg.table_catalog(hub_settings)
     assert not cat.table_exists(("open", "bike_trips"))
     assert cat.load_table(("trusted", "bike_trips")).scan().to_arrow().num_rows == 40
 
@@ -194,7 +196,9 @@ def test_childcare_names_and_rrns_never_reach_the_trusted_zone(hub_settings):
     for feed in ("childcare_capacity", "childcare_applications"):
         run_pipeline(RunContext.create(feed, start, end, "run-1", settings=hub_settings))
     assert leaked(hub_settings, names | rrns) == set()
-    published = iceberg.catalog(hub_settings).load_table(("trusted", "childcare_applications"))
+    published = iceberg.table_catalog(hub_settings).load_table(
+        ("trusted", "childcare_applications")
+    )
     rows = published.scan().to_arrow()
     assert rows.num_rows == 150 and "guardian_rrn" not in rows.column_names
     store = ObjectStore(hub_settings)
@@ -219,7 +223,7 @@ def test_undeclared_personal_data_fails_protect_naming_column_and_recognizer(
     )
     with pytest.raises(UndeclaredPersonalData, match=r"column 'guardian_rrn': rrn \(150 values\)"):
         run_pipeline(ctx)
-    assert not iceberg.catalog(settings).table_exists(("trusted", "childcare_applications"))
+    assert not iceberg.table_catalog(settings).table_exists(("trusted", "childcare_applications"))
     assert any(
         k.endswith(".xlsx") for k in ObjectStore(settings).list("raw", "childcare_applications/")
     )
@@ -240,7 +244,12 @@ def test_rejected_rows_of_a_pd_feed_reach_quarantine_without_their_identifiers(h
     from hub.steps.validate import validate
 
     assert validate(ctx, land(ctx))["rows_quarantined"] == 3
-    rows = iceberg.catalog(hub_settings).load_table(("quarantine", "bike_trips")).scan().to_arrow()
+    rows = (
+        iceberg.table_catalog(hub_settings)
+        .load_table(("quarantine", "bike_trips"))
+        .scan()
+        .to_arrow()
+    )
     records = rows["record"].to_pylist()
     assert len(records) == 3 and all('"회원번호": "<withheld>"' in r for r in records)
     assert not any(m in r for r in records for m in sent["회원번호"].to_pylist()[:3])

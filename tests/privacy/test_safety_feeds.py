@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pytest
 
-from catalog import store as catalog
+from catalog import entries
 from catalog.models import DestructionRecord, ProcessingRecord
 from hub.core.errors import DeliveryError
 from hub.lake import iceberg
@@ -51,7 +51,7 @@ def run(settings, feed: str, window: tuple[datetime, datetime], run_id: str) -> 
 
 
 def trusted_rows(settings, feed: str) -> list[dict]:
-    table = iceberg.catalog(settings).load_table(("trusted", feed)).scan().to_arrow()
+    table = iceberg.table_catalog(settings).load_table(("trusted", feed)).scan().to_arrow()
     return table.to_pylist()
 
 
@@ -63,7 +63,7 @@ def raw_keys(settings, feed: str) -> list[str]:
 def undeclared_pd(settings, feed: str) -> dict:
     """What the PII scanner finds in the trusted table's columns that the policy keeps as sent
     (the columns the protect step scans: kept, masked, scrubbed or undeclared)."""
-    table = iceberg.catalog(settings).load_table(("trusted", feed)).scan().to_arrow()
+    table = iceberg.table_catalog(settings).load_table(("trusted", feed)).scan().to_arrow()
     policy = load_feed(settings.feeds_dir / f"{feed}.yaml").privacy
     return scan_table(table.select(scanned_columns(policy, table)))
 
@@ -149,7 +149,7 @@ def test_crimes_reach_the_trusted_zone_protected_and_a_rerun_keeps_them_once(hub
     assert raw_keys(hub_settings, CRIMES) == []
     url = hub_settings.catalog_url
     digest = hashlib.sha256(files[safety.crime_key(MONTH[0])]).hexdigest()
-    assert digest in {r.sha256 for r in catalog.listing(url, DestructionRecord, CRIMES)}
+    assert digest in {r.sha256 for r in entries.listing(url, DestructionRecord, CRIMES)}
     assert {
         ("case_no", "token"),
         ("address", "drop"),
@@ -157,8 +157,8 @@ def test_crimes_reach_the_trusted_zone_protected_and_a_rerun_keeps_them_once(hub
         ("lon", "snap"),
         ("occurred_at", "truncate"),
         ("victim_age", "band"),
-    } <= {(r.column_name, r.technique) for r in catalog.listing(url, ProcessingRecord, CRIMES)}
-    assert not iceberg.catalog(hub_settings).table_exists(("open", CRIMES))  # restricted
+    } <= {(r.column_name, r.technique) for r in entries.listing(url, ProcessingRecord, CRIMES)}
+    assert not iceberg.table_catalog(hub_settings).table_exists(("open", CRIMES))  # restricted
 
     again = run(hub_settings, CRIMES, MONTH, "run-2")
     assert again["rows_published"] == len(sent)
@@ -193,7 +193,7 @@ def test_a_truncated_crime_csv_fails_naming_the_file_and_publishes_nothing(hub_s
     assert CRIMES in message and key.rsplit("/", 1)[1] in message, message
     if where == "field":
         assert "malformed row" in message and "truncated" in message, message
-    assert not iceberg.catalog(hub_settings).table_exists(("trusted", CRIMES))
+    assert not iceberg.table_catalog(hub_settings).table_exists(("trusted", CRIMES))
     assert any(k.endswith(".csv") for k in raw_keys(hub_settings, CRIMES))  # kept: not protected
 
     drop(hub_settings, {key: whole})  # the station sends the file again
@@ -246,7 +246,7 @@ def test_door_sensor_installs_reach_the_trusted_zone_protected_and_a_rerun_keeps
     assert {r["installed_at"].month for r in sent} == {9, 10}  # the week spans two partitions
 
     assert raw_keys(hub_settings, SENSORS) == []
-    assert not iceberg.catalog(hub_settings).table_exists(("open", SENSORS))  # restricted
+    assert not iceberg.table_catalog(hub_settings).table_exists(("open", SENSORS))  # restricted
 
     again = run(hub_settings, SENSORS, WEEK, "run-2")
     assert again["rows_published"] == len(sent)
@@ -265,7 +265,7 @@ def test_a_renamed_sheet_fails_naming_the_feed_the_workbook_and_the_sheet(hub_se
     assert SENSORS in message, message
     assert key.rsplit("/", 1)[1] in message, message
     assert "'설치현황'" in message and "'9월5주차'" in message, message
-    assert not iceberg.catalog(hub_settings).table_exists(("trusted", SENSORS))
+    assert not iceberg.table_catalog(hub_settings).table_exists(("trusted", SENSORS))
     assert any(k.endswith(".xlsx") for k in raw_keys(hub_settings, SENSORS))
 
 

@@ -21,7 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from catalog import store
+from catalog import entries
 from catalog.db import session_for
 from catalog.dcat import BASE
 from catalog.models import AuditEntry, Provision
@@ -41,7 +41,7 @@ DAILY = "air_quality_by_gu"  # a product with a date column
 
 def _open_rows(settings, dataset: str, snapshot: int | None = None) -> pa.Table:
     return (
-        iceberg.catalog(settings)
+        iceberg.table_catalog(settings)
         .load_table(("open", dataset))
         .scan(snapshot_id=snapshot)
         .to_arrow()
@@ -159,7 +159,7 @@ def test_filters_versions_and_changes_since_a_version(lake):
     assert (keys(v1) - removed) | added == keys(v2)  # v1's download plus the changes is v2
     assert removed == set() and added == keys(v2) - keys(v1)  # only the new hour, nothing else
     # the catalog's version (the trusted snapshot the release was made from) reads the same
-    catalog_v1 = next(v for v in store.versions(settings.catalog_url, AIR) if v.run_id == "run-1")
+    catalog_v1 = next(v for v in entries.versions(settings.catalog_url, AIR) if v.run_id == "run-1")
     same = client.get(
         f"/api/v1/datasets/{AIR}/records",
         params={"version": catalog_v1.snapshot_id, "format": "csv"},

@@ -52,7 +52,7 @@ def hub(lake) -> tuple[HubSettings, list[dict[str, Any]]]:
             FEED, start, start + timedelta(minutes=10), f"run-ngsi-{n}", settings=settings
         )
         run_pipeline(ctx)
-    rows = iceberg.catalog(settings).load_table(("open", FEED)).scan().to_arrow().to_pylist()
+    rows = iceberg.table_catalog(settings).load_table(("open", FEED)).scan().to_arrow().to_pylist()
     assert sorted({r["observed_at"] for r in rows}) == SLOTS
     return settings, rows
 
@@ -280,7 +280,7 @@ def test_the_hubs_own_ngsi_ld_connector_reads_the_hub_over_http(lake):
 
     settings, _ = lake
     feed = load_registry(settings.feeds_dir)[FEED]
-    rows = iceberg.catalog(settings).load_table(("open", FEED)).scan().to_arrow().to_pylist()
+    rows = iceberg.table_catalog(settings).load_table(("open", FEED)).scan().to_arrow().to_pylist()
     with serving(create_app(settings)) as base:
         config = feed.delivery.config.model_copy(
             update={"url": f"{base}", "limit": 30, "max_attempts": 1}

@@ -18,13 +18,13 @@ INPUTS = sorted({f for p in PRODUCTS.values() for f in p.inputs})
 
 
 def trusted(settings, name: str) -> pa.Table:
-    return iceberg.catalog(settings).load_table(("trusted", name)).scan().to_arrow()
+    return iceberg.table_catalog(settings).load_table(("trusted", name)).scan().to_arrow()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_every_product_is_built_from_trusted_inputs_into_trusted_and_open(lake):
     settings, built = lake
-    cat = iceberg.catalog(settings)
+    cat = iceberg.table_catalog(settings)
     for product_id, result in built.items():
         assert result["rows"] > 0
         for zone in ("trusted", "open"):

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from catalog import store
+from catalog import entries
 from catalog.models import QualityResult, QualityScore
 from hub.cli import app
 from hub.core.errors import QualityGateError
@@ -49,7 +49,7 @@ def bike_context(settings, run_id: str) -> RunContext:
 
 
 def quarantined(settings, feed: str, run_id: str) -> list[dict]:
-    table = iceberg.catalog(settings).load_table(("quarantine", feed)).scan().to_arrow()
+    table = iceberg.table_catalog(settings).load_table(("quarantine", feed)).scan().to_arrow()
     return [r for r in table.to_pylist() if r["run_id"] == run_id]
 
 
@@ -57,7 +57,7 @@ def trusted_rows(settings, feed: str) -> int:
     from pyiceberg.exceptions import NoSuchTableError
 
     try:
-        table = iceberg.catalog(settings).load_table(("trusted", feed))
+        table = iceberg.table_catalog(settings).load_table(("trusted", feed))
     except NoSuchTableError:  # nothing was ever published
         return 0
     return 0 if table.current_snapshot() is None else table.scan().to_arrow().num_rows
@@ -65,7 +65,7 @@ def trusted_rows(settings, feed: str) -> int:
 
 def results(settings, feed: str, run_id: str) -> dict[str, list[QualityResult]]:
     out: dict[str, list[QualityResult]] = {}
-    for r in store.listing(settings.catalog_url, QualityResult, feed):
+    for r in entries.listing(settings.catalog_url, QualityResult, feed):
         if r.run_id == run_id:
             out.setdefault(r.check_label, []).append(r)
     return out
@@ -132,14 +132,14 @@ def test_a_delivery_over_the_gate_publishes_nothing_and_a_clean_one_publishes(hu
     assert "above the gate's 2.0%" in message
     assert trusted_rows(hub_settings, "bike_trips") == 0
     assert len(quarantined(hub_settings, "bike_trips", "over")) == 600
-    run = store.runs(hub_settings.catalog_url, "bike_trips")[-1]
+    run = entries.runs(hub_settings.catalog_url, "bike_trips")[-1]
     assert run.status == "failed" and "2.0%" in run.error
 
     drop_bikes(hub_settings, [])  # the department fixes the export and sends it again
     run_pipeline(bike_context(hub_settings, "clean"))
     assert trusted_rows(hub_settings, "bike_trips") == TRIPS
     assert quarantined(hub_settings, "bike_trips", "clean") == []
-    scores = store.listing(hub_settings.catalog_url, QualityScore, "bike_trips")
+    scores = entries.listing(hub_settings.catalog_url, QualityScore, "bike_trips")
     assert [s.run_id for s in scores] == ["over", "clean"]
     assert scores[1].error_rate == 0 and scores[1].score > scores[0].score
 
@@ -256,10 +256,10 @@ def test_reference_data_is_timely_by_its_deliveries_not_its_validity_dates(hub_s
     for key, data in drops.DROPS["street_segments"](start, 7).items():
         ObjectStore(hub_settings).put("inbox", key, data)
     run_pipeline(RunContext.create("street_segments", start, end, "ref", settings=hub_settings))
-    (score,) = store.listing(hub_settings.catalog_url, QualityScore, "street_segments")
+    (score,) = entries.listing(hub_settings.catalog_url, QualityScore, "street_segments")
     assert score.timeliness == 1.0 and score.score == 100.0
 
-    delivered = store.versions(hub_settings.catalog_url, "street_segments")[-1].created_at
+    delivered = entries.versions(hub_settings.catalog_url, "street_segments")[-1].created_at
     delivered = delivered if delivered.tzinfo else delivered.replace(tzinfo=ZoneInfo("UTC"))
     fresh, _ = sweep(hub_settings, feed, delivered + timedelta(days=30))
     stale, rescored = sweep(hub_settings, feed, delivered + timedelta(days=90))

@@ -142,7 +142,7 @@ def read(
     detail: dict[str, Any],
 ) -> Read | None:
     """Authorize, then read one source's rows for the query; None when it has nothing open."""
-    cat = iceberg.catalog(settings)
+    cat = iceberg.table_catalog(settings)
     if not cat.table_exists(("open", source.spec.id)):
         return None
     table = cat.load_table(("open", source.spec.id))

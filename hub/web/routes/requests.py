@@ -9,9 +9,10 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from catalog import audit, store
+from catalog import audit, entries
 from catalog.db import session_for
 from catalog.models import DataRequest
+from hub.core.time import utc_now
 from hub.web.deps import Hub, HubDep, client_of
 from hub.web.pages import request_received
 from hub.web.params import MAX_ROW, Lang
@@ -36,9 +37,9 @@ def file_request(hub: Hub, fields: DataRequestIn, lang: str, client: str) -> int
         contact=fields.contact or None,
         lang=lang,
         status="received",
-        created_at=store.now(),
+        created_at=utc_now(),
     )
-    store.add(url, row)
+    entries.add(url, row)
     audit.record(
         url,
         "data_request",

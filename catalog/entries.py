@@ -1,20 +1,16 @@
-"""Writing what the pipeline did into the catalog: datasets, runs and versions."""
+"""The catalog's entries of what the pipeline did: datasets, runs, versions, watermarks, files."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 
 from catalog.db import session_for
 from catalog.models import Base, Dataset, DatasetVersion, ExportFile, Run, Watermark
+from hub.core.time import utc_now
 
 T = TypeVar("T", bound=Base)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def upsert_dataset(url: str, feed: Any, table_name: str) -> None:
@@ -33,7 +29,7 @@ def upsert_dataset(url: str, feed: Any, table_name: str) -> None:
         "licence": feed.licence.id,
         "schedule": feed.schedule.cron,
         "table_name": table_name,
-        "updated_at": now(),
+        "updated_at": utc_now(),
     }
     with session_for(url) as session, session.begin():
         row = session.get(Dataset, feed.id)
@@ -56,7 +52,7 @@ def update_run(url: str, dataset_id: str, run_id: str, window: Any, **fields: An
                 run_id=run_id,
                 window_start=window.start,
                 window_end=window.end,
-                started_at=now(),
+                started_at=utc_now(),
                 status="running",
                 step="land",
             )
@@ -66,7 +62,7 @@ def update_run(url: str, dataset_id: str, run_id: str, window: Any, **fields: An
 
 
 def add_version(url: str, **fields: Any) -> None:
-    add(url, DatasetVersion(created_at=now(), **fields))
+    add(url, DatasetVersion(created_at=utc_now(), **fields))
 
 
 def add(url: str, *rows: Base) -> None:
@@ -110,11 +106,11 @@ def set_watermark(url: str, dataset_id: str, cursor_column: str, value: str, run
                     cursor_column=cursor_column,
                     value=value,
                     run_id=run_id,
-                    updated_at=now(),
+                    updated_at=utc_now(),
                 )
             )
         elif value > row.value:
-            row.value, row.run_id, row.updated_at = value, run_id, now()
+            row.value, row.run_id, row.updated_at = value, run_id, utc_now()
 
 
 def exports_of(url: str, dataset_id: str, snapshot_id: int | None = None) -> list[ExportFile]:
