@@ -49,6 +49,14 @@ def _matches(module: str, patterns: list[str]) -> bool:
     return False
 
 
+def _copy_project(to: Path) -> None:
+    """The packages and the contracts, to break a copy instead of the tree."""
+    for name in (*PACKAGES, "pyproject.toml"):
+        source = ROOT / name
+        copy = shutil.copytree if source.is_dir() else shutil.copy
+        copy(source, to / name)
+
+
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
     return grimp.build_graph(*PACKAGES)
@@ -61,10 +69,7 @@ def test_the_house_keeps_its_layers():
 
 
 def test_a_room_that_imports_the_pipeline_breaks_the_contract(tmp_path):
-    for name in (*PACKAGES, "pyproject.toml"):
-        source = ROOT / name
-        copy = shutil.copytree if source.is_dir() else shutil.copy
-        copy(source, tmp_path / name)
+    _copy_project(tmp_path)
     score = tmp_path / "quality" / "score.py"
     score.write_text(score.read_text() + "\nimport hub.steps.pipeline  # a room reaching up\n")
     result = _lint(tmp_path)
@@ -74,10 +79,7 @@ def test_a_room_that_imports_the_pipeline_breaks_the_contract(tmp_path):
 
 
 def test_a_declaration_that_imports_its_room_breaks_the_contract(tmp_path):
-    for name in (*PACKAGES, "pyproject.toml"):
-        source = ROOT / name
-        copy = shutil.copytree if source.is_dir() else shutil.copy
-        copy(source, tmp_path / name)
+    _copy_project(tmp_path)
     policy = tmp_path / "privacy" / "policy.py"
     policy.write_text(policy.read_text() + "\nimport privacy.vault  # a declaration reaching up\n")
     result = _lint(tmp_path)

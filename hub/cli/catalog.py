@@ -10,6 +10,7 @@ import typer
 from catalog import audit
 from catalog.db import migrate
 from catalog.dcat import dcat_catalog, schemaorg_catalog
+from hub.cli.output import emit
 from hub.core.settings import get_settings
 from hub.registry.loader import load_registry
 from products import load_products
@@ -35,11 +36,7 @@ def catalog_export(
         settings.catalog_url, load_registry(settings.feeds_dir), load_products()
     )
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-    if out == "-":
-        typer.echo(text, nl=False)
-    else:
-        with open(out, "w", encoding="utf-8") as f:
-            f.write(text)
+    emit(text, out)
     audit.record(
         settings.catalog_url,
         "export",

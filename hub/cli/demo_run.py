@@ -100,18 +100,11 @@ def drop_files(settings: HubSettings, feed: FeedSpec, logical: datetime) -> None
         "HUB_S3_SECRET_KEY": s3.secret_key,
         "HUB_BUCKET_PREFIX": settings.bucket_prefix,
     }
-    proc = subprocess.run(
-        [sys.executable, "-m", "simulators", "drop", feed.id, "--start", start.isoformat()],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+    _simulate(
+        ["drop", feed.id, "--start", start.isoformat()],
+        env,
+        f"the simulated provider of {feed.id} could not drop its files",
     )
-    if proc.returncode != 0:
-        raise ServiceError(
-            f"the simulated provider of {feed.id} could not drop its files: {proc.stderr[-500:]}"
-        )
 
 
 def advance_source(feed: FeedSpec, logical: datetime, env: dict[str, str]) -> None:
@@ -119,18 +112,25 @@ def advance_source(feed: FeedSpec, logical: datetime, env: dict[str, str]) -> No
     from hub.registry.schedule import last_window
 
     _, end = last_window(feed.schedule, logical)
+    _simulate(
+        ["source", feed.id, "--at", end.isoformat()],
+        {**os.environ, **env},
+        f"the source database of {feed.id} could not be updated",
+    )
+
+
+def _simulate(args: list[str], env: dict[str, str], failure: str) -> None:
+    """Run one ``python -m simulators`` command; a failure is a ServiceError with its output."""
     proc = subprocess.run(
-        [sys.executable, "-m", "simulators", "source", feed.id, "--at", end.isoformat()],
-        env={**os.environ, **env},
+        [sys.executable, "-m", "simulators", *args],
+        env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
     if proc.returncode != 0:
-        raise ServiceError(
-            f"the source database of {feed.id} could not be updated: {proc.stderr[-500:]}"
-        )
+        raise ServiceError(f"{failure}: {proc.stderr[-500:]}")
 
 
 def summary(settings: HubSettings, feed_ids: list[str]) -> str:

@@ -9,6 +9,7 @@ import typer
 
 from catalog import audit, lineage
 from catalog.lineage import events
+from hub.cli.output import emit
 from hub.core.settings import HubSettings, get_settings
 
 lineage_app = typer.Typer(no_args_is_help=True, help="Lineage (OpenLineage run events).")
@@ -34,11 +35,7 @@ def lineage_export(
         for e in events(settings.catalog_url)
     ]
     text = "\n".join(lines) + ("\n" if lines else "")
-    if out == "-":
-        typer.echo(text, nl=False)
-    else:
-        with open(out, "w", encoding="utf-8") as f:
-            f.write(text)
+    emit(text, out)
     audit.record(
         settings.catalog_url,
         "export",
