@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import fcntl
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: The PostgreSQL advisory-lock key that serializes migrations ("hubcatal" in ASCII).
+MIGRATION_LOCK = 0x68756263_6174616C
 
 
 @cache
@@ -48,13 +55,32 @@ def ensure_current(url: str) -> None:
 
 
 def migrate(url: str) -> None:
-    """Bring the catalog schema to the newest Alembic revision."""
-    from alembic import command
-    from alembic.config import Config
+    """Bring the catalog schema to the newest Alembic revision, once, however many race.
 
+    Workers started together against an empty database would each create the tables; the
+    first one to take the lock migrates, the others then find the schema at head.
+    """
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine_for(url).begin() as connection:
+    with _migration_lock(url), engine_for(url).begin() as connection:
+        if connection.dialect.name == "postgresql":  # held until this transaction ends
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
     _current.add(url)
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """SQLite has no advisory lock: a lock file beside the database serves the same purpose."""
+    if not url.startswith("sqlite"):
+        yield
+        return
+    path = Path(url.split("///", 1)[1] + ".migrate.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -23,7 +23,7 @@ def land(ctx: RunContext) -> dict[str, Any]:
         TransientDeliveryError: the source failed in a way a retry may not (transient).
     """
 
-    db.migrate(ctx.settings.catalog_url)
+    db.ensure_current(ctx.settings.catalog_url)  # once per process; safe when workers race
     entries.upsert_dataset(ctx.settings.catalog_url, ctx.feed, f"trusted.{ctx.feed.id}")
     ctx.record(
         status="running",
