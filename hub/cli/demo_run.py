@@ -245,7 +245,7 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
         )
         print(f"\nquality report (HTML): {index}; per feed: `hub quality show FEED`")
         props = {"name": settings.catalog_name, **settings.iceberg_properties()}
-        props["s3.secret-access-key"] = "<see `hub status --json`>"
+        props["s3.secret-access-key"] = "<see `hub status --json --show-secrets`>"
         print("\nread the tables with any pyiceberg client:")
         print(f"  SqlCatalog(**{json.dumps(props, ensure_ascii=False)})")
         if serve:

@@ -37,7 +37,7 @@ def up() -> None:
     typer.echo(f"S3 (SeaweedFS) {verb} at {s3.endpoint}")
     typer.echo(f"zones: {', '.join(f'{z}=s3://{b}' for z, b in settings.buckets.items())}")
     typer.echo(f"catalog: {settings.catalog_url}")
-    typer.echo("clients: `hub status --json` prints the connection details")
+    typer.echo("clients: `hub status --json --show-secrets` prints the connection details")
 
 
 def down() -> None:
@@ -49,11 +49,14 @@ def down() -> None:
 
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
+    show_secrets: Annotated[
+        bool, typer.Option("--show-secrets", help="Include the S3 secret key and DB password.")
+    ] = False,
 ) -> None:
-    """Where the lake is and how to reach it."""
+    """Where the lake is and how to reach it (secrets only with --show-secrets)."""
     from hub.services.lake import status as describe
 
-    info = describe(get_settings())
+    info = describe(get_settings(), secrets=show_secrets)
     if as_json:
         typer.echo(json.dumps(info, indent=2))
         return

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import make_url
+
 from catalog import migrate
 from hub.core.settings import HubSettings
 from hub.lake.objectstore import ObjectStore
@@ -30,20 +32,34 @@ def down(settings: HubSettings) -> bool:
     return SeaweedFS(settings).stop()
 
 
-def status(settings: HubSettings) -> dict[str, Any]:
-    """What a client needs to reach the lake (see DESIGN.md, ``hub status --json``)."""
+#: What stands in for a secret that was not asked for.
+HIDDEN = "<hidden: hub status --json --show-secrets>"
+
+
+def status(settings: HubSettings, *, secrets: bool = False) -> dict[str, Any]:
+    """What a client needs to reach the lake (see DESIGN.md, ``hub status --json``).
+
+    Secrets (the S3 secret key, the database password) are shown only when asked for, so a
+    status printed into a log or a ticket leaks nothing.
+    """
     s3 = settings.s3()
+    iceberg = {"name": settings.catalog_name, **settings.iceberg_properties()}
+    database_url = settings.catalog_url
+    if not secrets:
+        iceberg["s3.secret-access-key"] = HIDDEN
+        database_url = make_url(database_url).render_as_string(hide_password=True)
+        iceberg["uri"] = database_url
     embedded = SeaweedFS(settings).state() if settings.s3_endpoint is None else None
     return {
         "s3": {
             "endpoint": s3.endpoint,
             "access_key": s3.access_key,
-            "secret_key": s3.secret_key,
+            "secret_key": s3.secret_key if secrets else HIDDEN,
             "region": s3.region,
             "buckets": settings.buckets,
         },
-        "database_url": settings.catalog_url,
-        "iceberg": {"name": settings.catalog_name, **settings.iceberg_properties()},
+        "database_url": database_url,
+        "iceberg": iceberg,
         "services": {
             "seaweedfs": (
                 {"running": True, "pid": embedded.pid, "log": embedded.log_file}

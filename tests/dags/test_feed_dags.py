@@ -84,7 +84,7 @@ def test_dag_files_import_nothing_heavy(dag_file):
 def _read_with_plain_pyiceberg(settings, feed_id: str = "air_quality_hourly") -> int:
     """Read the table knowing only `hub status --json`, as an outside client would."""
     status = subprocess.run(
-        [str(PROJECT_ROOT / ".venv" / "bin" / "hub"), "status", "--json"],
+        [str(PROJECT_ROOT / ".venv" / "bin" / "hub"), "status", "--json", "--show-secrets"],
         capture_output=True,
         text=True,
         check=True,

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.core.settings import PROJECT_ROOT
+from hub.core.settings import PROJECT_ROOT, HubSettings
+from hub.services.lake import status
 from hub.services.process import pid_alive
 
 HUB = str(PROJECT_ROOT / ".venv" / "bin" / "hub")
@@ -33,7 +34,7 @@ def test_up_is_idempotent_status_describes_the_lake_and_down_stops_only_that_pid
     first = _hub(home, "up")
     assert first.returncode == 0, first.stderr
     assert "started at http://127.0.0.1:" in first.stdout
-    status = json.loads(_hub(home, "status", "--json").stdout)
+    status = json.loads(_hub(home, "status", "--json", "--show-secrets").stdout)
     pid = status["services"]["seaweedfs"]["pid"]
     second = _hub(home, "up")
     assert "already running" in second.stdout
@@ -52,6 +53,27 @@ def test_up_is_idempotent_status_describes_the_lake_and_down_stops_only_that_pid
     secret_file = Path(home["HUB_HOME"]) / "secrets" / "s3.json"
     assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
 
+    # a plain status (printed into a log or a ticket) shows no secret
+    plain = _hub(home, "status", "--json").stdout
+    assert s3["secret_key"] not in plain
+    assert json.loads(plain)["s3"]["secret_key"].startswith("<hidden")
+    assert s3["secret_key"] not in _hub(home, "status").stdout
+
     assert "stopped" in _hub(home, "down").stdout
     assert not pid_alive(pid)
     assert "nothing was running" in _hub(home, "down").stdout
+
+
+def test_status_hides_the_database_password_and_s3_secret_unless_asked(tmp_path):
+    settings = HubSettings(
+        home=tmp_path,
+        database_url="postgresql://hub:catalog-pw@db.city.example:5432/hub",
+        s3_endpoint="http://s3.city.example:9000",
+        s3_secret_key="s3-secret-value",
+    )
+    hidden = json.dumps(status(settings))
+    assert "catalog-pw" not in hidden and "s3-secret-value" not in hidden
+    assert "postgresql://hub:***@db.city.example:5432/hub" in hidden
+    shown = status(settings, secrets=True)
+    assert shown["iceberg"]["uri"] == settings.catalog_url
+    assert shown["iceberg"]["s3.secret-access-key"] == "s3-secret-value"
