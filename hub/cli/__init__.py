@@ -14,12 +14,14 @@ from hub.cli.audit import audit_app
 from hub.cli.bench import bench
 from hub.cli.catalog import catalog_app
 from hub.cli.demo import demo
+from hub.cli.errors import say_error
 from hub.cli.feeds import feeds_app, run
 from hub.cli.lineage import lineage_app
 from hub.cli.partner import partner_app
 from hub.cli.privacy import pii_app, privacy_app, vault_app
 from hub.cli.quality import quality_app
 from hub.cli.services import down, serve, status, up
+from hub.core.errors import HubError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="City Data Hub")
 
@@ -37,10 +39,14 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(partner_app, name="partner")
 
 
-def main() -> None:  # pragma: no cover - entry point
-    """Run ``app``; Ctrl-C exits with 130 instead of a traceback."""
+def main() -> None:
+    """The ``hub`` console script: a hub error is one ``error:`` line and exit code 1, Ctrl-C
+    exits with 130, neither with a traceback."""
     try:
         app()
+    except HubError as exc:
+        say_error(exc)
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
 

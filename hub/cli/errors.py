@@ -7,6 +7,11 @@ from typing import NoReturn
 import typer
 
 
+def say_error(problem: object) -> None:
+    """Print ``error: PROBLEM`` in red on stderr."""
+    typer.secho(f"error: {problem}", fg="red", err=True)
+
+
 def fail(problem: object) -> NoReturn:
     """Print ``error: PROBLEM`` in red on stderr and end the command with exit code 1.
 
@@ -16,5 +21,5 @@ def fail(problem: object) -> NoReturn:
     Raises:
         typer.Exit: Always, with code 1.
     """
-    typer.secho(f"error: {problem}", fg="red", err=True)
+    say_error(problem)
     raise typer.Exit(1)

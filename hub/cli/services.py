@@ -13,15 +13,27 @@ from hub.core.settings import get_settings
 
 
 def serve(
-    port: Annotated[int, typer.Option(envvar="HUB_WEB_PORT", help="Port on 127.0.0.1.")] = 8000,
+    port: Annotated[int, typer.Option(envvar="HUB_WEB_PORT", help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str, typer.Option(envvar="HUB_WEB_HOST", help="Address to bind (0.0.0.0 in a container).")
+    ] = "127.0.0.1",
+    workers: Annotated[
+        int, typer.Option(envvar="HUB_WEB_WORKERS", min=1, help="Server processes.")
+    ] = 1,
 ) -> None:
     """Serve the web app: the open data map, catalog endpoints and /catalog.jsonld."""
     import uvicorn
 
-    from hub.web.app import create_app
-
-    typer.echo(f"data map on http://127.0.0.1:{port}/  (DCAT-AP 3: /catalog.jsonld)")
-    uvicorn.run(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    typer.echo(f"data map on http://{host}:{port}/  (DCAT-AP 3: /catalog.jsonld)")
+    # by import string, so that each worker process builds its own app
+    uvicorn.run(
+        "hub.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 def up() -> None:

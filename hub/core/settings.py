@@ -13,13 +13,23 @@ from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field, ValidationError, computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: The city's time zone: windows, schedules and local dates are read in it unless a feed says otherwise.
 CITY_TIMEZONE = "Asia/Seoul"
 ZONES = ("raw", "trusted", "open", "quarantine")
+#: What a deployed hub must be given: it never falls back to an embedded or generated one.
+PRODUCTION_REQUIRED = (
+    "database_url",
+    "vault_url",
+    "vault_master_key",
+    "s3_endpoint",
+    "s3_secret_key",
+)
 #: Buckets: the lake zones plus the inbox where agencies drop files for the file-drop connector.
 BUCKETS = ("inbox", *ZONES)
 
@@ -84,6 +94,25 @@ class HubSettings(BaseSettings):
     )
     catalog_name: str = "hub"
     timezone: str = CITY_TIMEZONE
+    production: bool = Field(
+        default=False,
+        description="A deployed hub: every service and secret comes from the environment; "
+        "nothing is started, generated or kept under home.",
+    )
+
+    @model_validator(mode="after")
+    def _production_has_its_secrets(self) -> HubSettings:
+        """Refuse to run a deployed hub that would invent a secret: a vault key made up on one
+        machine could never resolve the tokens made on another."""
+        if self.production:
+            missing = [
+                f"HUB_{name.upper()}" for name in PRODUCTION_REQUIRED if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(
+                    "HUB_PRODUCTION is set but these variables are not: " + ", ".join(missing)
+                )
+        return self
 
     @computed_field  # type: ignore[prop-decorator]
     @cached_property
@@ -201,5 +230,17 @@ def _embedded_endpoint(settings: HubSettings) -> str:
 
 
 def get_settings() -> HubSettings:
-    """Read settings from the environment now (no cache: tests and CLI may change it)."""
-    return HubSettings()
+    """Read settings from the environment now (no cache: tests and CLI may change it).
+
+    Raises:
+        ConfigError: a variable is malformed, or a deployed hub lacks one it needs.
+    """
+    try:
+        return HubSettings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            (f"HUB_{str(e['loc'][0]).upper()}: " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        raise ConfigError(f"settings (HUB_* variables): {problems}") from None
