@@ -16,7 +16,10 @@ def bench(
     rows: Annotated[int, typer.Option(help="Rows for the publish benchmark.")] = 1_000_000,
     only: Annotated[
         str | None,
-        typer.Option(help="Groups to run (publish,connectors,protect,dags); others are kept."),
+        typer.Option(
+            help="Groups to run (publish, connectors, sql, protect, quality, lineage, dags, web); "
+            "the other figures in bench/results.json are kept."
+        ),
     ] = None,
 ) -> None:
     """Run bench/ and write bench/results.json."""
