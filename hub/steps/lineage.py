@@ -144,7 +144,7 @@ def emission(ctx: RunContext, step: str) -> Emission:
         return Emission([source_dataset(ctx)], [raw])
     if step == "validate":
         return Emission([raw], [zone_dataset(s, "quarantine", feed.id)])
-    if step == "protect":
+    if step in ("protect", "cleanup"):
         return Emission([raw], [])
     if step == "publish":
         raw.facets = {"schema": schema_facet(feed.schema_)}

@@ -20,7 +20,8 @@ def run_step(ctx: RunContext, name: str, previous: dict[str, Any] | None = None)
 def run_pipeline(ctx: RunContext) -> dict[str, Any]:
     """Run the feed's steps in order, each on the result of the one before.
 
-    Returns the publish step's result, with the release step's under ``"release"``.
+    Returns the publish step's result, with the release step's under ``"release"`` and the
+    cleanup step's under ``"cleanup"``; ``"destroyed_objects"`` counts what cleanup destroyed.
     """
     published: dict[str, Any] = {}
     result: dict[str, Any] | None = None
@@ -28,6 +29,7 @@ def run_pipeline(ctx: RunContext) -> dict[str, Any]:
         result = run_step(ctx, s.name, result)
         if s.name == "publish":
             published = result
-        elif s.name == "release":
-            published["release"] = result
+        elif s.name in ("release", "cleanup"):
+            published[s.name] = result
+    published["destroyed_objects"] = published["cleanup"]["destroyed_objects"]
     return published

@@ -42,6 +42,12 @@ STEPS: tuple[Step, ...] = (
     Step("protect", "Apply the privacy policy; scan for PII; register.", None, "hub.steps.protect"),
     Step("publish", "Commit one Iceberg snapshot.", "trusted", "hub.steps.publish"),
     Step("release", "Anonymized open release (k-gate).", "open", "hub.steps.release", True),
+    Step(
+        "cleanup",
+        "Once every step succeeded: remove the run's stages; destroy identified raw data.",
+        None,
+        "hub.steps.cleanup",
+    ),
 )
 
 

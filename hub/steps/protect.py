@@ -2,23 +2,24 @@
 and register what was done. Every feed passes here, with or without personal data.
 
 The identified stage never leaves the raw zone; only the protected stage moves on to publish.
+Protect leaves its input stage in place (a retry of itself needs it; the cleanup step removes
+both once the run succeeded), and a rerun yields the same tokens and replaces its register rows.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from catalog import entries
 from catalog.models import ProcessingRecord
 from hub.core.time import utc_now
 from hub.lake.raw import load_manifest
+from hub.steps import stage
 from hub.steps.context import RunContext
+from hub.steps.registers import replace_run_rows
 from privacy.errors import UndeclaredPersonalData
 from privacy.policy import Keep, Mask, PrivacyPolicy, Scrub, Token
 from privacy.scanner import scan_table
@@ -72,9 +73,10 @@ def apply_policy(ctx: RunContext, data: pa.Table, delivery_id: str) -> Protected
 
 
 def register_processing(ctx: RunContext, delivery_id: str, applied: list[Applied]) -> None:
-    """One processing-register row per protected column of this run."""
+    """One processing-register row per protected column of this run (a rerun's replace the
+    previous attempt's)."""
     policy = ctx.feed.privacy
-    if policy is None or not applied:
+    if policy is None:
         return
     basis = f"{policy.legal_basis.ko} / {policy.legal_basis.en}"
     rows = []
@@ -96,14 +98,14 @@ def register_processing(ctx: RunContext, delivery_id: str, applied: list[Applied
                 recorded_at=utc_now(),
             )
         )
-    entries.add(ctx.settings.catalog_url, *rows)
+    replace_run_rows(ctx, ProcessingRecord, rows)
 
 
 def protect(ctx: RunContext, validated: dict[str, Any]) -> dict[str, Any]:
     """Protect the staged rows of the window and stage the result for publish."""
     store = ctx.store()
     manifest = load_manifest(store, validated["manifest"])
-    data = pq.read_table(io.BytesIO(store.get("raw", validated["stage"])))
+    data = stage.read(store, validated["stage"])
     try:
         result = apply_policy(ctx, data, manifest.delivery_id)
         protected = result.table.select(ctx.feed.published_schema.names).cast(
@@ -113,11 +115,8 @@ def protect(ctx: RunContext, validated: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:
         ctx.fail(exc)
         raise
-    key = validated["stage"].replace("valid.parquet", "protected.parquet")
-    sink = io.BytesIO()
-    pq.write_table(protected, sink, compression="zstd")
-    store.put("raw", key, sink.getvalue(), content_type="application/vnd.apache.parquet")
-    store.delete("raw", [validated["stage"]])
+    key = stage.stage_key(ctx, manifest.delivery_id, "protected")
+    stage.write(store, key, protected)
     policy = ctx.feed.privacy
     register_processing(ctx, manifest.delivery_id, result.applied)
     ctx.record(step="publish")

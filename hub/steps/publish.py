@@ -1,26 +1,40 @@
-"""Publish: commit the window's rows to the trusted zone as one Iceberg snapshot, and record it."""
+"""Publish: commit the window's rows to the trusted zone as one Iceberg snapshot, and record it.
+
+Publish deletes nothing: its stage stays for a retry, and the identified delivery is destroyed
+by the cleanup step once every step of the run has succeeded. A rerun of a run that already
+committed its delivery finds its snapshot by the snapshot's properties and commits nothing
+again, so the table, the version row and the audit log say the run published once.
+"""
 
 from __future__ import annotations
 
-import io
 import logging
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from catalog import entries
+from catalog.models import Release
 from hub.core.time import utc_now
 from hub.lake import iceberg
 from hub.lake.raw import Manifest, load_manifest
+from hub.steps import stage
 from hub.steps.context import RunContext
-from hub.steps.destroy import destroy_identified
 from hub.steps.protect import scanned_columns
-from hub.steps.release import facts, record_release
+from hub.steps.registers import audit_once, committed_by, replace_run_rows
+from hub.steps.release import facts, release_rows
 from privacy.anonymity import measure
 from privacy.policy import ColumnClass
 
+if TYPE_CHECKING:
+    from pyiceberg.table import Table
+    from pyiceberg.table.snapshots import Snapshot
+
 log = logging.getLogger(__name__)
+
+#: the snapshot properties that say which run committed which delivery of which window
+RUN_MARKS = ("hub.run-id", "hub.delivery-id", "hub.raw-checksum", "hub.window-start")
 
 
 def publish_table(ctx: RunContext, data: pa.Table, manifest: Manifest) -> dict[str, Any]:
@@ -34,6 +48,10 @@ def publish_table(ctx: RunContext, data: pa.Table, manifest: Manifest) -> dict[s
         "hub.window-start": ctx.window.start.isoformat(),
         "hub.window-end": ctx.window.end.isoformat(),
     }
+    earlier = committed_by(table, properties, RUN_MARKS)
+    if earlier is not None:
+        log.info("%s: snapshot %s already holds this run", ctx.where, earlier.snapshot_id)
+        return _result(ctx, table, data, manifest, earlier.snapshot_id, earlier)
     if ctx.feed.upserts:
         if manifest.watermark_to:
             properties["hub.watermark"] = manifest.watermark_to
@@ -47,9 +65,21 @@ def publish_table(ctx: RunContext, data: pa.Table, manifest: Manifest) -> dict[s
             properties,
             timezone=ctx.feed.schedule.timezone,
         )
-    snapshot = table.current_snapshot()
+    return _result(ctx, table, data, manifest, snapshot_id, table.current_snapshot())
+
+
+def _result(
+    ctx: RunContext,
+    table: Table,
+    data: pa.Table,
+    manifest: Manifest,
+    snapshot_id: int | None,
+    snapshot: Snapshot | None,
+) -> dict[str, Any]:
+    """Register the version ``snapshot_id`` (once), and say what the table holds now."""
     total = int(snapshot.summary.get("total-records", 0)) if snapshot and snapshot.summary else 0
-    if snapshot_id is not None:
+    known = {v.snapshot_id for v in entries.versions(ctx.settings.catalog_url, ctx.feed.id)}
+    if snapshot_id is not None and snapshot_id not in known:
         entries.upsert_dataset(ctx.settings.catalog_url, ctx.feed, f"trusted.{ctx.feed.id}")
         entries.add_version(
             ctx.settings.catalog_url,
@@ -76,12 +106,11 @@ def publish_table(ctx: RunContext, data: pa.Table, manifest: Manifest) -> dict[s
 
 
 def publish(ctx: RunContext, protected: dict[str, Any]) -> dict[str, Any]:
-    """Publish what the protect step staged, drop the stage, then destroy what is due."""
+    """Publish what the protect step staged; the stage and the raw delivery stay for cleanup."""
     store = ctx.store()
     manifest = load_manifest(store, protected["manifest"])
-    data = pq.read_table(io.BytesIO(store.get("raw", protected["stage"])))
+    data = stage.read(store, protected["stage"])
     result = publish_table(ctx, data, manifest)
-    store.delete("raw", [protected["stage"]])
     if manifest.watermark_to:  # only now is the change set in the lake: advance the cursor
         connector_config = ctx.feed.delivery.config
         entries.set_watermark(
@@ -91,19 +120,19 @@ def publish(ctx: RunContext, protected: dict[str, Any]) -> dict[str, Any]:
             manifest.watermark_to,
             ctx.run_id,
         )
-    ctx.audit(
+    audit_once(
+        ctx,
         "publish",
         result["table"],
         snapshot_id=result["snapshot_id"],
         rows=result["rows_published"],
         total_rows=result["total_rows"],
     )
-    destroyed = destroy_identified(ctx, store)
     if ctx.feed.privacy is not None:
-        record_trusted_release(ctx, data, result, protected, destroyed=len(destroyed))
+        record_trusted_release(ctx, data, result, protected)
     ctx.record(
         status="published",
-        step="release" if ctx.feed.is_public else "done",
+        step="release" if ctx.feed.is_public else "cleanup",
         rows_published=result["rows_published"],
         snapshot_id=result["snapshot_id"],
         finished_at=utc_now(),
@@ -116,7 +145,7 @@ def publish(ctx: RunContext, protected: dict[str, Any]) -> dict[str, Any]:
         result["snapshot_id"],
         result["total_rows"],
     )
-    return {**result, "destroyed_objects": len(destroyed)}
+    return result
 
 
 def record_trusted_release(
@@ -124,10 +153,10 @@ def record_trusted_release(
     data: pa.Table,
     result: dict[str, Any],
     protected: dict[str, Any],
-    *,
-    destroyed: int,
 ) -> None:
-    """The pseudonymized version's report: techniques, key, scan, measured risk, destruction."""
+    """The pseudonymized version's report: techniques, key, scan, measured risk. The cleanup
+    step adds the destruction of the identified delivery once it happened (from the facts kept
+    in the row's detail); a rerun's report replaces the previous attempt's."""
 
     policy = ctx.feed.privacy
     quasi = [c for c in policy.of_class(ColumnClass.quasi) if c in data.column_names]
@@ -143,6 +172,7 @@ def record_trusted_release(
         key_versions=protected.get("key_versions", []),
         pii_scan=protected.get("pii_scan", {}),
         scanned_columns=scanned_columns(policy, data),
-        destroyed_objects=destroyed,
     )
-    record_release(ctx, f, result["snapshot_id"], {"techniques": protected.get("techniques", {})})
+    detail = {"techniques": protected.get("techniques", {}), "facts": asdict(f)}
+    rows = release_rows(ctx, f, result["snapshot_id"], detail)
+    replace_run_rows(ctx, Release, rows, zone="trusted")

@@ -2,7 +2,8 @@
 
 It reads the trusted snapshot just published (never raw data), drops direct identifiers (tokens
 are pseudonymous, not anonymous), generalizes or suppresses until k-anonymity and l-diversity
-hold, and registers the release, its report, and the provision to the public.
+hold, and registers the release, its report, and the provision to the public. A rerun of a
+run whose open snapshot is already committed commits nothing again and registers nothing twice.
 """
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ from hub.registry.spec import FieldSpec
 from hub.steps.context import RunContext
 from hub.steps.export import export_version
 from hub.steps.protect import pii_scan, scanned_columns
+from hub.steps.registers import audit_once, committed_by, run_rows
 from privacy.anonymity import release_gate
 from privacy.errors import ReleaseRefused
 from privacy.policy import ColumnClass
 from privacy.report import ReleaseFacts, render
 
 log = logging.getLogger(__name__)
+
+#: the snapshot properties that say which run released which trusted version
+RELEASE_MARKS = ("hub.run-id", "hub.step", "hub.trusted-snapshot")
 
 
 def facts(ctx: RunContext, zone: str, status: str, rows: int, **extra: Any) -> ReleaseFacts:
@@ -46,6 +51,15 @@ def record_release(
     ctx: RunContext, f: ReleaseFacts, snapshot_id: int | None, detail: dict[str, Any]
 ) -> Release:
     """Store one release with its report; an open release is also a provision to the public."""
+    rows = release_rows(ctx, f, snapshot_id, detail)
+    entries.add(ctx.settings.catalog_url, *rows)
+    return rows[0]
+
+
+def release_rows(
+    ctx: RunContext, f: ReleaseFacts, snapshot_id: int | None, detail: dict[str, Any]
+) -> list[Any]:
+    """One release with its report, and for an open release the provision to the public."""
     report_ko, report_en = render(f, ctx.feed.privacy)
     policy = ctx.feed.privacy
     row = Release(
@@ -83,8 +97,7 @@ def record_release(
                 provided_at=utc_now(),
             )
         )
-    entries.add(ctx.settings.catalog_url, *rows)
-    return row
+    return rows
 
 
 def open_fields(ctx: RunContext, columns: list[str]) -> list[FieldSpec]:
@@ -149,7 +162,10 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
         "hub.step": "release",
         "hub.trusted-snapshot": str(published.get("snapshot_id")),
     }
-    if feed.upserts:
+    earlier = committed_by(table, properties, RELEASE_MARKS)
+    if earlier is not None:  # an earlier attempt of this run committed it: not twice
+        snapshot_id: int | None = earlier.snapshot_id
+    elif feed.upserts:
         snapshot_id = iceberg.replace_all(table, out, properties)
     else:
         snapshot_id = iceberg.replace_window(
@@ -178,8 +194,11 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
         ladder=released.settings,
         **required,
     )
-    record_release(ctx, f, snapshot_id, {"ladder_step": released.level, "dropped": sorted(direct)})
-    ctx.audit(
+    if not run_rows(ctx, Release, zone="open", status="released", snapshot_id=snapshot_id):
+        detail = {"ladder_step": released.level, "dropped": sorted(direct)}
+        record_release(ctx, f, snapshot_id, detail)
+    audit_once(
+        ctx,
         "release",
         f"open.{feed.id}",
         snapshot_id=snapshot_id,
@@ -190,7 +209,7 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
     )
 
     files = export_version(ctx.settings, feed.id, snapshot_id)
-    ctx.record(step="done")
+    ctx.record(step="cleanup")
     log.info(
         "%s: released %d rows to open.%s (k=%s, l=%s, %d rows suppressed)",
         ctx.where,

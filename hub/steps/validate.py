@@ -1,12 +1,13 @@
 """Validate: parse the landed delivery to the declared schema; failing rows go to quarantine.
 
 Valid rows are staged as Parquet in the raw zone (identified data never leaves it before the
-protect step); publish picks them up from there.
+protect step), under the run's stage prefix; protect picks them up from there. A rerun
+converges: the stage is overwritten, quarantine replaces its window, the run's quality rows
+replace the previous attempt's.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -14,14 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 import connectors
+from catalog.models import QualityResult, QualityScore
 from hub.core.errors import DeliveryError, HubError, QualityGateError
 from hub.lake import iceberg
 from hub.lake.iceberg import ensure_table
 from hub.lake.objectstore import ObjectStore
 from hub.lake.raw import Manifest, latest_manifest, load_manifest, manifest_key
+from hub.steps import stage
 from hub.steps.conform import (
     QUARANTINE_FIELDS,
     QUARANTINE_SCHEMA,
@@ -31,6 +33,7 @@ from hub.steps.conform import (
     rejects_for,
 )
 from hub.steps.context import RunContext
+from hub.steps.registers import replace_run_rows
 from privacy.policy import ColumnClass
 from privacy.scanner import scrub_text
 from quality import results as quality_results
@@ -42,10 +45,6 @@ if TYPE_CHECKING:
     from quality.score import Score
 
 log = logging.getLogger(__name__)
-
-
-def stage_key(ctx: RunContext, manifest: Manifest) -> str:
-    return f"_stage/{manifest.prefix}run={ctx.run_id.replace('/', '_')}/valid.parquet"
 
 
 def parse_delivery(ctx: RunContext, manifest: Manifest, store: ObjectStore) -> Conformed:
@@ -188,6 +187,8 @@ def validate(ctx: RunContext, landed: dict[str, Any] | None = None) -> dict[str,
         raise
     result, outcome, score = check_delivery(ctx, parsed)
     quarantine(ctx, result.rejects)
+    replace_run_rows(ctx, QualityResult, [])  # an earlier attempt's results give way
+    replace_run_rows(ctx, QualityScore, [], kind="delivery")
     quality_results.record(
         ctx.settings.catalog_url, ctx.feed.id, ctx.run_id, outcome.results, score
     )
@@ -196,10 +197,8 @@ def validate(ctx: RunContext, landed: dict[str, Any] | None = None) -> dict[str,
     if error is not None:
         ctx.fail(error, rows_valid=0, rows_quarantined=result.rejects.num_rows)
         raise error
-    key = stage_key(ctx, manifest)
-    sink = io.BytesIO()
-    pq.write_table(result.valid, sink, compression="zstd")
-    store.put("raw", key, sink.getvalue(), content_type="application/vnd.apache.parquet")
+    key = stage.stage_key(ctx, manifest.delivery_id, "valid")
+    stage.write(store, key, result.valid)
     counts = {"rows_valid": result.valid.num_rows, "rows_quarantined": result.rejects.num_rows}
     if manifest.rows_reported is None:  # files carry no count of their own: count what parsed
         counts["rows_landed"] = result.rows

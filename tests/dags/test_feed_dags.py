@@ -45,7 +45,12 @@ def test_one_documented_owned_tagged_dag_per_feed(dagbag):
         }
         if feed.access_class == "public":  # only public datasets get an open release
             expected["release"] = [f"open.{feed.id}"]
+        expected["cleanup"] = []  # last: stages and identified raw data go once the run succeeded
         assert outlets == expected
+        assert dag.get_task("cleanup").trigger_rule == "all_success"
+        assert dag.get_task("cleanup").upstream_task_ids == {
+            "release" if feed.access_class == "public" else "publish"
+        }
 
 
 def test_each_product_dag_runs_when_its_inputs_publish(dagbag):

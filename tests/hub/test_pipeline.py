@@ -12,6 +12,7 @@ from hub.core.errors import DeliveryError, TransientDeliveryError
 from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.lake.raw import manifests
+from hub.steps import stage
 from hub.steps.context import RunContext
 from hub.steps.land import land
 from hub.steps.pipeline import run_pipeline
@@ -152,3 +153,17 @@ def test_an_empty_answer_is_retried_later_and_never_empties_a_published_window(
         land(late)
     assert _table(hub_settings).current_snapshot().snapshot_id == first["snapshot_id"]
     assert _table(hub_settings).scan().to_arrow().num_rows == 80
+
+
+def test_a_run_leaves_no_stage_and_keeps_the_raw_delivery_of_a_feed_without_personal_data(
+    hub_settings, agency_api
+):
+    ctx, result = _run(hub_settings, "run-1")
+    store_ = ObjectStore(hub_settings)
+    assert result["cleanup"] == {"stages_removed": 2, "destroyed_objects": 0}
+    assert list(store_.list("raw", stage.run_prefix(ctx))) == []
+    assert list(store_.list("raw", "_stage/")) == []
+    (manifest,) = manifests(store_, "air_quality_hourly", ctx.window)  # raw is kept (ADR 1)
+    assert manifest.status == "complete"
+    (run,) = entries.runs(hub_settings.catalog_url, "air_quality_hourly")
+    assert (run.status, run.step) == ("published", "done")
