@@ -360,7 +360,7 @@ def quality_figures(args) -> tuple[dict, dict]:
 def lineage_figures(args) -> tuple[dict, dict]:
     from lineage_query import bench_lineage
 
-    from tests.support.postgres import PostgresCluster
+    from hub.services.postgres import PostgresCluster
 
     print(
         "lineage benchmark: 3-hop upstream over 5,000 jobs / 50,000 events, PostgreSQL", flush=True

@@ -18,8 +18,8 @@ import pytest
 from hub.core.settings import HubSettings
 from hub.lake.objectstore import ObjectStore
 from hub.services import SeaweedFS
+from hub.services.postgres import PostgresCluster
 from simulators.agency_api import AgencyApiServer
-from tests.support.postgres import PostgresCluster
 
 _counter = itertools.count(1)
 

@@ -26,7 +26,7 @@ from hub.deploy.topology import (
     feed_variables,
     services,
 )
-from tests.support.postgres import PostgresCluster
+from hub.services.postgres import PostgresCluster
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

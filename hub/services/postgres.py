@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster from the machine's server binaries, on a free port.
+"""A PostgreSQL cluster from the machine's server binaries, on a free port: the catalog, vault and
+Airflow databases of the test suite, the benchmarks and the process topology.
 
 ``initdb`` refuses to run as root, so as root the cluster runs as the ``postgres`` user.
 """
