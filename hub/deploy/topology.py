@@ -171,7 +171,9 @@ def airflow_environment() -> tuple[dict[str, str], frozenset[str]]:
     airflow_db = database_url(
         "airflow", "airflow", "AIRFLOW_DB_PASSWORD", scheme="postgresql+psycopg2"
     )
-    result_db = database_url("airflow", "airflow", "AIRFLOW_DB_PASSWORD", scheme="db+postgresql")
+    result_db = database_url(
+        "airflow", "airflow", "AIRFLOW_DB_PASSWORD", scheme="db+postgresql+psycopg2"
+    )
     env = {
         "AIRFLOW_HOME": AIRFLOW_HOME,
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
