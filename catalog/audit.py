@@ -12,18 +12,23 @@ import hashlib
 import json
 import os
 import socket
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from catalog.db import ensure_current, session_for
+from catalog.db import ensure_current, session_for, sqlite_lock
 from catalog.models import AuditEntry
 
 GENESIS = "0" * 64
 ATTEMPTS = 20
+#: The PostgreSQL advisory lock that queues appends ("hubaudit" in ASCII): without it, a crowd
+#: of web workers each read the same last entry and all but one retry, again and again.
+APPEND_LOCK = 0x68756261_75646974
+_appending = threading.Lock()  # one append per process at a time; the lock orders processes
 
 
 def actor() -> str:
@@ -68,13 +73,24 @@ def record(
     who: str | None = None,
     origin: str | None = None,
 ) -> AuditEntry:
-    """Append one entry; retries when another writer appended first."""
+    """Append one entry after the newest. Appends queue on a lock (PostgreSQL's advisory lock,
+    a lock file beside an SQLite database), so a crowd of writers never spins on conflicts;
+    a writer that appended without the lock is chained onto by retrying."""
 
     ensure_current(catalog_url)
-    text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
+    body = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
     who, origin = who or actor(), origin or socket.gethostname()
+    with _appending, sqlite_lock(catalog_url, "audit"):
+        return _append(catalog_url, action, target, purpose, body, who, origin)
+
+
+def _append(
+    catalog_url: str, action: str, target: str, purpose: str, body: str, who: str, origin: str
+) -> AuditEntry:
     for _ in range(ATTEMPTS):
         with session_for(catalog_url) as session:
+            if session.get_bind().dialect.name == "postgresql":  # held until commit/rollback
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
             last = session.scalars(
                 select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)
             ).first()
@@ -89,9 +105,9 @@ def record(
                 target=target,
                 purpose=purpose,
                 origin=origin,
-                detail=text,
+                detail=body,
                 prev_hash=prev,
-                hash=entry_hash(prev, at, who, action, target, purpose, origin, text),
+                hash=entry_hash(prev, at, who, action, target, purpose, origin, body),
             )
             session.add(entry)
             try:

@@ -62,7 +62,7 @@ def migrate(url: str) -> None:
     """
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with _migration_lock(url), engine_for(url).begin() as connection:
+    with sqlite_lock(url, "migrate"), engine_for(url).begin() as connection:
         if connection.dialect.name == "postgresql":  # held until this transaction ends
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg.attributes["connection"] = connection
@@ -71,12 +71,13 @@ def migrate(url: str) -> None:
 
 
 @contextmanager
-def _migration_lock(url: str) -> Iterator[None]:
-    """SQLite has no advisory lock: a lock file beside the database serves the same purpose."""
+def sqlite_lock(url: str, purpose: str) -> Iterator[None]:
+    """SQLite has no advisory lock: a lock file beside the database serves the same purpose
+    between processes (on other databases this does nothing; they take advisory locks)."""
     if not url.startswith("sqlite"):
         yield
         return
-    path = Path(url.split("///", 1)[1] + ".migrate.lock")
+    path = Path(url.split("///", 1)[1] + f".{purpose}.lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
