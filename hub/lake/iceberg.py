@@ -6,12 +6,15 @@ of its window, so rerunning a window never duplicates rows.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+from cachetools import LRUCache
 
 from hub.core.delivery import Window
 from hub.core.errors import CommitFailedError, CommitStateUnknownError, LakeError
@@ -22,14 +25,101 @@ from hub.registry.spec import FeedSpec, FieldSpec
 if TYPE_CHECKING:
     from pyiceberg.catalog.sql import SqlCatalog
     from pyiceberg.schema import Schema
-    from pyiceberg.table import DataScan, Table
+    from pyiceberg.table import DataScan, FileScanTask, Table
+
+
+#: Catalogs kept per process; a test session or a CLI switching homes opens a few, never
+#: hundreds (each holds a connection pool).
+CATALOGS_KEPT = 8
+#: Loaded tables and planned scans kept per process, for readers (the web app).
+TABLES_KEPT = 256
+PLANS_KEPT = 1024
+
+_catalogs: LRUCache[tuple[Any, ...], SqlCatalog] = LRUCache(maxsize=CATALOGS_KEPT)
+_tables: LRUCache[tuple[Any, ...], tuple[SqlCatalog, Table]] = LRUCache(maxsize=TABLES_KEPT)
+_plans: LRUCache[tuple[Any, ...], list[FileScanTask]] = LRUCache(maxsize=PLANS_KEPT)
+_caching = threading.Lock()
 
 
 def table_catalog(settings: HubSettings) -> SqlCatalog:
-    """pyiceberg's SQL catalog of the lake's tables, kept in the hub's metadata database."""
+    """pyiceberg's SQL catalog of the lake's tables, kept in the hub's metadata database.
+
+    One per process and database: building one creates a SQLAlchemy engine (a connection pool,
+    bounded at SQLAlchemy's 5 + 10 overflow) and checks the catalog's tables, so a web request
+    or a task must not build its own. The process id is part of the key: a forked worker never
+    shares its parent's pooled connections.
+    """
     from pyiceberg.catalog.sql import SqlCatalog
 
-    return SqlCatalog(settings.catalog_name, **settings.iceberg_properties())
+    properties = settings.iceberg_properties()
+    key = (os.getpid(), settings.catalog_name, tuple(sorted(properties.items())))
+    with _caching:
+        found = _catalogs.get(key)
+    if found is not None:
+        return found
+    made = SqlCatalog(settings.catalog_name, **properties)
+    with _caching:
+        kept = _catalogs.setdefault(key, made)
+    if kept is not made:  # another thread made one first
+        made.engine.dispose()
+    return kept
+
+
+def current_table(settings: HubSettings, zone: str, name: str) -> Table | None:
+    """The table as the catalog points to it now, for reading; None when it does not exist.
+
+    One small query per call reads the catalog's pointer to the table's metadata; the metadata
+    itself is read from S3 only when the pointer moved. Every web worker thus serves a new
+    snapshot from its next request on, without a cache shared between them. Never commit
+    through the returned table: it is shared by every reader of the process.
+    """
+    from pyiceberg.catalog.sql import IcebergTables
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    catalog = table_catalog(settings)
+    query = select(IcebergTables.metadata_location).where(
+        IcebergTables.catalog_name == catalog.name,
+        IcebergTables.table_namespace == zone,
+        IcebergTables.table_name == name,
+    )
+    with Session(catalog.engine) as session:
+        location = session.scalar(query)
+    if location is None:
+        return None
+    key = (id(catalog), zone, name)
+    with _caching:
+        cached = _tables.get(key)
+    if cached is not None and cached[0] is catalog and cached[1].metadata_location == location:
+        return cached[1]
+    try:
+        table = catalog.load_table((zone, name))
+    except Exception as exc:
+        raise LakeError(f"{zone}.{name}: could not read its metadata {location}: {exc}") from exc
+    with _caching:
+        _tables[key] = (catalog, table)
+    return table
+
+
+def planned_files(table: Table, scan: DataScan) -> list[FileScanTask]:
+    """The data files ``scan`` reads, planned once per table version and filter.
+
+    Planning reads the snapshot's manifest list and manifests from S3; a version never changes,
+    so its plan for the same filter is reused until the process forgets it.
+    """
+    key = (
+        table.metadata_location,
+        scan.snapshot_id,
+        repr(scan.row_filter),
+        scan.case_sensitive,
+    )
+    with _caching:
+        tasks = _plans.get(key)
+    if tasks is None:
+        tasks = list(scan.plan_files())
+        with _caching:
+            _plans[key] = tasks
+    return tasks
 
 
 def iceberg_schema(fields: list[FieldSpec], identifier: list[str] | None = None) -> Schema:

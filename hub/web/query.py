@@ -185,13 +185,13 @@ def read_batches(
     schema = scan.projection().as_arrow()
     if snapshot is None:
         return schema, iter(()), None
-    tasks = _planned(scan)
+    tasks = _planned(table, scan)
     return schema, _page(iceberg.stream_batches(scan, tasks), offset, limit), snapshot
 
 
-def _planned(scan: Any) -> list[Any]:
+def _planned(table: Table, scan: Any) -> list[Any]:
     try:
-        return list(scan.plan_files())
+        return iceberg.planned_files(table, scan)
     except ValueError as exc:  # a literal the column's type cannot hold
         raise QueryError(f"a filter does not fit its column: {exc}") from exc
 
@@ -242,7 +242,7 @@ def changes(
         scan = table.scan(
             row_filter=expression, selected_fields=tuple(columns), snapshot_id=snapshot
         )
-        return {t.file.file_path: t for t in _planned(scan)}
+        return {t.file.file_path: t for t in _planned(table, scan)}
 
     old, new = tasks(before), tasks(after)
     scan = table.scan(row_filter=expression, selected_fields=tuple(columns))

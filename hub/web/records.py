@@ -31,20 +31,17 @@ from hub.web.query import QueryError, RecordQuery, changes, equality_filters, re
 
 
 def _open_columns(settings: HubSettings, dataset_id: str) -> list[str]:
-    cat = iceberg.table_catalog(settings)
-    if not cat.table_exists(("open", dataset_id)):
-        return []
-    return [f.name for f in cat.load_table(("open", dataset_id)).schema().fields]
+    table = iceberg.current_table(settings, "open", dataset_id)
+    return [] if table is None else [f.name for f in table.schema().fields]
 
 
 def _rows(
     settings: HubSettings, decision: Decision, dataset_id: str, limit: int, offset: int
 ) -> tuple[pa.Table, int | None]:
     """One page of the current version, read as /records reads it; and its snapshot."""
-    cat = iceberg.table_catalog(settings)
-    if not cat.table_exists((decision.zone, dataset_id)):
+    table = iceberg.current_table(settings, decision.zone, dataset_id)
+    if table is None:
         return pa.table({c: pa.array([], pa.string()) for c in decision.columns}), None
-    table = cat.load_table((decision.zone, dataset_id))
     schema, batches, snapshot = read_batches(
         table, RecordQuery(), decision.columns, None, limit, offset
     )
@@ -212,10 +209,8 @@ def pull(
 
 def total_rows(settings: HubSettings, zone: str, dataset_id: str) -> int:
     """Rows in the current snapshot, from its summary (no scan)."""
-    cat = iceberg.table_catalog(settings)
-    if not cat.table_exists((zone, dataset_id)):
-        return 0
-    snapshot = cat.load_table((zone, dataset_id)).current_snapshot()
+    table = iceberg.current_table(settings, zone, dataset_id)
+    snapshot = None if table is None else table.current_snapshot()
     return int(snapshot.summary.get("total-records", 0)) if snapshot else 0
 
 
@@ -246,7 +241,7 @@ OWN_PARAMETERS = {
 
 
 def _batches(
-    cat: Any,
+    settings: HubSettings,
     spec: DatasetSpec,
     decision: Decision,
     query: RecordQuery,
@@ -267,9 +262,9 @@ def _batches(
         raise QueryError(
             f"?limit= is at most {JSON_PAGE_MAX} for JSON; CSV and Parquet stream any number of rows"
         )
-    if not cat.table_exists((decision.zone, spec.id)):
+    table = iceberg.current_table(settings, decision.zone, spec.id)
+    if table is None:
         raise QueryError(f"{spec.id} has no published version yet")
-    table = cat.load_table((decision.zone, spec.id))
     if query.since is None:
         return read_batches(table, query, decision.columns, time_column, limit, offset)
     data, snapshot = changes(table, query, decision.columns, time_column)
@@ -343,9 +338,8 @@ def serve_records(
         return refusal(decision)
     if fmt == "json":
         limit = limit or 100
-    cat = iceberg.table_catalog(settings)
     try:
-        rows = _batches(cat, spec, decision, query, params, fmt, limit, offset, detail)
+        rows = _batches(settings, spec, decision, query, params, fmt, limit, offset, detail)
         if fmt == "json":
             data = pa.Table.from_batches(list(rows[1]), rows[0])
     except QueryError as exc:

@@ -142,12 +142,9 @@ def read(
     detail: dict[str, Any],
 ) -> Read | None:
     """Authorize, then read one source's rows for the query; None when it has nothing open."""
-    cat = iceberg.table_catalog(settings)
-    if not cat.table_exists(("open", source.spec.id)):
-        return None
-    table = cat.load_table(("open", source.spec.id))
-    snapshot = table.current_snapshot()
-    if snapshot is None:
+    table = iceberg.current_table(settings, "open", source.spec.id)
+    snapshot = None if table is None else table.current_snapshot()
+    if table is None or snapshot is None:
         return None
     have = {f.name for f in table.schema().fields}
     needed = source.columns_for(ask)
@@ -170,11 +167,13 @@ def read(
             decision.status, "Request refused"
         )
         raise NgsiError(decision.status, kind, title, decision.reason, headers, audited=True)
-    data = table.scan(
+    scan = table.scan(
         row_filter=_row_filter(source, ask, table, snapshot.snapshot_id),
         selected_fields=tuple(decision.columns),
         snapshot_id=snapshot.snapshot_id,
-    ).to_arrow()
+    )
+    batches = iceberg.stream_batches(scan, iceberg.planned_files(table, scan))
+    data = pa.Table.from_batches(list(batches), scan.projection().as_arrow())
     return Read(source, decision, snapshot.snapshot_id, _filter(data, source, ask))
 
 
@@ -258,7 +257,7 @@ def _newest(table: Table, column: str, snapshot_id: int) -> datetime | None:
     """The newest value of a timestamp column, from the data files' statistics (no rows read)."""
     found = table.schema().find_field(column)
     newest: int | None = None
-    for task in table.scan(snapshot_id=snapshot_id).plan_files():
+    for task in iceberg.planned_files(table, table.scan(snapshot_id=snapshot_id)):
         raw = (task.file.upper_bounds or {}).get(found.field_id)
         if raw is None:
             return None  # a file without statistics: no bound known
