@@ -385,9 +385,22 @@ def dags_figures(args) -> tuple[dict, dict]:
 def web_figures(args) -> tuple[dict, dict]:
     from web_load import bench_web
 
-    print("web benchmark: metadata under wrk, 1,000,000-row CSV download", flush=True)
+    from hub.services.postgres import PostgresCluster
+
+    print("web benchmark: metadata and records under wrk, 1M-row CSV download", flush=True)
     with embedded_lake() as settings:
-        return bench_web(settings)
+        cluster = PostgresCluster().start()
+        try:
+            on_pg = settings.model_copy(
+                update={
+                    "database_url": cluster.create_database("hub_bench"),
+                    "bucket_prefix": "pg-",
+                }
+            )
+            ObjectStore(on_pg).ensure_buckets()
+            return bench_web(settings, on_pg)
+        finally:
+            cluster.stop()
 
 
 GROUPS = {

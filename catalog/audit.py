@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from catalog.db import ensure_current, session_for, sqlite_lock
-from catalog.models import AuditEntry
+from catalog.models import AuditEntry, Base
 
 GENESIS = "0" * 64
 ATTEMPTS = 20
@@ -72,8 +73,10 @@ def record(
     detail: dict[str, Any] | None = None,
     who: str | None = None,
     origin: str | None = None,
+    rows: Sequence[Base] = (),
 ) -> AuditEntry:
-    """Append one entry after the newest. Appends queue on a lock (PostgreSQL's advisory lock,
+    """Append one entry after the newest, with ``rows`` (a register's rows the entry speaks
+    for) in the same transaction: both are stored or neither. Appends queue on a lock (PostgreSQL's advisory lock,
     a lock file beside an SQLite database), so a crowd of writers never spins on conflicts;
     a writer that appended without the lock is chained onto by retrying."""
 
@@ -81,11 +84,18 @@ def record(
     body = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
     who, origin = who or actor(), origin or socket.gethostname()
     with _appending, sqlite_lock(catalog_url, "audit"):
-        return _append(catalog_url, action, target, purpose, body, who, origin)
+        return _append(catalog_url, action, target, purpose, body, who, origin, rows)
 
 
 def _append(
-    catalog_url: str, action: str, target: str, purpose: str, body: str, who: str, origin: str
+    catalog_url: str,
+    action: str,
+    target: str,
+    purpose: str,
+    body: str,
+    who: str,
+    origin: str,
+    rows: Sequence[Base],
 ) -> AuditEntry:
     for _ in range(ATTEMPTS):
         with session_for(catalog_url) as session:
@@ -109,7 +119,7 @@ def _append(
                 prev_hash=prev,
                 hash=entry_hash(prev, at, who, action, target, purpose, origin, body),
             )
-            session.add(entry)
+            session.add_all([entry, *rows])
             try:
                 session.commit()
                 return entry

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
+from cachetools import LRUCache
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pyiceberg.table import Table
 from starlette.concurrency import iterate_in_threadpool
 
-from catalog import audit, entries
+from catalog import audit
 from catalog.entries import exports_of
 from catalog.models import Provision
 from catalog.partners import Decision, authorize
@@ -101,30 +104,27 @@ def served(
     channel: str = "api",
     action: str = "api_pull",
 ) -> None:
-    """Record a served answer: the audit log and the provision register."""
-    url = settings.catalog_url
+    """Record a served answer: the audit log and the provision register, in one transaction."""
+    provision = Provision(
+        dataset_id=spec.id,
+        snapshot_id=snapshot,
+        recipient=decision.partner_id or "public",
+        channel=channel,
+        purpose=decision.purpose,
+        legal_basis=decision.legal_basis,
+        rows=rows,
+        client_address=client,
+        provided_at=utc_now(),
+    )
     audit.record(
-        url,
+        settings.catalog_url,
         action,
         spec.id,
         purpose=decision.purpose,
         detail={**detail, "rows": rows, "snapshot_id": snapshot},
         who=decision.partner_id or "anonymous",
         origin=client,
-    )
-    entries.add(
-        url,
-        Provision(
-            dataset_id=spec.id,
-            snapshot_id=snapshot,
-            recipient=decision.partner_id or "public",
-            channel=channel,
-            purpose=decision.purpose,
-            legal_basis=decision.legal_basis,
-            rows=rows,
-            client_address=client,
-            provided_at=utc_now(),
-        ),
+        rows=[provision],
     )
 
 
@@ -240,7 +240,7 @@ OWN_PARAMETERS = {
 }
 
 
-def _batches(
+def _checked(
     settings: HubSettings,
     spec: DatasetSpec,
     decision: Decision,
@@ -248,11 +248,10 @@ def _batches(
     params: dict[str, str],
     fmt: str,
     limit: int | None,
-    offset: int,
     detail: dict[str, Any],
-) -> tuple[pa.Schema, Iterator[pa.RecordBatch], int | None]:
-    """The schema, batches and snapshot of the rows asked for (changes with ``since``), once
-    the filters are checked against what is served; ``QueryError`` for a bad request."""
+) -> tuple[Table, str | None]:
+    """The table to read and its time column, once the filters are checked against what is
+    served; ``QueryError`` for a bad request."""
     time_column = spec.partition.column if spec.partition else None
     query.equals = equality_filters(params, OWN_PARAMETERS, decision.columns)
     detail["filters"] = {**query.equals, **query.bounds()}
@@ -265,11 +264,63 @@ def _batches(
     table = iceberg.current_table(settings, decision.zone, spec.id)
     if table is None:
         raise QueryError(f"{spec.id} has no published version yet")
+    return table, time_column
+
+
+def _read(
+    table: Table,
+    columns: list[str],
+    query: RecordQuery,
+    time_column: str | None,
+    limit: int | None,
+    offset: int,
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch], int | None]:
+    """The schema, batches and snapshot of the rows asked for (changes with ``since``)."""
     if query.since is None:
-        return read_batches(table, query, decision.columns, time_column, limit, offset)
-    data, snapshot = changes(table, query, decision.columns, time_column)
+        return read_batches(table, query, columns, time_column, limit, offset)
+    data, snapshot = changes(table, query, columns, time_column)
     data = data.slice(offset, limit) if limit is not None else data.slice(offset)
     return data.schema, iter(data.to_batches()), snapshot
+
+
+#: JSON pages kept per worker process, counted in rows. A page of a table version never changes,
+#: and the version is checked against the catalog on every request (``current_table``), so a
+#: kept page is never stale; it spares re-reading Parquet from S3 for the pages everyone asks.
+PAGE_ROWS_KEPT = 200_000
+_pages: LRUCache[tuple[Any, ...], tuple[list[dict[str, Any]], int | None]] = LRUCache(
+    maxsize=PAGE_ROWS_KEPT, getsizeof=lambda page: max(1, len(page[0]))
+)
+_paging = threading.Lock()
+
+
+def _json_page(
+    table: Table,
+    columns: list[str],
+    query: RecordQuery,
+    time_column: str | None,
+    limit: int | None,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One JSON page's items and snapshot, read once per table version and request."""
+    key = (
+        table.metadata_location,
+        tuple(columns),
+        tuple(sorted(query.equals.items())),
+        query.start,
+        query.end,
+        query.version,
+        query.since,
+        limit,
+        offset,
+    )
+    with _paging:
+        page = _pages.get(key)
+    if page is None:
+        schema, batches, snapshot = _read(table, columns, query, time_column, limit, offset)
+        page = (_jsonable(pa.Table.from_batches(list(batches), schema)), snapshot)
+        with _paging:
+            _pages[key] = page
+    return page
 
 
 def _streamed(
@@ -339,16 +390,18 @@ def serve_records(
     if fmt == "json":
         limit = limit or 100
     try:
-        rows = _batches(settings, spec, decision, query, params, fmt, limit, offset, detail)
+        table, time_column = _checked(settings, spec, decision, query, params, fmt, limit, detail)
         if fmt == "json":
-            data = pa.Table.from_batches(list(rows[1]), rows[0])
+            items, snapshot = _json_page(table, decision.columns, query, time_column, limit, offset)
+        else:
+            rows = _read(table, decision.columns, query, time_column, limit, offset)
+            snapshot = rows[2]
     except QueryError as exc:
         return refuse(settings, spec, decision, 400, str(exc), client=client, detail=detail)
     except Exception as exc:  # a fault of the hub: still in the audit log, then a 500
         reason = f"{type(exc).__name__}: {exc}"
         record_refusal(settings, spec, decision, 500, reason, client=client, detail=detail)
         raise
-    snapshot = rows[2]
     headers = {"X-Dataset-Version": str(snapshot)} if snapshot else {}
     if fmt != "json":
         return _streamed(settings, spec, decision, fmt, rows, client, detail, headers)
@@ -356,7 +409,7 @@ def serve_records(
         settings,
         spec,
         decision,
-        rows=data.num_rows,
+        rows=len(items),
         snapshot=snapshot,
         client=client,
         detail=detail,
@@ -366,8 +419,8 @@ def serve_records(
         "version": snapshot,
         "since": query.since,
         "offset": offset,
-        "rows": data.num_rows,
-        "items": _jsonable(data),
+        "rows": len(items),
+        "items": items,
     }
     return JSONResponse(body, headers=headers)
 
