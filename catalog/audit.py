@@ -29,7 +29,7 @@ ATTEMPTS = 20
 #: The PostgreSQL advisory lock that queues appends ("hubaudit" in ASCII): without it, a crowd
 #: of web workers each read the same last entry and all but one retry, again and again.
 APPEND_LOCK = 0x68756261_75646974
-_appending = threading.Lock()  # one append per process at a time; the lock orders processes
+_appending = threading.Lock()  # one appender per process at a time; APPEND_LOCK orders processes
 
 
 def actor() -> str:
@@ -64,6 +64,25 @@ def entry_hash(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+@dataclass
+class _Pending:
+    """One entry waiting to be appended, and what became of it."""
+
+    action: str
+    target: str
+    purpose: str
+    body: str
+    who: str
+    origin: str
+    rows: Sequence[Base]
+    entry: AuditEntry | None = None
+    error: BaseException | None = None
+
+
+_queued: dict[str, list[_Pending]] = {}
+_queueing = threading.Lock()
+
+
 def record(
     catalog_url: str,
     action: str,
@@ -76,27 +95,48 @@ def record(
     rows: Sequence[Base] = (),
 ) -> AuditEntry:
     """Append one entry after the newest, with ``rows`` (a register's rows the entry speaks
-    for) in the same transaction: both are stored or neither. Appends queue on a lock (PostgreSQL's advisory lock,
-    a lock file beside an SQLite database), so a crowd of writers never spins on conflicts;
-    a writer that appended without the lock is chained onto by retrying."""
+    for) in the same transaction: both are stored, or neither, before this returns.
 
+    Appends are group-committed: a writer queues its entry, and whichever writer of the process
+    holds the append lock chains every queued entry in one transaction. Between processes they
+    queue on PostgreSQL's advisory lock (a lock file beside an SQLite database), so a crowd of
+    web workers neither spins on conflicts nor pays one commit per answer.
+    """
     ensure_current(catalog_url)
     body = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
-    who, origin = who or actor(), origin or socket.gethostname()
+    pending = _Pending(
+        action, target, purpose, body, who or actor(), origin or socket.gethostname(), rows
+    )
+    with _queueing:
+        _queued.setdefault(catalog_url, []).append(pending)
     with _appending, sqlite_lock(catalog_url, "audit"):
-        return _append(catalog_url, action, target, purpose, body, who, origin, rows)
+        if pending.entry is None and pending.error is None:  # no other writer took it along
+            with _queueing:
+                batch = _queued.pop(catalog_url, [])
+            _append_all(catalog_url, batch)
+    if pending.error is not None:
+        raise pending.error
+    assert pending.entry is not None
+    return pending.entry
 
 
-def _append(
-    catalog_url: str,
-    action: str,
-    target: str,
-    purpose: str,
-    body: str,
-    who: str,
-    origin: str,
-    rows: Sequence[Base],
-) -> AuditEntry:
+def _append_all(catalog_url: str, batch: list[_Pending]) -> None:
+    """Append a batch in one transaction; if it fails, each on its own (one bad register row
+    must not cost the other writers their answers)."""
+    try:
+        _append(catalog_url, batch)
+    except Exception as exc:
+        if len(batch) == 1:
+            batch[0].error = exc
+            return
+        for pending in batch:
+            try:
+                _append(catalog_url, [pending])
+            except Exception as alone:
+                pending.error = alone
+
+
+def _append(catalog_url: str, batch: list[_Pending]) -> None:
     for _ in range(ATTEMPTS):
         with session_for(catalog_url) as session:
             if session.get_bind().dialect.name == "postgresql":  # held until commit/rollback
@@ -105,27 +145,41 @@ def _append(
                 select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)
             ).first()
             prev = last.hash if last else GENESIS
-            at = datetime.now(UTC)
-            if last is not None and at <= last.at:
-                at = last.at  # keep time order on clock skew
-            entry = AuditEntry(
-                at=at,
-                actor=who,
-                action=action,
-                target=target,
-                purpose=purpose,
-                origin=origin,
-                detail=body,
-                prev_hash=prev,
-                hash=entry_hash(prev, at, who, action, target, purpose, origin, body),
-            )
-            session.add_all([entry, *rows])
+            newest = last.at if last is not None else None
+            entries = []
+            for p in batch:
+                at = datetime.now(UTC)
+                if newest is not None and at <= newest:
+                    at = newest  # keep time order on clock skew
+                entry = AuditEntry(
+                    at=at,
+                    actor=p.who,
+                    action=p.action,
+                    target=p.target,
+                    purpose=p.purpose,
+                    origin=p.origin,
+                    detail=p.body,
+                    prev_hash=prev,
+                    hash=entry_hash(
+                        prev, at, p.who, p.action, p.target, p.purpose, p.origin, p.body
+                    ),
+                )
+                session.add(entry)  # the unit of work inserts in this order: ids follow the chain
+                session.add_all(p.rows)
+                entries.append(entry)
+                prev, newest = entry.hash, at
             try:
                 session.commit()
-                return entry
             except IntegrityError:  # someone appended after ``last``: chain onto theirs
                 session.rollback()
-    raise RuntimeError(f"audit log: could not append {action} {target} after {ATTEMPTS} tries")
+                continue
+            for p, entry in zip(batch, entries, strict=True):
+                p.entry = entry
+            return
+    first = batch[0]
+    raise RuntimeError(
+        f"audit log: could not append {first.action} {first.target} after {ATTEMPTS} tries"
+    )
 
 
 @dataclass

@@ -16,8 +16,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
+from catalog import audit
+from catalog.db import session_for
+from catalog.models import AuditEntry, Provision
 from hub.services.process import free_port, stop_pid, wait_until
 from hub.steps.context import RunContext
 from hub.steps.pipeline import run_pipeline
@@ -125,6 +128,17 @@ def test_64_clients_get_answers_and_the_catalog_connections_stay_bounded(hub_set
         watcher.join()
         engine.dispose()
     assert answers.count(200) == len(answers), server.tail()
+    # every answer is in the audit log once, chained, with its provision-register row
+    entries, broken = audit.verify(hub_settings.catalog_url)
+    assert broken is None and entries > len(answers)
+    with session_for(hub_settings.catalog_url) as session:
+        pulls = session.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.action == "api_pull")
+        )
+        provided = session.scalar(
+            select(func.count(Provision.id)).where(Provision.channel == "api")
+        )
+    assert pulls == provided == len(answers)
     assert 0 < peak[0] <= WORKERS * CONNECTIONS_PER_WORKER + 1  # + the watcher's own
 
 
