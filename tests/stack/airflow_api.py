@@ -1,0 +1,85 @@
+"""What the Airflow UI does, through Airflow 3's REST API (``/api/v2``): unpause, backfill, read
+runs, task instances and their XComs. Each call raises on an error answer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+TERMINAL = {"success", "failed"}
+
+
+def unpause(api: httpx.Client, dag_id: str) -> None:
+    answer = api.patch(f"/dags/{dag_id}", json={"is_paused": False})
+    answer.raise_for_status()
+    assert answer.json()["is_paused"] is False, answer.text
+
+
+def backfill(
+    api: httpx.Client, dag_id: str, first: datetime, last: datetime, *, max_active_runs: int
+) -> dict[str, Any]:
+    """A backfill of every run whose logical date is in [first, last] (POST /backfills)."""
+    answer = api.post(
+        "/backfills",
+        json={
+            "dag_id": dag_id,
+            "from_date": first.isoformat(),
+            "to_date": last.isoformat(),
+            "max_active_runs": max_active_runs,
+            "reprocess_behavior": "none",
+        },
+    )
+    assert answer.status_code in (200, 201), answer.text
+    return answer.json()
+
+
+def dag_runs(api: httpx.Client, dag_id: str) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = []
+    while True:
+        answer = api.get(
+            f"/dags/{dag_id}/dagRuns",
+            params={"limit": 100, "offset": len(runs), "order_by": "logical_date"},
+        )
+        answer.raise_for_status()
+        page = answer.json()
+        runs += page["dag_runs"]
+        if not page["dag_runs"] or len(runs) >= (page.get("total_entries") or 10**9):
+            return runs
+
+
+def task_instances(api: httpx.Client, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+    answer = api.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 100})
+    answer.raise_for_status()
+    return answer.json()["task_instances"]
+
+
+def xcom(api: httpx.Client, dag_id: str, run_id: str, task_id: str) -> Any:
+    answer = api.get(
+        f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value",
+        params={"deserialize": True},
+    )
+    answer.raise_for_status()
+    return answer.json()["value"]
+
+
+def upstream_asset_events(api: httpx.Client, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+    """The Asset events that set a run off (the run's "Source assets" in the UI)."""
+    answer = api.get(f"/dags/{dag_id}/dagRuns/{run_id}/upstreamAssetEvents")
+    answer.raise_for_status()
+    return answer.json()["asset_events"]
+
+
+def wait_for(check: Callable[[], Any], *, timeout_s: float, every_s: float = 10, what: str) -> Any:
+    """Poll ``check`` until it returns something truthy; fail naming ``what`` and the last value."""
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(every_s)
+    raise AssertionError(f"{what}: not within {timeout_s:.0f} s (last: {last})")
