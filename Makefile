@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_LINK_MODE := copy
 ARGS ?=
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-stack lint bench clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest $(ARGS)
+
+# The production topology as processes (PostgreSQL, SeaweedFS, Redis, init, Airflow's
+# api-server, scheduler, dag-processor, triggerer and two Celery workers), driven through
+# Airflow's REST API: tests/stack. `make test` leaves them out (pyproject's addopts).
+test-stack: setup
+	$(VENV)/bin/pytest -m stack tests/stack $(ARGS)
 
 # ruff, the import contracts of the layers (pyproject.toml), and strict types on the ground and
 # the registry.
