@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from connectors.guard import GuardedReader, guarded, guarded_fetch
 from connectors.kinds import MODULES, Kind, kind, load
 
 if TYPE_CHECKING:
-    from connectors.base import Fetcher, Reader
+    from connectors.base import Fetcher
 
 __all__ = ["Kind", "fetcher", "reader"]
 
 
 def fetcher(name: str) -> Fetcher:
-    return load(MODULES[kind(name)][1], "fetch")
+    """The kind's fetch, wrapped so no bare library exception escapes it."""
+    return guarded_fetch(load(MODULES[kind(name)][1], "fetch"), kind(name).value)
 
 
-def reader(name: str) -> Reader:
-    return load(MODULES[kind(name)][1], "read")
+def reader(name: str) -> GuardedReader:
+    """The kind's reader, wrapped so any failure is a ``DeliveryError`` naming feed and file."""
+    return guarded(load(MODULES[kind(name)][1], "read"), kind(name).value)

@@ -69,7 +69,7 @@ def fetch(config: FileDropConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
             raise DeliveryError(f"feed {ctx.feed_id}: {store.url('inbox', key)} is empty (0 bytes)")
         sink(
             RawPart(
-                name=key.rsplit("/", 1)[-1],
+                name=key[len(prefix) :] if key.startswith(prefix) else key,
                 data=data,
                 content_type=CONTENT_TYPES[config.format],
                 source=store.url("inbox", key),
@@ -200,7 +200,7 @@ def _cell(value: Any) -> str | None:
 def _read_json(config: FileDropConfig, data: bytes, name: str) -> pa.Table:
     try:
         doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise DeliveryError(f"{name}: not JSON ({exc})") from None
     for part in (config.records_path or "").split(".") if config.records_path else []:
         if not isinstance(doc, dict) or part not in doc:

@@ -135,7 +135,7 @@ def _decode(response: httpx.Response, where: str, fmt: str = "json") -> dict[str
         raise DeliveryError(f"{where}: answered XML or HTML where JSON was expected: {body[:80]!r}")
     try:
         doc = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise DeliveryError(
             f"{where}: answered malformed JSON ({exc}); first bytes: {body[:80]!r}"
         ) from None

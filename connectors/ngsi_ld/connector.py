@@ -78,17 +78,17 @@ def fetch(config: NgsiLdConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
             response = send(client, request, where, _problem)
             try:
                 entities = json.loads(response.content)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
                 raise DeliveryError(f"{where}: answered malformed JSON ({exc})") from None
             if not isinstance(entities, list):
                 raise DeliveryError(f"{where}: expected a JSON array of entities")
-            count = response.headers.get("NGSILD-Results-Count")
+            count = _results_count(response.headers.get("NGSILD-Results-Count"), where)
             if count is not None:
-                if total is not None and int(count) != total:
+                if total is not None and count != total:
                     raise TransientDeliveryError(
                         f"{where}: NGSILD-Results-Count changed from {total} to {count} while paging; retry later"
                     )
-                total = int(count)
+                total = count
             if entities:
                 sink(
                     RawPart(
@@ -111,6 +111,21 @@ def fetch(config: NgsiLdConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
         )
     result.rows_reported = seen
     return result
+
+
+def _results_count(header: str | None, where: str) -> int | None:
+    """The broker's ``NGSILD-Results-Count``: a non-negative integer, or a clear refusal."""
+    if header is None:
+        return None
+    try:
+        count = int(header.strip())
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise DeliveryError(
+            f"{where}: the broker's NGSILD-Results-Count header is not a count: {header[:40]!r}"
+        )
+    return count
 
 
 def flatten(entity: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +159,7 @@ def read(config: NgsiLdConfig, data: bytes, *, name: str) -> pa.Table:
     """
     try:
         entities = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise DeliveryError(f"{name}: not JSON ({exc})") from None
     if not isinstance(entities, list):
         raise DeliveryError(f"{name}: not a JSON array of entities")

@@ -75,7 +75,7 @@ def fetch(config: ObjectStoreConfig, ctx: FetchContext, sink: Sink) -> FetchResu
                 )
             sink(
                 RawPart(
-                    name=key.rsplit("/", 1)[-1],
+                    name=key[len(prefix) :] if key.startswith(prefix) else key,
                     data=data,
                     content_type=CONTENT_TYPES[config.format],
                     source=f"{endpoint}/{config.bucket}/{key}",

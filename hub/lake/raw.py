@@ -1,7 +1,9 @@
 """The raw zone: deliveries landed byte-for-byte, each closed by a manifest.
 
-Layout: ``{feed}/partition={window start}/delivery={id}/{part}`` plus ``_manifest.json``.
-A delivery without a complete manifest is never read by later steps.
+Layout: ``{feed}/partition={window start}/delivery={id}/{part}`` plus ``_manifest.json``,
+where ``{part}`` keeps the part's path relative to the window (two inbox folders may each hold
+a ``data.csv``). A raw object is written once and never overwritten; later steps read it only
+through ``read_object``, which checks its bytes against the manifest first.
 """
 
 from __future__ import annotations
@@ -17,6 +19,15 @@ from hub.core.errors import LakeError, NoDeliveryError
 from hub.lake.objectstore import ObjectStore
 
 MANIFEST = "_manifest.json"
+
+
+class RawIntegrityError(LakeError):
+    """Raw bytes do not match their manifest, or two parts would share one raw key.
+
+    Not transient: a retry reads the same bytes; the delivery must be landed again.
+    """
+
+    transient = False
 
 
 class RawObject(BaseModel):
@@ -83,7 +94,15 @@ class RawLanding:
         return f"{self.feed}/partition={self.partition}/delivery={self.delivery_id}/"
 
     def __call__(self, part: RawPart) -> None:
-        key = self.prefix + part.name
+        key = self.prefix + part_path(part.name)
+        taken = next((o for o in self.objects if o.key == key), None)
+        if taken is not None:
+            # Landing both would overwrite the first object, and its manifest entry would then
+            # describe bytes that are gone: refuse instead of losing or doubling rows.
+            raise RawIntegrityError(
+                f"feed {self.feed}: file {part.source}: would land on raw key {key}, already "
+                f"taken by {taken.source} in the same delivery; nothing was overwritten"
+            )
         digest = hashlib.sha256(part.data).hexdigest()
         if part.copy_source is not None:
             write = self._pool.submit(self.store.copy, part.copy_source, "raw", key)
@@ -163,6 +182,32 @@ class RawLanding:
         if failures:
             raise LakeError(f"feed {self.feed}: {error}")
         return manifest
+
+
+def part_path(name: str) -> str:
+    """A part's name as a safe relative path under its delivery (folders kept, no ``..``)."""
+    segments = [s for s in name.replace("\\", "/").split("/") if s not in ("", ".")]
+    if not segments or ".." in segments or segments[-1] == MANIFEST:
+        raise RawIntegrityError(f"a raw part cannot be named {name!r}")
+    return "/".join(segments)
+
+
+def read_object(store: ObjectStore, manifest: Manifest, obj: RawObject) -> bytes:
+    """The bytes of one landed part, checked against its manifest before anyone reads them.
+
+    Raises:
+        RawIntegrityError: the object's size or SHA-256 differs from the manifest's.
+    """
+    data = store.get("raw", obj.key)
+    digest = hashlib.sha256(data).hexdigest()
+    if len(data) != obj.size or digest != obj.sha256:
+        raise RawIntegrityError(
+            f"feed {manifest.feed}: file {obj.key}: the raw bytes do not match the delivery's "
+            f"manifest (sha256 {digest[:12]}…, {len(data)} bytes; manifest says "
+            f"{obj.sha256[:12]}…, {obj.size} bytes), so they are not read; land the window "
+            "again"
+        )
+    return data
 
 
 def manifests(store: ObjectStore, feed: str, window: Window) -> list[Manifest]:

@@ -98,6 +98,11 @@ class FieldSpec(Spec):
     source: str | None = Field(
         default=None, description="Field name in the delivery, if different."
     )
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Other names the provider has used for this field (e.g. after a renaming); "
+        "a delivery may carry any one of them instead of the source name.",
+    )
     format: str | None = Field(default=None, description="strptime format for date/timestamp text.")
     unit: str | None = None
     description: Text | None = None
@@ -105,6 +110,11 @@ class FieldSpec(Spec):
     @property
     def source_name(self) -> str:
         return self.source or self.name
+
+    @property
+    def source_names(self) -> list[str]:
+        """Every name the field may arrive under: the source name first, then its aliases."""
+        return list(dict.fromkeys([self.source_name, *self.aliases]))
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -275,6 +285,16 @@ class FeedSpec(Spec, PublishedDataset):
         default=False,
         description="Accept a window with no rows; otherwise an empty answer is retried later.",
     )
+    ignored_columns: list[str] = Field(
+        default_factory=list,
+        description="Source columns the feed knowingly leaves out (e.g. a member roster); any "
+        "other undeclared column is recorded as schema drift on each delivery.",
+    )
+    text_normalization: Literal["NFC", "NFKC", "none"] = Field(
+        default="NFC",
+        description="Unicode form text fields are normalised to on parse, so Hangul sent "
+        "decomposed (common from macOS) matches value sets and joins; 'none' keeps it as sent.",
+    )
     keywords: list[str] = Field(default_factory=list)
     conforms_to: list[str] = Field(
         default_factory=list,
@@ -308,6 +328,16 @@ class FeedSpec(Spec, PublishedDataset):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"schema declares {', '.join(duplicates)} more than once")
+        sources = [s for f in self.schema_ for s in f.source_names]
+        shared = sorted({s for s in sources if sources.count(s) > 1})
+        if shared:
+            raise ValueError(
+                f"source name or alias {', '.join(map(repr, shared))} is claimed by more than one "
+                "field, so a delivery's column could not be told apart"
+            )
+        ignored = sorted(set(self.ignored_columns) & set(sources))
+        if ignored:
+            raise ValueError(f"ignored_columns: {', '.join(ignored)} is a declared field")
         if self.partition.column not in names:
             raise ValueError(f"partition column {self.partition.column!r} is not in the schema")
         part = self.field(self.partition.column)

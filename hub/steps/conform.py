@@ -6,8 +6,9 @@ by one, so a clean delivery pays nothing for the defect handling.
 
 from __future__ import annotations
 
+import difflib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,6 +35,8 @@ QUARANTINE_SCHEMA = fields_schema(QUARANTINE_FIELDS)
 class Conformed:
     valid: pa.Table
     rejects: pa.Table  # QUARANTINE_SCHEMA
+    #: object key -> source columns the feed does not declare (recorded, never silent)
+    unexpected: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -51,24 +54,30 @@ def conform(
     n = source.num_rows
     reasons: list[tuple[pa.Array, str, str]] = []  # (bad mask, column, reason)
     columns: dict[str, pa.Array] = {}
-    present = set(source.column_names)
-    for field in feed.schema_:
-        if field.source_name not in present:
-            if n and field.required:
-                raise DeliveryError(
-                    f"feed {feed.id}: {object_key}: required column '{field.source_name}' is "
-                    f"missing from the delivery (columns sent: {', '.join(sorted(present))})"
-                )
-            columns[field.name] = pa.nulls(n, field.arrow_type)
+    drift = column_drift(feed, source.column_names)
+    if drift.missing and source.num_columns:
+        raise DeliveryError(f"feed {feed.id}: file {object_key}: {drift.describe()}")
+    for spec in feed.schema_:
+        name = drift.found.get(spec.name)
+        if name is None:  # a document with no records has no columns at all
+            columns[spec.name] = pa.nulls(n, spec.arrow_type)
             continue
-        raw = _missing_to_null(source.column(field.source_name).combine_chunks())
-        typed = _cast(raw, field, feed.schedule.timezone)
+        raw = _missing_to_null(
+            normalized(source.column(name).combine_chunks(), feed.text_normalization)
+        )
+        typed = _cast(raw, spec, feed.schedule.timezone)
         unreadable = pc.and_(pc.is_valid(raw), pc.is_null(typed))
         if pc.any(unreadable).as_py():
-            reasons.append((unreadable, field.name, f"cannot read as {field.type.value}"))
-        if field.required:
-            reasons.append((pc.is_null(typed), field.name, "required value is empty"))
-        columns[field.name] = typed
+            reasons.append((unreadable, spec.name, f"cannot read as {spec.type.value}"))
+        if pa.types.is_floating(typed.type):
+            nonfinite = pc.invert(pc.fill_null(pc.is_finite(typed), True))
+            if pc.any(nonfinite).as_py():
+                # NaN or ±Infinity is never a reading: the row is quarantined, not published
+                reasons.append((nonfinite, spec.name, "not a finite number (NaN or Infinity)"))
+                typed = pc.if_else(nonfinite, pa.scalar(None, typed.type), typed)
+        if spec.required:
+            reasons.append((pc.is_null(typed), spec.name, "required value is empty"))
+        columns[spec.name] = typed
 
     part = columns[feed.partition.column]
     part_type = feed.field(feed.partition.column).type
@@ -106,7 +115,71 @@ def conform(
     valid = typed_table.filter(pc.invert(bad)) if n else typed_table
     valid = valid.cast(feed.arrow_schema)
     rejects = _rejects(source, first_reason, window=window, object_key=object_key, run_id=run_id)
-    return Conformed(valid=valid, rejects=rejects)
+    unexpected = {object_key: drift.unexpected} if drift.unexpected else {}
+    return Conformed(valid=valid, rejects=rejects, unexpected=unexpected)
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    """How a delivery's columns differ from the feed's declared source names."""
+
+    found: dict[str, str]  # field name -> the source column that carries it
+    missing: list[str]  # declared source names absent from the delivery
+    unexpected: list[str]  # columns the feed neither declares nor ignores
+    renamed: dict[str, str]  # missing source name -> the unexpected column it looks renamed to
+
+    def describe(self) -> str:
+        parts = [f"missing {', '.join(map(repr, self.missing))}"]
+        if self.renamed:
+            looks = ", ".join(f"{old!r} -> {new!r}" for old, new in self.renamed.items())
+            parts.append(f"looks renamed: {looks}")
+        if self.unexpected:
+            parts.append(f"unexpected {', '.join(map(repr, self.unexpected))}")
+        return (
+            "the delivery's columns differ from the declared source names ("
+            + "; ".join(parts)
+            + "), so nothing is read from it; if the provider renamed a column, declare the "
+            "new name under the field's aliases"
+        )
+
+
+def column_drift(feed: FeedSpec, present: list[str]) -> ColumnDrift:
+    """Match the delivery's columns to the declared fields by source name or alias."""
+    have = set(present)
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    used: set[str] = set(feed.ignored_columns)
+    for spec in feed.schema_:
+        name = next((c for c in spec.source_names if c in have), None)
+        if name is None:
+            missing.append(spec.source_name)
+        else:
+            found[spec.name] = name
+        used.update(spec.source_names)
+    unexpected = [c for c in present if c not in used]
+    return ColumnDrift(found, missing, unexpected, _renamings(missing, unexpected))
+
+
+def _renamings(missing: list[str], unexpected: list[str]) -> dict[str, str]:
+    """Pairs that look like one column renamed: similar names, or the only one of each left."""
+    pairs: dict[str, str] = {}
+    left = list(unexpected)
+    for old in missing:
+        close = difflib.get_close_matches(old, left, n=1, cutoff=0.4)
+        if close:
+            pairs[old] = close[0]
+            left.remove(close[0])
+    rest = [m for m in missing if m not in pairs]
+    if len(rest) == 1 and len(left) == 1:
+        pairs[rest[0]] = left[0]
+    return pairs
+
+
+def normalized(raw: pa.Array, form: str) -> pa.Array:
+    """Text in one Unicode form (``form`` 'none' keeps it as sent); other types untouched."""
+    if form == "none" or not (pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type)):
+        return raw
+    return pc.utf8_normalize(raw, form=form)
 
 
 def window_bounds(window: Window, column_type: ColumnType, timezone: str):

@@ -22,7 +22,14 @@ from hub.core.errors import DeliveryError, HubError, QualityGateError
 from hub.lake import iceberg
 from hub.lake.iceberg import ensure_table
 from hub.lake.objectstore import ObjectStore
-from hub.lake.raw import Manifest, latest_manifest, load_manifest, manifest_key
+from hub.lake.raw import (
+    Manifest,
+    RawObject,
+    latest_manifest,
+    load_manifest,
+    manifest_key,
+    read_object,
+)
 from hub.steps import stage
 from hub.steps.conform import (
     QUARANTINE_FIELDS,
@@ -37,7 +44,7 @@ from hub.steps.registers import replace_run_rows
 from privacy.policy import ColumnClass
 from privacy.scanner import scrub_text
 from quality import results as quality_results
-from quality.gate import run_checks
+from quality.gate import CheckResult, run_checks
 from quality.score import delivery_score
 
 if TYPE_CHECKING:
@@ -50,22 +57,49 @@ log = logging.getLogger(__name__)
 def parse_delivery(ctx: RunContext, manifest: Manifest, store: ObjectStore) -> Conformed:
     """Read every landed part in parallel and conform it; parts keep their order.
 
-    Duplicate keys are still in ``valid``: the quality checks see the delivery as sent.
+    Each part's bytes are checked against the manifest before they are read, and every reader
+    failure names the feed and the file. Duplicate keys are still in ``valid``: the quality
+    checks see the delivery as sent.
+
+    Raises:
+        RawIntegrityError: a raw object no longer matches its manifest.
+        DeliveryError: a part cannot be read, its columns drifted, or it holds no rows.
     """
     read = connectors.reader(ctx.feed.delivery.connector)
     config = ctx.feed.delivery.config
 
-    def one(obj) -> Conformed:
-        source = read(config, store.get("raw", obj.key), name=obj.key)
+    def one(obj: RawObject) -> Conformed | None:
+        data = read_object(store, manifest, obj)
+        source = read(config, data, name=obj.key, feed_id=ctx.feed.id)
+        if not source.num_rows and not ctx.feed.allow_empty:
+            return None
         return conform(ctx.feed, source, window=ctx.window, object_key=obj.key, run_id=ctx.run_id)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        parts = list(pool.map(one, manifest.objects))
+        conformed = list(pool.map(one, manifest.objects))
+    empty = [obj.key for obj, part in zip(manifest.objects, conformed, strict=True) if part is None]
+    if empty:
+        raise empty_delivery(ctx, empty, len(manifest.objects))
+    parts = [p for p in conformed if p is not None]
     if not parts:
         return Conformed(ctx.feed.arrow_schema.empty_table(), QUARANTINE_SCHEMA.empty_table())
     return Conformed(
         valid=pa.concat_tables([p.valid for p in parts]),
         rejects=pa.concat_tables([p.rejects for p in parts]),
+        unexpected={k: v for p in parts for k, v in p.unexpected.items()},
+    )
+
+
+def empty_delivery(ctx: RunContext, empty: list[str], parts: int) -> DeliveryError:
+    """Why a delivery with a part that holds no rows is refused: publishing it would replace
+    (empty, or shrink) the window's published rows with nothing from that source."""
+    which = empty[0] if len(empty) == 1 else f"{empty[0]} (and {len(empty) - 1} more)"
+    scope = "the whole delivery" if len(empty) == parts else f"{len(empty)} of {parts} parts"
+    return DeliveryError(
+        f"feed {ctx.feed.id}: file {which}: holds no rows ({scope} empty: a header only, an "
+        "empty list or a 0-row table), so nothing is published and the window's published "
+        "rows stay as they are; ask the provider to deliver again, or declare allow_empty: "
+        "true in the feed if an empty window is normal"
     )
 
 
@@ -88,10 +122,34 @@ def check_delivery(ctx: RunContext, parsed: Conformed) -> tuple[Conformed, Outco
         kept = parsed.valid.filter(pa.array(keep))
     keyed = drop_duplicate_keys(ctx.feed, kept, window=ctx.window, run_id=ctx.run_id)
     result = Conformed(
-        valid=keyed.valid, rejects=pa.concat_tables([parsed.rejects, checked, keyed.rejects])
+        valid=keyed.valid,
+        rejects=pa.concat_tables([parsed.rejects, checked, keyed.rejects]),
+        unexpected=parsed.unexpected,
     )
+    if parsed.unexpected:
+        outcome.results.append(drift_result(parsed.unexpected))
     score = delivery_score(ctx.feed, result.valid, outcome, parsed.rows, ctx.window.end)
     return result, outcome, score
+
+
+def drift_result(unexpected: dict[str, list[str]]) -> CheckResult:
+    """Undeclared source columns as a failed (soft) check: kept in the catalog with the run's
+    quality results and shown in its summary, so extra columns never pass silently."""
+    columns = sorted({c for cols in unexpected.values() for c in cols})
+    return CheckResult(
+        check=-1,
+        label=f"delivered columns match the declared schema ({len(columns)} undeclared)",
+        columns=[],
+        expectation="expect_table_columns_to_match_set",
+        hard=False,
+        row_level=False,
+        success=False,
+        unexpected_count=None,
+        unexpected_percent=None,
+        observed_value={"undeclared_columns": columns, "files": sorted(unexpected)},
+        examples=columns[:5],
+        kwargs={"exact_match": True},
+    )
 
 
 def gate_error(ctx: RunContext, outcome: Outcome, result: Conformed) -> DeliveryError | None:
@@ -208,6 +266,7 @@ def validate(ctx: RunContext, landed: dict[str, Any] | None = None) -> dict[str,
         "stage": key,
         "rows_valid": result.valid.num_rows,
         "rows_quarantined": result.rejects.num_rows,
+        "undeclared_columns": sorted({c for cols in result.unexpected.values() for c in cols}),
     }
 
 
