@@ -91,7 +91,7 @@ def test_duplicate_keys_across_pages_keep_the_first_row_only():
 
 def test_a_missing_required_column_fails_the_whole_delivery():
     rows = [{k: v for k, v in _row().items() if k != "sggCode"}]
-    with pytest.raises(DeliveryError, match="required column 'sggCode' is missing"):
+    with pytest.raises(DeliveryError, match="missing 'sggCode'"):
         _conform(rows)
 
 
@@ -101,10 +101,18 @@ def test_a_row_without_a_partition_value_belongs_to_no_window():
     assert out.rejects.column("column").to_pylist() == ["measured_at"]
 
 
-def test_an_extra_source_column_is_ignored_and_a_missing_optional_one_is_null():
+def test_an_extra_source_column_is_left_out_but_recorded_for_the_run():
+    rows = [{**_row(), "newColumn": "x"} for _ in range(2)]
+    out = _conform(rows)
+    assert out.valid.num_rows == 2 and "newColumn" not in out.valid.column_names
+    assert out.unexpected == {"page-1": ["newColumn"]}
+
+
+def test_a_missing_optional_column_is_drift_not_a_column_of_nulls():
     rows = [{**_row(), "newColumn": "x"} for _ in range(2)]
     for row in rows:
         del row["so2Value"]
-    out = _conform(rows)
-    assert out.valid.num_rows == 2 and "newColumn" not in out.valid.column_names
-    assert out.valid.column("so2").null_count == 2
+    with pytest.raises(
+        DeliveryError, match="missing 'so2Value'; looks renamed: 'so2Value' -> 'newColumn'"
+    ):
+        _conform(rows)

@@ -69,7 +69,9 @@ def test_a_renamed_header_fails_the_run_and_keeps_the_delivery_in_raw(hub_settin
     landed = land(ctx)
     with pytest.raises(
         DeliveryError,
-        match=re.escape("incheon_20261031.csv: required column '측정소코드' is missing"),
+        match=re.escape("incheon_20261031.csv: the delivery's columns differ from the declared")
+        + ".*"
+        + re.escape("missing '측정소코드'; looks renamed: '측정소코드' -> '지점코드'"),
     ):
         validate(ctx, landed)
     assert landed["objects"] == 3
