@@ -75,7 +75,6 @@ def current_table(settings: HubSettings, zone: str, name: str) -> Table | None:
     """
     from pyiceberg.catalog.sql import IcebergTables
     from sqlalchemy import select
-    from sqlalchemy.orm import Session
 
     catalog = table_catalog(settings)
     query = select(IcebergTables.metadata_location).where(
@@ -83,8 +82,8 @@ def current_table(settings: HubSettings, zone: str, name: str) -> Table | None:
         IcebergTables.table_namespace == zone,
         IcebergTables.table_name == name,
     )
-    with Session(catalog.engine) as session:
-        location = session.scalar(query)
+    with catalog.engine.connect() as connection:  # a plain connection: no ORM session to build
+        location = connection.execute(query).scalar()
     if location is None:
         return None
     key = (id(catalog), zone, name)
