@@ -169,7 +169,7 @@ class RawLanding:
         )
         if error is None:
             earlier = latest_manifest(self.store, self.feed, self.window, required=False)
-            if earlier is not None and earlier.checksum == checksum:
+            if earlier is not None and earlier.checksum == checksum and intact(self.store, earlier):
                 # Same bytes as the last complete delivery: one delivery, not two.
                 self.store.delete("raw", [o.key for o in self.objects])
                 return earlier
@@ -208,6 +208,17 @@ def read_object(store: ObjectStore, manifest: Manifest, obj: RawObject) -> bytes
             "again"
         )
     return data
+
+
+def intact(store: ObjectStore, manifest: Manifest) -> bool:
+    """Every object of ``manifest`` is still in the raw zone with the bytes it lists (a
+    redelivery may only reuse an earlier delivery that can still be read)."""
+    try:
+        for obj in manifest.objects:
+            read_object(store, manifest, obj)
+    except LakeError:
+        return False
+    return True
 
 
 def manifests(store: ObjectStore, feed: str, window: Window) -> list[Manifest]:
