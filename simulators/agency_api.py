@@ -39,7 +39,8 @@ GATEWAY_KEY_ERROR = (
 @dataclass
 class Fault:
     """One injected defect: ``kind`` in http_500, http_429, result_code, malformed_json, slow,
-    total_changes, repeat_page; applied to the next ``times`` matching requests (``page`` limits it)."""
+    total_changes, repeat_page, bad_count and nested_json (the broker); applied to the next
+    ``times`` matching requests (``page`` limits it)."""
 
     kind: str
     times: int = 1
@@ -201,6 +202,10 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
             headers = (
                 {"NGSILD-Results-Count": str(len(entities))} if query.get("count") == "true" else {}
             )
+            if fault and fault.kind == "bad_count":  # a proxy that rewrote the header
+                headers["NGSILD-Results-Count"] = "about 200"
+            if fault and fault.kind == "nested_json":  # a broker bug: a runaway nesting
+                body = b"[" * 100_000 + b"]" * 100_000
             self._send(200, body, "application/json", headers)
 
         def do_GET(self) -> None:

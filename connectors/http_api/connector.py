@@ -212,7 +212,10 @@ def read(config: HttpApiConfig, data: bytes, *, name: str) -> pa.Table:
         DeliveryError: the page does not parse or has no item list.
     """
     if config.format == "xml":
-        items = _dig(_xml_document(data, name), config.items_path)
+        doc = _xml_document(data, name)
+        items = _dig(doc, config.items_path)
+        if items is None and _dig(doc, config.result_code_path) is None:
+            raise DeliveryError(f"{name}: no '{config.items_path}' in the page")
         items = [items] if isinstance(items, dict) else items or []
         return records_table([i for i in items if isinstance(i, dict)], name=name)
     try:
