@@ -70,7 +70,7 @@ class Stack:
     def psql(self, sql: str, database: str = "postgres") -> str:
         """SQL as the cluster's superuser, over its socket (as the image's entrypoint runs)."""
         cluster = self.postgres
-        return cluster._run(
+        argv = [
             str(cluster.bindir / "psql"),
             "-h",
             str(cluster.sockets),
@@ -84,7 +84,11 @@ class Stack:
             "ON_ERROR_STOP=1",
             "-Atc",
             sql,
-        ).stdout
+        ]
+        try:
+            return cluster._run(*argv).stdout
+        except subprocess.CalledProcessError as exc:
+            raise StackError(f"psql {sql!r}: {exc.stderr}") from None
 
     def process(self, name: str) -> Process:
         return self.topo.processes[name]
