@@ -167,9 +167,9 @@ def ensure_table(
     from pyiceberg.transforms import parse_transform
 
     cat = table_catalog(settings)
-    identifier = (zone, name)
+    table_id = (zone, name)
     try:
-        return cat.load_table(identifier)
+        return cat.load_table(table_id)
     except NoSuchTableError:
         pass
     schema = iceberg_schema(fields, identifier)
@@ -186,14 +186,14 @@ def ensure_table(
     cat.create_namespace_if_not_exists(zone)
     try:
         return cat.create_table(
-            identifier,
+            table_id,
             schema=schema,
             partition_spec=spec,
             location=f"s3://{settings.bucket(zone)}/{name}",
             properties={"write.parquet.compression-codec": "zstd", **(properties or {})},
         )
     except TableAlreadyExistsError:
-        return cat.load_table(identifier)
+        return cat.load_table(table_id)
 
 
 def feed_table(settings: HubSettings, feed: FeedSpec, zone: str = "trusted") -> Table:
