@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from catalog.db import session_for
 from catalog.models import Base, Dataset, DatasetVersion, ExportFile, Run, Watermark
@@ -32,33 +34,37 @@ def upsert_dataset(url: str, feed: Any, table_name: str) -> None:
         "updated_at": utc_now(),
     }
     with session_for(url) as session, session.begin():
-        row = session.get(Dataset, feed.id)
-        if row is None:
-            session.add(Dataset(id=feed.id, **values))
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
+        # one statement, not read-then-insert: the first land tasks of several feeds race here
+        session.execute(_insert(session, Dataset, {"id": feed.id, **values}, ["id"], values))
 
 
 def update_run(url: str, dataset_id: str, run_id: str, window: Any, **fields: Any) -> None:
     """Create or update the run row for (dataset, run) with the given fields."""
     with session_for(url) as session, session.begin():
-        row = session.scalars(
-            select(Run).where(Run.dataset_id == dataset_id, Run.run_id == run_id)
-        ).one_or_none()
-        if row is None:
-            row = Run(
-                dataset_id=dataset_id,
-                run_id=run_id,
-                window_start=window.start,
-                window_end=window.end,
-                started_at=utc_now(),
-                status="running",
-                step="land",
-            )
-            session.add(row)
-        for name, value in fields.items():
-            setattr(row, name, value)
+        created = {
+            "dataset_id": dataset_id,
+            "run_id": run_id,
+            "window_start": window.start,
+            "window_end": window.end,
+            "started_at": utc_now(),
+            "status": "running",
+            "step": "land",
+        }
+        key = ["dataset_id", "run_id"]  # a retried task and a zombie attempt may race here
+        session.execute(_insert(session, Run, {**created, **fields}, key, fields))
+
+
+def _insert(
+    session: Session, model: type[Base], row: dict[str, Any], key: list[str], update: dict[str, Any]
+) -> Any:
+    """INSERT ... ON CONFLICT (key) DO UPDATE (DO NOTHING with nothing to update), in the
+    database's own dialect: PostgreSQL and SQLite both have it."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**row)
+    if not update:
+        return statement.on_conflict_do_nothing(index_elements=key)
+    return statement.on_conflict_do_update(index_elements=key, set_=update)
 
 
 def add_version(url: str, **fields: Any) -> None:

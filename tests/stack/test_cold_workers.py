@@ -68,12 +68,6 @@ def test_two_workers_started_together_on_an_empty_catalog_both_run_tasks(stack, 
     assert len(versions.split()) == 1, versions
 
 
-@pytest.mark.xfail(
-    reason="catalog/entries.py:34 upsert_dataset reads then inserts: two first land tasks on an "
-    "empty catalog both INSERT hub_datasets and one fails with UniqueViolation; Airflow's "
-    "retry then converges (seen in this stack, not on every run: it is a race)",
-    strict=False,
-)
 def test_no_first_attempt_fails_on_an_empty_catalog(cold):
     _, _, tis = cold
     retried = {
