@@ -205,6 +205,27 @@ def _as_int(value: Any, where: str, path: str) -> int | None:
         raise DeliveryError(f"{where}: '{path}' is not a number: {value!r}") from None
 
 
+def _read_mixed(config: HttpApiConfig, data: bytes, name: str) -> pa.Table:
+    """A JSON page whose fields mix types (``10`` here, ``"-"`` or ``"NaN"`` there): its items
+    as text records, so the validate step quarantines only the values it cannot read."""
+    doc = _decode_page(data, name)
+    items = _dig(doc, config.items_path)
+    items = [items] if isinstance(items, dict) else items
+    if not isinstance(items, list):
+        raise DeliveryError(f"{name}: no list at '{config.items_path}' in the page")
+    return records_table([i for i in items if isinstance(i, dict)], name=name)
+
+
+def _decode_page(data: bytes, name: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise DeliveryError(f"{name}: not a JSON page: {exc}") from None
+    if not isinstance(doc, dict):
+        raise DeliveryError(f"{name}: not a JSON page: {type(doc).__name__}, not an object")
+    return doc
+
+
 def read(config: HttpApiConfig, data: bytes, *, name: str) -> pa.Table:
     """The items of one landed page as an Arrow table of source fields (types as sent).
 
@@ -225,7 +246,9 @@ def read(config: HttpApiConfig, data: bytes, *, name: str) -> pa.Table:
             parse_options=pj.ParseOptions(newlines_in_values=True),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise DeliveryError(f"{name}: not a JSON page: {exc}") from None
+        if "changed from" not in str(exc):
+            raise DeliveryError(f"{name}: not a JSON page: {exc}") from None
+        return _read_mixed(config, data, name)  # a field mixes numbers and text
     column: pa.Array | pa.ChunkedArray = doc.to_struct_array() if doc.num_columns else None
     for part in config.items_path.split("."):
         if (
