@@ -38,17 +38,22 @@ def serve(
 
 def up() -> None:
     """Start the embedded S3 server, create the zone buckets and the catalog database."""
+    from hub.services.lake import shown_url
     from hub.services.lake import up as start
 
+    configured = get_settings()
     try:
-        settings, started = start(get_settings())
+        settings, started = start(configured)
     except HubError as exc:
         fail(exc)
     s3 = settings.s3()
-    verb = "started" if started.get("seaweedfs") else "already running"
-    typer.echo(f"S3 (SeaweedFS) {verb} at {s3.endpoint}")
+    if configured.s3_endpoint is not None:  # production: an S3 service the hub does not run
+        typer.echo(f"S3 at {s3.endpoint} (external; nothing started)")
+    else:
+        verb = "started" if started.get("seaweedfs") else "already running"
+        typer.echo(f"S3 (SeaweedFS) {verb} at {s3.endpoint}")
     typer.echo(f"zones: {', '.join(f'{z}=s3://{b}' for z, b in settings.buckets.items())}")
-    typer.echo(f"catalog: {settings.catalog_url}")
+    typer.echo(f"catalog: {shown_url(settings.catalog_url)}")
     typer.echo("clients: `hub status --json --show-secrets` prints the connection details")
 
 

@@ -36,6 +36,11 @@ def down(settings: HubSettings) -> bool:
 HIDDEN = "<hidden: hub status --json --show-secrets>"
 
 
+def shown_url(database_url: str) -> str:
+    """A database URL fit for a log: the password hidden."""
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
 def status(settings: HubSettings, *, secrets: bool = False) -> dict[str, Any]:
     """What a client needs to reach the lake (see DESIGN.md, ``hub status --json``).
 
@@ -47,7 +52,7 @@ def status(settings: HubSettings, *, secrets: bool = False) -> dict[str, Any]:
     database_url = settings.catalog_url
     if not secrets:
         iceberg["s3.secret-access-key"] = HIDDEN
-        database_url = make_url(database_url).render_as_string(hide_password=True)
+        database_url = shown_url(database_url)
         iceberg["uri"] = database_url
     embedded = SeaweedFS(settings).state() if settings.s3_endpoint is None else None
     return {

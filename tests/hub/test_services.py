@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url
 
 from hub.core.settings import PROJECT_ROOT, HubSettings
 from hub.services.lake import status
@@ -77,3 +78,16 @@ def test_status_hides_the_database_password_and_s3_secret_unless_asked(tmp_path)
     shown = status(settings, secrets=True)
     assert shown["iceberg"]["uri"] == settings.catalog_url
     assert shown["iceberg"]["s3.secret-access-key"] == "s3-secret-value"
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_up_against_production_services_starts_nothing_and_prints_no_password(hub_settings):
+    """As the init job runs it: S3 and PostgreSQL are services of their own; its log leaks nothing."""
+    url = make_url(hub_settings.catalog_url).set(password="catalog-pw")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env |= hub_settings.as_env() | {"HUB_DATABASE_URL": url.render_as_string(hide_password=False)}
+    up = _hub(env, "up")
+    assert up.returncode == 0, up.stderr
+    assert f"S3 at {hub_settings.s3_endpoint} (external; nothing started)" in up.stdout
+    assert "catalog-pw" not in up.stdout + up.stderr
+    assert "catalog: postgresql+psycopg2://postgres:***@" in up.stdout
