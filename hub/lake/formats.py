@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -26,13 +27,46 @@ MEDIA_TYPES = {
 COORDINATES = (("lon", "lat"), ("longitude", "latitude"))
 
 
+#: Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_START = r"^[=+\-@\t\r]"
+#: What every CSV download says about it (the dataset pages show this beside the files).
+CSV_FORMULA_NOTE = {
+    "ko": "CSV 파일에서는 =, +, -, @, 탭, 줄바꿈 문자로 시작하는 텍스트 값 앞에 작은따옴표(')를 "
+    "붙여 스프레드시트가 수식으로 실행하지 않게 합니다. Parquet·GeoJSON과 API에는 원래 값 그대로 "
+    "있습니다.",
+    "en": "In CSV files, a text value that starts with =, +, -, @, a tab or a carriage return "
+    "gets a leading apostrophe (') so spreadsheets never run it as a formula (OWASP CSV "
+    "injection); Parquet, GeoJSON and the JSON API keep the value as published.",
+}
+
+
+def neutralise_formulas(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Text cells a spreadsheet would run as formulas, prefixed with an apostrophe (CSV only:
+    the lake and the other formats keep the value unchanged)."""
+    columns = []
+    for column in batch.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            live = pc.fill_null(pc.match_substring_regex(column, FORMULA_START), False)
+            if pc.any(live).as_py():
+                quoted = pc.binary_join_element_wise(
+                    pa.scalar("'", column.type), column, pa.scalar("", column.type)
+                )
+                column = pc.if_else(live, quoted, column)
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+
+
 def csv_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
-    """CSV in UTF-8 with a BOM, one chunk per batch; the header even when there are no rows."""
+    """CSV in UTF-8 with a BOM, one chunk per batch; the header even when there are no rows.
+
+    Text that would run as a spreadsheet formula is neutralised (see ``CSV_FORMULA_NOTE``).
+    """
     yield BOM
     header = True
     for batch in batches:
         sink = io.BytesIO()
         options = pacsv.WriteOptions(include_header=header)
+        batch = neutralise_formulas(batch)
         pacsv.write_csv(pa.Table.from_batches([batch], schema), sink, write_options=options)
         header = False
         yield sink.getvalue()

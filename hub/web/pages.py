@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from hub.core import html
+from hub.lake.formats import CSV_FORMULA_NOTE
 from hub.web.catalog_view import DatasetCard, Lineage
 
 WORDS = {
@@ -34,6 +35,7 @@ WORDS = {
         "department": "부서",
         "downloads": "내려받기",
         "checksum": "SHA-256 체크섬",
+        "csv_note": CSV_FORMULA_NOTE["ko"],
         "size": "크기",
         "request": "데이터 제공 신청",
         "request_intro": "찾는 데이터가 없나요? 신청하시면 담당 부서가 검토합니다.",
@@ -68,6 +70,7 @@ WORDS = {
         "department": "Department",
         "downloads": "Downloads",
         "checksum": "SHA-256 checksum",
+        "csv_note": CSV_FORMULA_NOTE["en"],
         "size": "Size",
         "request": "Request data",
         "request_intro": "Missing a dataset? Ask for it and the department in charge reviews it.",
@@ -158,9 +161,10 @@ def _files_table(c: DatasetCard, w: dict[str, str]) -> str:
         f"<td>{f['bytes']:,} B</td><td><code>{f['sha256']}</code></td></tr>"
         for f in c.files
     )
+    note = f"<p>{escape(w['csv_note'])}</p>" if any(f["format"] == "csv" for f in c.files) else ""
     return (
         f"<h2>{w['downloads']}</h2><table><tr><th></th><th>{w['size']}</th>"
-        f"<th>{w['checksum']}</th></tr>{rows}</table>"
+        f"<th>{w['checksum']}</th></tr>{rows}</table>{note}"
     )
 
 
