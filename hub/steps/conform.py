@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import unicodedata
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -54,6 +55,11 @@ def conform(
     n = source.num_rows
     reasons: list[tuple[pa.Array, str, str]] = []  # (bad mask, column, reason)
     columns: dict[str, pa.Array] = {}
+    if feed.text_normalization != "none":  # a header typed on macOS arrives decomposed too
+        form = feed.text_normalization
+        source = source.rename_columns(
+            [unicodedata.normalize(form, c) for c in source.column_names]
+        )
     drift = column_drift(feed, source.column_names)
     if drift.missing and source.num_columns:
         raise DeliveryError(f"feed {feed.id}: file {object_key}: {drift.describe()}")
