@@ -18,17 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from catalog.db import ensure_current, session_for, sqlite_lock
+from catalog.db import ensure_current, hold, session_for, sqlite_lock
 from catalog.models import AuditEntry, Base
 
 GENESIS = "0" * 64
 ATTEMPTS = 20
-#: The PostgreSQL advisory lock that queues appends ("hubaudit" in ASCII): without it, a crowd
-#: of web workers each read the same last entry and all but one retry, again and again.
-APPEND_LOCK = 0x68756261_75646974
 _appending = threading.Lock()  # one appender per process at a time; APPEND_LOCK orders processes
 
 
@@ -109,7 +106,7 @@ def record(
     )
     with _queueing:
         _queued.setdefault(catalog_url, []).append(pending)
-    with _appending, sqlite_lock(catalog_url, "audit"):
+    with _appending:
         if pending.entry is None and pending.error is None:  # no other writer took it along
             with _queueing:
                 batch = _queued.pop(catalog_url, [])
@@ -138,9 +135,8 @@ def _append_all(catalog_url: str, batch: list[_Pending]) -> None:
 
 def _append(catalog_url: str, batch: list[_Pending]) -> None:
     for _ in range(ATTEMPTS):
-        with session_for(catalog_url) as session:
-            if session.get_bind().dialect.name == "postgresql":  # held until commit/rollback
-                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
+        with sqlite_lock(catalog_url, "audit"), session_for(catalog_url) as session:
+            hold(session, "audit")  # appends from every process queue here
             last = session.scalars(
                 select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)
             ).first()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -62,12 +62,37 @@ def migrate(url: str) -> None:
     """
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with sqlite_lock(url, "migrate"), engine_for(url).begin() as connection:
-        if connection.dialect.name == "postgresql":  # held until this transaction ends
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    with serialized(url, "migrate") as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
     _current.add(url)
+
+
+#: PostgreSQL advisory-lock keys by purpose (ASCII of a name; one key space per database).
+LOCKS = {
+    "migrate": MIGRATION_LOCK,
+    "audit": 0x68756261_75646974,  # "hubaudit"
+    "vault-tables": 0x68757661_756C7474,  # "huvaultt"
+}
+
+
+@contextmanager
+def serialized(url: str, purpose: str) -> Iterator[Connection]:
+    """A transaction that no other process runs for the same ``purpose`` at the same time:
+    PostgreSQL's advisory lock (held until the transaction ends), a lock file for SQLite. For
+    what workers started together would otherwise race on (creating tables, chaining the
+    audit log)."""
+    with sqlite_lock(url, purpose), engine_for(url).begin() as connection:
+        hold(connection, purpose)
+        yield connection
+
+
+def hold(connection: Connection | Session, purpose: str) -> None:
+    """Take ``purpose``'s PostgreSQL advisory lock until the current transaction ends (SQLite:
+    nothing; wrap the work in ``sqlite_lock``)."""
+    bind = connection if isinstance(connection, Connection) else connection.get_bind()
+    if bind.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCKS[purpose]})
 
 
 @contextmanager

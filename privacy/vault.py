@@ -36,7 +36,7 @@ from sqlalchemy import (
     update,
 )
 
-from catalog.db import engine_for
+from catalog.db import engine_for, serialized
 from hub.core.settings import HubSettings, run_time_secret
 from privacy.errors import VaultError
 
@@ -95,7 +95,8 @@ class Vault:
 
         self.engine = engine_for(url)
         self._aead = AESGCM(master_key)
-        metadata.create_all(self.engine)
+        with serialized(url, "vault-tables") as connection:  # the first protect tasks race here
+            metadata.create_all(connection)
 
     @classmethod
     def open(cls, settings: HubSettings) -> Vault:
