@@ -260,7 +260,8 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
             shown = page - 1 if fault and fault.kind == "repeat_page" and page > 1 else page
             chunk = items[(shown - 1) * rows : shown * rows]  # repeat_page: a stale cached page
             if not xml and url.path in ITEM_WRAPPED:
-                chunk = {"item": chunk}
+                # the portal's XML-to-JSON conversion: one row is an object, not a list of one
+                chunk = {"item": chunk[0] if len(chunk) == 1 else chunk}
             if not items:
                 body = envelope("03", "NODATA_ERROR", [], 0, page, rows)
             else:

@@ -205,6 +205,10 @@ def _as_int(value: Any, where: str, path: str) -> int | None:
         raise DeliveryError(f"{where}: '{path}' is not a number: {value!r}") from None
 
 
+def _one_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
 def _read_mixed(config: HttpApiConfig, data: bytes, name: str) -> pa.Table:
     """A JSON page whose fields mix types (``10`` here, ``"-"`` or ``"NaN"`` there): its items
     as text records, so the validate step quarantines only the values it cannot read."""
@@ -258,6 +262,9 @@ def read(config: HttpApiConfig, data: bytes, *, name: str) -> pa.Table:
         ):
             raise DeliveryError(f"{name}: no '{config.items_path}' in the page")
         column = pc.struct_field(column, part)
+    if pa.types.is_struct(column.type):
+        # data.go.kr's XML-to-JSON conversion sends one row as an object, not a list of one
+        return pa.Table.from_struct_array(_one_array(column))
     if not pa.types.is_list(column.type) and not pa.types.is_large_list(column.type):
         raise DeliveryError(f"{name}: '{config.items_path}' is not a list")
     items = pc.list_flatten(column)
