@@ -110,11 +110,32 @@ def open_fields(ctx: RunContext, columns: list[str]) -> list[FieldSpec]:
     ]
 
 
+def refusal(ctx: RunContext, exc: ReleaseRefused, published: dict[str, Any]) -> str:
+    """The gate's reason, then exactly what the run has and has not done by now: the trusted
+    snapshot stands, the open zone is untouched, raw data and stages wait for a rerun."""
+    feed = ctx.feed
+    reason = exc.message.removesuffix("; nothing was released")
+    before = (
+        "keeps the version it had"
+        if iceberg.table_catalog(ctx.settings).table_exists(("open", feed.id))
+        else "has no version yet"
+    )
+    rows = published.get("rows_published")
+    return (
+        f"{reason}. What was done: trusted.{feed.id} snapshot {published.get('snapshot_id')} "
+        f"is published{f' ({rows} rows)' if rows is not None else ''}; the open release was "
+        f"refused, so open.{feed.id} {before} and no download was written; the identified "
+        "raw delivery and this run's stages are kept until the run succeeds (change the "
+        "release ladder or wait for more rows, then clear the release task)"
+    )
+
+
 def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
     """Release the window to the open zone, if the dataset is public.
 
     Raises:
-        ReleaseRefused: the risk gate cannot be met; nothing is released.
+        ReleaseRefused: the risk gate cannot be met; the message says what was done (the
+            trusted snapshot is published) and what was not (open zone, raw destruction).
     """
 
     feed, policy = ctx.feed, ctx.feed.privacy
@@ -141,11 +162,12 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
     try:
         released = release_gate(data, policy, feed_id=feed.id, timezone=feed.schedule.timezone)
     except ReleaseRefused as exc:
+        told = ReleaseRefused(refusal(ctx, exc, published))
         record_release(
-            ctx, facts(ctx, "open", "refused", 0, message=str(exc), **required), None, {}
+            ctx, facts(ctx, "open", "refused", 0, message=told.message, **required), None, {}
         )
-        ctx.fail(exc)
-        raise
+        ctx.fail(told, step="release")
+        raise told from None
     out: pa.Table = released.table
     findings = pii_scan(ctx, out)
     table = iceberg.ensure_table(
