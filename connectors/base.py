@@ -36,6 +36,12 @@ class FetchResult:
 Sink = Callable[[RawPart], None]
 
 
+def keep_evidence(sink: Sink, name: str, data: bytes, content_type: str, source: str) -> None:
+    """Land an answer the delivery cannot use, byte for byte, before failing on it: the
+    delivery stays incomplete (never read), but an engineer can see what the source sent."""
+    sink(RawPart(name=name, data=data, content_type=content_type, source=source, evidence=True))
+
+
 class Fetcher(Protocol):
     def __call__(self, config: Any, ctx: FetchContext, sink: Sink) -> FetchResult: ...
 

@@ -29,6 +29,10 @@ ACCIDENTS_PATH = "/6110000/PedestrianAccidentService/getPedestrianAccidentList"
 ITEM_WRAPPED = {ACCIDENTS_PATH}
 MAX_ROWS = 10_000
 
+MAINTENANCE_PAGE = (
+    "<!DOCTYPE html><html><head><title>공공데이터포털 점검 안내</title></head>"
+    "<body><h1>서비스 점검 중입니다</h1><p>잠시 후 다시 이용해 주세요.</p></body></html>"
+)
 GATEWAY_KEY_ERROR = (
     "<OpenAPI_ServiceResponse><cmmMsgHeader><errMsg>SERVICE ERROR</errMsg>"
     "<returnAuthMsg>SERVICE_KEY_IS_NOT_REGISTERED_ERROR</returnAuthMsg>"
@@ -39,8 +43,8 @@ GATEWAY_KEY_ERROR = (
 @dataclass
 class Fault:
     """One injected defect: ``kind`` in http_500, http_429, result_code, malformed_json, slow,
-    total_changes, repeat_page, bad_count and nested_json (the broker); applied to the next
-    ``times`` matching requests (``page`` limits it)."""
+    total_changes, repeat_page, html_page, bad_count and nested_json (the broker); applied to
+    the next ``times`` matching requests (``page`` limits it)."""
 
     kind: str
     times: int = 1
@@ -247,6 +251,8 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
                 time.sleep(fault.delay_s)
             if fault and fault.kind == "malformed_json":
                 return self._send(200, b'{"response": {"header": {"resultCode": "00", "re', ctype)
+            if fault and fault.kind == "html_page":  # a portal maintenance page, with HTTP 200
+                return self._send(200, MAINTENANCE_PAGE.encode(), "text/html;charset=UTF-8")
             if fault and fault.kind == "result_code":
                 message = (
                     "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"

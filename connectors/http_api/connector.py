@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from connectors.base import FetchContext, FetchResult, Sink, expand_env
+from connectors.base import FetchContext, FetchResult, Sink, expand_env, keep_evidence
 from connectors.http_api.config import HttpApiConfig
 from connectors.http_common import sender
 from connectors.records import records_table
@@ -73,16 +73,27 @@ def fetch(config: HttpApiConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
             request = httpx.Request("GET", url, params=page_params)
             where = f"feed {ctx.feed_id}: GET {redact_url(str(request.url), secrets)}"
             response = get(client, request, where)
-            doc = _decode(response, where, config.format)
-            _check_result_code(config, doc, where)
-            items = _dig(doc, config.items_path)
-            if isinstance(items, dict):  # XML: a single <item> is not a list
-                items = [items]
-            if items is None and _dig(doc, config.result_code_path) in config.no_data_codes:
-                items = []
-            if not isinstance(items, list):
-                raise DeliveryError(f"{where}: no list at '{config.items_path}' in the answer")
-            page_total = _as_int(_dig(doc, config.total_path), where, config.total_path)
+            try:
+                doc = _decode(response, where, config.format)
+                _check_result_code(config, doc, where)
+                items = _dig(doc, config.items_path)
+                if isinstance(items, dict):  # XML: a single <item> is not a list
+                    items = [items]
+                if items is None and _dig(doc, config.result_code_path) in config.no_data_codes:
+                    items = []
+                if not isinstance(items, list):
+                    raise DeliveryError(f"{where}: no list at '{config.items_path}' in the answer")
+                page_total = _as_int(_dig(doc, config.total_path), where, config.total_path)
+            except DeliveryError as exc:
+                if not exc.transient:
+                    keep_evidence(
+                        sink,
+                        f"page-{page:05d}.unusable",
+                        response.content,
+                        response.headers.get("content-type", "application/octet-stream"),
+                        redact_url(str(request.url), secrets),
+                    )
+                raise
             if total is None:
                 total = page_total
             elif page_total is not None and page_total != total:
@@ -129,6 +140,11 @@ def _decode(response: httpx.Response, where: str, fmt: str = "json") -> dict[str
     if b"<OpenAPI_ServiceResponse" in body[:200]:
         # data.go.kr answers gateway errors (bad key, quota) as XML whatever format was asked.
         raise DeliveryError(f"{where}: {_gateway_error(body)}")
+    if body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+        raise DeliveryError(
+            f"{where}: answered an HTML page where {fmt.upper()} was expected (a portal error "
+            f"or maintenance page?): {body[:80]!r}"
+        )
     if fmt == "xml":
         return _xml_document(body, where)
     if body.lstrip().startswith(b"<"):

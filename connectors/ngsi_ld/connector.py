@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pyarrow as pa
 
-from connectors.base import FetchContext, FetchResult, Sink, expand_env
+from connectors.base import FetchContext, FetchResult, Sink, expand_env, keep_evidence
 from connectors.http_common import sender
 from connectors.ngsi_ld.config import NgsiLdConfig
 from connectors.records import records_table
@@ -77,12 +77,17 @@ def fetch(config: NgsiLdConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
             where = f"feed {ctx.feed_id}: GET {redact_url(str(request.url), secrets)}"
             response = send(client, request, where, _problem)
             try:
-                entities = json.loads(response.content)
-            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-                raise DeliveryError(f"{where}: answered malformed JSON ({exc})") from None
-            if not isinstance(entities, list):
-                raise DeliveryError(f"{where}: expected a JSON array of entities")
-            count = _results_count(response.headers.get("NGSILD-Results-Count"), where)
+                entities = _entities(response.content, where)
+                count = _results_count(response.headers.get("NGSILD-Results-Count"), where)
+            except DeliveryError:
+                keep_evidence(
+                    sink,
+                    f"page-{page + 1:05d}.unusable",
+                    response.content,
+                    response.headers.get("content-type", "application/octet-stream"),
+                    redact_url(str(request.url), secrets),
+                )
+                raise
             if count is not None:
                 if total is not None and count != total:
                     raise TransientDeliveryError(
@@ -111,6 +116,16 @@ def fetch(config: NgsiLdConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
         )
     result.rows_reported = seen
     return result
+
+
+def _entities(body: bytes, where: str) -> list[Any]:
+    try:
+        entities = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise DeliveryError(f"{where}: answered malformed JSON ({exc})") from None
+    if not isinstance(entities, list):
+        raise DeliveryError(f"{where}: expected a JSON array of entities")
+    return entities
 
 
 def _results_count(header: str | None, where: str) -> int | None:

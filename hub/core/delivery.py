@@ -32,3 +32,5 @@ class RawPart:
     #: (zone, key, etag) when the bytes already sit in the hub's object store: landing is then
     #: a server-side copy of exactly that version instead of a second upload.
     copy_source: tuple[str, str, str] | None = None
+    #: an unusable answer kept so an engineer can see what the source sent; never read
+    evidence: bool = False

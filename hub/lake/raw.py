@@ -37,6 +37,8 @@ class RawObject(BaseModel):
     content_type: str
     source: str
     rows_reported: int | None = None
+    #: the bytes of an answer the delivery failed on, kept as evidence (never read)
+    evidence: bool = False
 
 
 class Manifest(BaseModel):
@@ -122,6 +124,7 @@ class RawLanding:
             content_type=part.content_type,
             source=part.source,
             rows_reported=part.rows_reported,
+            evidence=part.evidence,
         )
         self.objects.append(obj)
         self._writes.append((obj, write))

@@ -9,10 +9,23 @@ import connectors
 from catalog import db, entries
 from connectors.base import FetchContext
 from hub.core.errors import HubError, TransientDeliveryError
-from hub.lake.raw import RawLanding, manifest_key
+from hub.lake.raw import Manifest, RawLanding, manifest_key
 from hub.steps.context import RunContext
 
 log = logging.getLogger(__name__)
+
+
+def with_evidence(ctx: RunContext, exc: HubError, manifest: Manifest) -> HubError:
+    """The error, naming where the unusable answer's bytes are kept (same type, so retries
+    and Airflow see it as before)."""
+    kept = [o.key for o in manifest.objects if o.evidence]
+    if not kept:
+        return exc
+    bucket = ctx.settings.bucket("raw")
+    return type(exc)(
+        f"{exc.message}; the answer as received is kept at s3://{bucket}/{kept[-1]} (incomplete "
+        "delivery, never published)"
+    )
 
 
 def land(ctx: RunContext) -> dict[str, Any]:
@@ -45,9 +58,10 @@ def land(ctx: RunContext) -> dict[str, Any]:
         result = fetch(ctx.feed.delivery.config, fetch_ctx, landing)
     except HubError as exc:
         if landing.objects:
-            landing.seal(rows_reported=None, error=str(exc))
+            manifest = landing.seal(rows_reported=None, error=str(exc))
+            exc = with_evidence(ctx, exc, manifest)
         ctx.fail(exc)
-        raise
+        raise exc from None
     if not landing.objects and not ctx.feed.allow_empty:
         # An empty answer is most often a provider that has not published the window yet;
         # publishing it would empty the window in the lake, so retry later instead.

@@ -96,7 +96,9 @@ def test_pages_landed_before_a_failure_stay_in_the_raw_zone(hub_settings, agency
     with pytest.raises(DeliveryError):
         land(ctx)
     (manifest,) = manifests(ObjectStore(hub_settings), "air_quality_hourly", ctx.window)
-    assert manifest.status == "incomplete" and len(manifest.objects) == 1
+    assert manifest.status == "incomplete"
+    # the good page, then the agency's error answer kept as evidence
+    assert [o.evidence for o in manifest.objects] == [False, True]
     assert "resultCode 99" in manifest.error
     with pytest.raises(Exception, match="no complete delivery"):
         validate(ctx)
