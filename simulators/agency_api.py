@@ -43,8 +43,9 @@ GATEWAY_KEY_ERROR = (
 @dataclass
 class Fault:
     """One injected defect: ``kind`` in http_500, http_429, result_code, malformed_json, slow,
-    total_changes, repeat_page, html_page, bad_count and nested_json (the broker); applied to
-    the next ``times`` matching requests (``page`` limits it)."""
+    total_changes, repeat_page, html_page, trickle (a byte every ``delay_s``), bad_count and
+    nested_json (the broker); applied to the next ``times`` matching requests (``page``
+    limits it)."""
 
     kind: str
     times: int = 1
@@ -139,7 +140,25 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the client stopped waiting (a deadline): nothing to tell it
+
+        def _trickle(self, body: bytes, ctype: str, every_s: float) -> None:
+            """A server that sends its answer one byte at a time (never idle long enough
+            for a per-read time-out to fire)."""
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for byte in body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(every_s)
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the client gave up, as it should
 
         def do_POST(self) -> None:
             path = urlsplit(self.path).path
@@ -249,6 +268,10 @@ def make_handler(state: AgencyState) -> type[BaseHTTPRequestHandler]:
                 return self._send(429, b"Too Many Requests", "text/plain", after)
             if fault and fault.kind == "slow":
                 time.sleep(fault.delay_s)
+            if fault and fault.kind == "trickle":
+                items = route(start, end)
+                body = envelope("00", "NORMAL_CODE", items[:rows], len(items), page, rows)
+                return self._trickle(body, ctype, fault.delay_s)
             if fault and fault.kind == "malformed_json":
                 return self._send(200, b'{"response": {"header": {"resultCode": "00", "re', ctype)
             if fault and fault.kind == "html_page":  # a portal maintenance page, with HTTP 200

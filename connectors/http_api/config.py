@@ -38,9 +38,16 @@ class HttpApiConfig(BaseModel):
     transient_codes: list[str] = Field(
         default_factory=lambda: ["22"], description="Codes a later retry may clear (quota)."
     )
-    timeout_s: float = Field(default=30.0, gt=0)
+    timeout_s: float = Field(
+        default=30.0, gt=0, description="Deadline for one whole request, its body included."
+    )
     max_attempts: int = Field(default=5, ge=1)
     backoff_max_s: float = Field(default=30.0, ge=0)
+    retry_budget_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Time one delivery may spend on all its requests and retries together.",
+    )
 
 
 CONFIG = HttpApiConfig

@@ -67,7 +67,9 @@ def fetch(config: HttpApiConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
     total: int | None = None
     previous: list | None = None
     with httpx.Client(timeout=config.timeout_s, headers=headers) as client:
-        get = sender(config.max_attempts, config.backoff_max_s)
+        get = sender(
+            config.max_attempts, config.backoff_max_s, config.retry_budget_s, config.timeout_s
+        )
         for page in range(1, config.max_pages + 1):
             page_params = {**params, config.page_param: page, config.size_param: config.page_size}
             request = httpx.Request("GET", url, params=page_params)

@@ -21,9 +21,16 @@ class NgsiLdConfig(BaseModel):
     token: str | None = Field(default=None, description="Bearer token, normally '${ENV_VAR}'.")
     limit: int = Field(default=1000, ge=1, le=10_000)
     max_pages: int = Field(default=10_000, ge=1)
-    timeout_s: float = Field(default=30.0, gt=0)
+    timeout_s: float = Field(
+        default=30.0, gt=0, description="Deadline for one whole request, its body included."
+    )
     max_attempts: int = Field(default=5, ge=1)
     backoff_max_s: float = Field(default=30.0, ge=0)
+    retry_budget_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Time one delivery may spend on all its requests and retries together.",
+    )
 
 
 CONFIG = NgsiLdConfig

@@ -63,7 +63,9 @@ def fetch(config: NgsiLdConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
         headers["Authorization"] = f"Bearer {token}"
         secrets.append(token)
 
-    send = sender(config.max_attempts, config.backoff_max_s)
+    send = sender(
+        config.max_attempts, config.backoff_max_s, config.retry_budget_s, config.timeout_s
+    )
     result = FetchResult()
     total: int | None = None
     seen = 0
