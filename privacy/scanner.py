@@ -136,13 +136,27 @@ def _registration_score(match: re.Match[str], foreign: bool) -> float | None:
         return None
     total = sum(d * w for d, w in zip(digits, _RRN_WEIGHTS, strict=False))
     check = ((13 if foreign else 11) - total % 11) % 10
-    if check == digits[12]:
-        return 0.9 if foreign else 0.95
-    return 0.6 if born >= _RANDOM_SINCE else 0.4
+    legacy = 0.9 if foreign else 0.95
+    score = legacy if check == digits[12] else (0.6 if born >= _RANDOM_SINCE else 0.4)
+    return min(score, 0.45) if _loose(match) else score
 
 
-_RRN = re.compile(_L + r"[0-9]{6}-?[1-4][0-9]{6}" + _R, re.ASCII)
-_FOREIGN = re.compile(_L + r"[0-9]{6}-?[5-8][0-9]{6}" + _R, re.ASCII)
+#: Hyphens people type: ASCII, Unicode hyphens and dashes, the minus sign, the full-width one.
+_HYPHENS = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d"
+#: Between the parts of a number: a hyphen (spaces around it allowed), a dot, spaces, nothing.
+_SEP = rf"(?P<sep>[ \t]*[{_HYPHENS}][ \t]*|[.][ \t]?|[ \t]+|)"
+_SEP_RE2 = rf"(?:[ \t]*[{_HYPHENS}][ \t]*|[.][ \t]?|[ \t]+)?"
+
+
+def _loose(match: re.Match[str]) -> bool:
+    """Written with a dot or spaces only: a decimal or two numbers side by side look the
+    same, so such a match needs a context word to be reported."""
+    sep = match.group("sep")
+    return bool(sep) and not any(c in sep for c in _HYPHENS.replace("\\", ""))
+
+
+_RRN = re.compile(_L + r"[0-9]{6}" + _SEP + r"[1-4][0-9]{6}" + _R, re.ASCII)
+_FOREIGN = re.compile(_L + r"[0-9]{6}" + _SEP + r"[5-8][0-9]{6}" + _R, re.ASCII)
 
 # --- phone numbers ---------------------------------------------------------------------------
 
@@ -192,17 +206,21 @@ def _plate_score(match: re.Match[str]) -> float:
 
 # --- business registration numbers ----------------------------------------------------------
 
-_BUSINESS = re.compile(_L + r"[1-9][0-9]{2}(?P<sep>-?)[0-9]{2}(?P=sep)[0-9]{5}" + _R, re.ASCII)
+_BUSINESS = re.compile(_L + r"[0-9]{3}" + _SEP + r"[0-9]{2}(?P=sep)[0-9]{5}" + _R, re.ASCII)
 
 
 def _business_score(match: re.Match[str]) -> float | None:
-    """NTS checksum: weights 1,3,7,1,3,7,1,3,5, plus (d9 * 5) // 10; dashless needs context."""
+    """NTS checksum: weights 1,3,7,1,3,7,1,3,5, plus (d9 * 5) // 10. Hyphenated numbers with
+    a usual tax-office code (101-999) stand alone; dashless, dotted or spaced ones and unusual
+    office codes (0xx) need a context word such as 사업자등록번호."""
     d = _digits(match.group(0))
     total = sum(x * w for x, w in zip(d, (1, 3, 7, 1, 3, 7, 1, 3, 5), strict=False))
     total += d[8] * 5 // 10
     if (10 - total % 10) % 10 != d[9]:
         return None
-    return 0.8 if match.group("sep") else 0.3
+    if not match.group("sep") or d[0] == 0:
+        return 0.3
+    return 0.45 if _loose(match) else 0.8
 
 
 # --- e-mail, card numbers, bank accounts ------------------------------------------------------
@@ -395,7 +413,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "rrn",
         _RRN,
-        _B + r"[0-9]{6}-?[1-4][0-9]{6}" + _E,
+        _B + r"[0-9]{6}" + _SEP_RE2 + r"[1-4][0-9]{6}" + _E,
         0.95,
         lambda m: _registration_score(m, foreign=False),
         ("주민등록번호", "주민번호", "주민등록", "생년월일", "rrn", "resident"),
@@ -404,7 +422,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "foreign_rrn",
         _FOREIGN,
-        _B + r"[0-9]{6}-?[5-8][0-9]{6}" + _E,
+        _B + r"[0-9]{6}" + _SEP_RE2 + r"[5-8][0-9]{6}" + _E,
         0.9,
         lambda m: _registration_score(m, foreign=True),
         ("외국인등록번호", "외국인번호", "외국인", "등록번호", "foreigner", "alien", "arc"),
@@ -452,7 +470,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "business_no",
         _BUSINESS,
-        _B + r"[1-9][0-9]{2}-?[0-9]{2}-?[0-9]{5}" + _E,
+        _B + r"[0-9]{3}" + _SEP_RE2 + r"[0-9]{2}" + _SEP_RE2 + r"[0-9]{5}" + _E,
         0.8,
         _business_score,
         ("사업자등록번호", "사업자번호", "사업자", "business", "brn", "biz"),
