@@ -22,6 +22,9 @@ class FetchContext:
     inbox: Any = None  # the hub's object store, for kinds that read its inbox bucket
     #: incremental kinds: the cursor already published (ISO text), None for a first snapshot
     watermark: str | None = None
+    #: incremental kinds: the columns that identify a row, and how many rows are published
+    key: tuple[str, ...] = ()
+    published_rows: int | None = None
 
 
 @dataclass

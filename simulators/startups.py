@@ -104,7 +104,12 @@ def state_at(at: datetime, tenants: int = 3_000, seed: int = 7) -> pa.Table:
 
 def write_state(url: str, at: datetime, tenants: int = 3_000, seed: int = 7) -> int:
     """Make the source table hold the register as of ``at`` (SQLite or PostgreSQL)."""
-    rows = state_at(at, tenants, seed)
+    return write_rows(url, state_at(at, tenants, seed))
+
+
+def write_rows(url: str, rows: pa.Table) -> int:
+    """Make the source table hold exactly ``rows`` (a state altered by a test: rows deleted,
+    cursors moved back, a key twice, a column gone)."""
     if url.startswith("sqlite:///"):
         import adbc_driver_sqlite.dbapi as driver
 

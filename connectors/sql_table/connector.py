@@ -98,8 +98,13 @@ def fetch(config: SqlTableConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
         raise TransientDeliveryError(f"{where}: cannot connect: {exc}") from exc
     try:
         with connection, connection.cursor() as cursor:
+            if incremental:
+                cursor.execute(_state_query(config, dialect), (ctx.watermark, high))
+                _check_state(cursor.fetch_arrow_table(), ctx, where)
             cursor.execute(_query(config, dialect, incremental), params)
             rows = cursor.fetch_arrow_table()
+    except DeliveryError:
+        raise
     except Exception as exc:
         message = str(exc).splitlines()[0]
         if any(
@@ -110,6 +115,7 @@ def fetch(config: SqlTableConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
         raise TransientDeliveryError(f"{where}: the query failed: {message}") from exc
     if config.cursor_column not in rows.column_names:
         raise DeliveryError(f"{where}: the cursor column {config.cursor_column!r} is not read")
+    rows, repeated = newest_per_key(rows, list(ctx.key), config.cursor_column)
     kind = "delta after " + ctx.watermark if incremental else "snapshot"
     slices = [
         rows.slice(start, config.part_rows) for start in range(0, rows.num_rows, config.part_rows)
@@ -126,11 +132,85 @@ def fetch(config: SqlTableConfig, ctx: FetchContext, sink: Sink) -> FetchResult:
                     rows_reported=part.num_rows,
                 )
             )
+    notes = [f"{repeated} older version(s) of a key in the delta left out"] if repeated else []
     return FetchResult(
         parts=len(slices),
         rows_reported=rows.num_rows,
+        notes=notes,
         watermark=newest_cursor(rows, config.cursor_column),
     )
+
+
+def _state_query(config: SqlTableConfig, dialect: str) -> str:
+    """The table as of the window's end: its rows, how many are at or after the watermark,
+    and its newest cursor (for the message)."""
+    cursor = f'"{config.cursor_column}"'
+    if dialect == "sqlite":
+        value, mark, high = f"julianday({cursor})", "julianday(?)", "julianday(?)"
+    else:
+        value, mark, high = cursor, "$1::timestamptz", "$2::timestamptz"
+    return (
+        f"SELECT COUNT(*) AS n, SUM(CASE WHEN {value} >= {mark} THEN 1 ELSE 0 END) AS since, "
+        f"MAX({cursor}) AS newest FROM {config.table} WHERE {value} <= {high}"
+    )
+
+
+def _check_state(state: pa.Table, ctx: FetchContext, where: str) -> None:
+    """Refuse a delta the cursor cannot carry, before reading it (the watermark stays put).
+
+    Raises:
+        DeliveryError: no row is at or after the watermark any more (the cursor went
+            backwards), or the table holds fewer rows than are published (rows deleted).
+    """
+    count = state.column("n")[0].as_py() or 0
+    since = state.column("since")[0].as_py() or 0
+    if count and not since:
+        newest = state.column("newest")[0].as_py()
+        raise DeliveryError(
+            f"{where}: no row is updated at or after the watermark {ctx.watermark} any more "
+            f"(the newest is {newest}): the cursor went backwards (a restored backup, a clock "
+            "moved back) or the newest rows were deleted, so a delta would miss changes; "
+            "nothing was read and the watermark is unchanged"
+        )
+    if ctx.published_rows is not None and count < ctx.published_rows:
+        raise DeliveryError(
+            f"{where}: the table holds {count} rows but {ctx.published_rows} are published: "
+            f"at least {ctx.published_rows - count} were deleted at the source, which a delta "
+            "by updated time cannot carry; nothing was read and the watermark is unchanged "
+            "(ask the agency to mark deletions instead, or republish the feed from a snapshot)"
+        )
+
+
+def newest_per_key(rows: pa.Table, key: list[str], cursor: str) -> tuple[pa.Table, int]:
+    """The rows with, for a key that appears more than once in the delta, only its newest
+    version by cursor (a row changed twice between runs); and how many were left out."""
+    if not key or rows.num_rows < 2 or not set(key) <= set(rows.column_names):
+        return rows, 0
+    groups = rows.select(key).group_by(key).aggregate([])
+    if groups.num_rows == rows.num_rows:
+        return rows, 0
+    order = _instants(rows.column(cursor))
+    indexed = rows.select(key).append_column("__at", order)
+    indexed = indexed.append_column("__row", pa.array(range(rows.num_rows), pa.int64()))
+    ranked = indexed.sort_by([("__at", "descending"), ("__row", "descending")])
+    firsts = ranked.append_column("__rank", pa.array(range(rows.num_rows), pa.int64()))
+    keep = firsts.group_by(key).aggregate([("__rank", "min")]).column("__rank_min")
+    rows_kept = pc.take(firsts.column("__row"), keep)
+    kept = rows.take(pc.take(rows_kept, pc.sort_indices(rows_kept)))
+    return kept, rows.num_rows - kept.num_rows
+
+
+def _instants(values: pa.ChunkedArray) -> pa.Array:
+    """The cursor as comparable instants (ISO text from SQLite, timestamps elsewhere)."""
+    if pa.types.is_timestamp(values.type):
+        return pc.cast(values, pa.timestamp("us", tz="UTC")).combine_chunks()
+    for target in (pa.timestamp("us", tz="UTC"), pa.timestamp("us")):
+        try:
+            return pc.cast(values, target).combine_chunks()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+    parsed = [as_utc(datetime.fromisoformat(v)) if v else None for v in values.to_pylist()]
+    return pa.array(parsed, pa.timestamp("us", tz="UTC"))
 
 
 def _parquet(rows: pa.Table) -> bytes:
