@@ -9,6 +9,15 @@ import pyarrow as pa
 
 from hub.core.errors import DeliveryError
 
+#: Schema metadata of a table read from records (JSON, XML, NGSI-LD entities): a record may
+#: leave out a field whose value is null, so an absent optional column is not drift there.
+SPARSE = {b"hub.sparse": b"1"}
+
+
+def sparse(table: pa.Table) -> pa.Table:
+    """``table`` marked as read from records (see ``SPARSE``)."""
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), **SPARSE})
+
 
 def records_table(rows: list[dict[str, Any]], *, name: str) -> pa.Table:
     """All records as one table whose columns are the union of every record's keys.
@@ -24,13 +33,13 @@ def records_table(rows: list[dict[str, Any]], *, name: str) -> pa.Table:
         DeliveryError: the records cannot be made a table even as text.
     """
     if not rows:
-        return pa.table({})
+        return sparse(pa.table({}))
     try:
-        return pa.Table.from_struct_array(pa.array(rows))
+        return sparse(pa.Table.from_struct_array(pa.array(rows)))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
     try:
-        return pa.Table.from_struct_array(pa.array([_as_text(r) for r in rows]))
+        return sparse(pa.Table.from_struct_array(pa.array([_as_text(r) for r in rows])))
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise DeliveryError(f"{name}: records do not share field types: {exc}") from None
 

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from connectors.base import FetchContext, FetchResult, Sink
 from connectors.file_drop.config import FileDropConfig
-from connectors.records import records_table
+from connectors.records import records_table, sparse
 from hub.core.delivery import RawPart
 from hub.core.errors import DeliveryError, TransientDeliveryError
 
@@ -214,7 +214,7 @@ def _read_json(config: FileDropConfig, data: bytes, name: str) -> pa.Table:
 def _read_jsonl(config: FileDropConfig, data: bytes, name: str) -> pa.Table:
     import pyarrow.json as pj
 
-    return pj.read_json(io.BytesIO(data))
+    return sparse(pj.read_json(io.BytesIO(data)))
 
 
 def _read_parquet(config: FileDropConfig, data: bytes, name: str) -> pa.Table:

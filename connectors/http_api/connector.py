@@ -20,7 +20,7 @@ import pyarrow.json as pj
 from connectors.base import FetchContext, FetchResult, Sink, expand_env, keep_evidence
 from connectors.http_api.config import HttpApiConfig
 from connectors.http_common import sender
-from connectors.records import records_table
+from connectors.records import records_table, sparse
 from connectors.redaction import redact_url
 from hub.core.delivery import RawPart
 from hub.core.errors import DeliveryError, TransientDeliveryError
@@ -282,7 +282,7 @@ def read(config: HttpApiConfig, data: bytes, *, name: str) -> pa.Table:
         column = pc.struct_field(column, part)
     if pa.types.is_struct(column.type):
         # data.go.kr's XML-to-JSON conversion sends one row as an object, not a list of one
-        return pa.Table.from_struct_array(_one_array(column))
+        return sparse(pa.Table.from_struct_array(_one_array(column)))
     if not pa.types.is_list(column.type) and not pa.types.is_large_list(column.type):
         raise DeliveryError(f"{name}: '{config.items_path}' is not a list")
     items = pc.list_flatten(column)
@@ -292,4 +292,4 @@ def read(config: HttpApiConfig, data: bytes, *, name: str) -> pa.Table:
         if len(items) == 0:
             return pa.table({})
         raise DeliveryError(f"{name}: the items in '{config.items_path}' are not objects")
-    return pa.Table.from_struct_array(items)
+    return sparse(pa.Table.from_struct_array(items))

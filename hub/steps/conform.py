@@ -55,13 +55,14 @@ def conform(
     n = source.num_rows
     reasons: list[tuple[pa.Array, str, str]] = []  # (bad mask, column, reason)
     columns: dict[str, pa.Array] = {}
+    records = (source.schema.metadata or {}).get(b"hub.sparse") == b"1"
     if feed.text_normalization != "none":  # a header typed on macOS arrives decomposed too
         form = feed.text_normalization
         source = source.rename_columns(
             [unicodedata.normalize(form, c) for c in source.column_names]
         )
     drift = column_drift(feed, source.column_names)
-    if drift.missing and source.num_columns:
+    if drift.missing and source.num_columns and not (records and _absent_nulls(feed, drift)):
         raise DeliveryError(f"feed {feed.id}: file {object_key}: {drift.describe()}")
     for spec in feed.schema_:
         name = drift.found.get(spec.name)
@@ -147,6 +148,15 @@ class ColumnDrift:
             + "), so nothing is read from it; if the provider renamed a column, declare the "
             "new name under the field's aliases"
         )
+
+
+def _absent_nulls(feed: FeedSpec, drift: ColumnDrift) -> bool:
+    """Records (JSON, XML, entities) may leave out a null field: missing optional fields
+    with nothing that looks like their new name are nulls there, not drift."""
+    if drift.renamed:
+        return False
+    required = {f.source_name for f in feed.schema_ if f.required}
+    return not required & set(drift.missing)
 
 
 def column_drift(feed: FeedSpec, present: list[str]) -> ColumnDrift:

@@ -141,3 +141,57 @@ def test_a_json_record_key_renamed_is_refused_too(hub_settings):
     assert ran.error.startswith("feed resident_council_activity: file ")
     assert "missing '총회일자'" in ran.error and "'총회일자' -> '회의일자'" in ran.error
     assert rows(hub_settings, "trusted", "resident_council_activity") == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("field", ["drctn", "roadLinkId"])
+def test_records_that_leave_out_a_null_optional_field_are_not_drift(
+    hub_settings, agency_api, field
+):
+    # data.go.kr's XML leaves out an element whose value is empty: on a page where every
+    # record lacks it, the column is absent; that is nulls, not a renamed column
+    from simulators.defects import Defect
+
+    agency_api.state.defects = [Defect("bad_code", column=field, value=None, rows=100_000)]
+
+    ran = hub_run("traffic_ped_counts")
+
+    assert ran.exit_code == 0, ran.error
+    run = last_run(hub_settings, "traffic_ped_counts")
+    assert run.rows_published == run.rows_landed > 0
+    spec = {"drctn": "direction", "roadLinkId": "road_link_id"}[field]
+    table = iceberg.table_catalog(hub_settings).load_table(("trusted", "traffic_ped_counts"))
+    assert table.scan().to_arrow().column(spec).null_count == run.rows_published
+
+
+@pytest.mark.parametrize(
+    ("records", "refused"),
+    [
+        ([{"countPointId": "C1", "sggCd": "11680", "msrmtDt": "202611010400"}], False),
+        (
+            [{"countPointId": "C1", "sggCd": "11680", "msrmtDt": "202611010400", "drctnCd": "N"}],
+            True,
+        ),
+        ([{"countPointId": "C1", "msrmtDt": "202611010400"}], True),  # a required field absent
+    ],
+    ids=["optional fields left out", "a field renamed", "a required field left out"],
+)
+def test_in_records_only_renamed_or_required_fields_are_drift(records, refused):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from connectors.records import records_table
+    from hub.core.delivery import Window
+    from hub.core.errors import DeliveryError
+    from hub.steps.conform import conform
+    from tests.support.runs import feed
+
+    kst = ZoneInfo("Asia/Seoul")
+    window = Window(datetime(2026, 11, 1, 4, tzinfo=kst), datetime(2026, 11, 1, 5, tzinfo=kst))
+    traffic, source = feed("traffic_ped_counts"), records_table(records, name="p")
+    if refused:
+        with pytest.raises(DeliveryError, match="columns differ from the declared source names"):
+            conform(traffic, source, window=window, object_key="p", run_id="r")
+    else:
+        out = conform(traffic, source, window=window, object_key="p", run_id="r")
+        assert out.valid.num_rows == 1 and out.valid.column("direction").null_count == 1
