@@ -91,10 +91,12 @@ class SeaweedFS:
         config = self.settings.run_dir / "seaweedfs-s3.json"
         self._write_identities(config)
         # Every bucket is a collection, and by default each new collection grabs 7 volumes:
-        # a lake with many buckets (tests use a prefix each) soon has no free volume left
-        # ("No writable volumes and no free volumes left"). weed reads master.toml from its cwd.
+        # a lake with many buckets (tests use a prefix each: 5 buckets a test) soon has no free
+        # volume left ("No writable volumes and no free volumes left", answered as S3 500s). One
+        # volume a collection, and room for 4,000 (sparse files: nothing is allocated up front).
+        # weed reads master.toml from its cwd.
         (self.data_dir / "master.toml").write_text(
-            "[master.volume_growth]\ncopy_1 = 2\ncopy_2 = 2\ncopy_3 = 3\ncopy_other = 1\n"
+            "[master.volume_growth]\ncopy_1 = 1\ncopy_2 = 2\ncopy_3 = 3\ncopy_other = 1\n"
         )
 
         master, volume, filer = (free_port(also_free=10000) for _ in range(3))
@@ -108,7 +110,7 @@ class SeaweedFS:
             "-master.electionTimeout=1s",
             "-master.volumeSizeLimitMB=256",
             f"-volume.port={volume}",
-            "-volume.max=1000",
+            "-volume.max=4000",
             "-filer",
             f"-filer.port={filer}",
             f"-filer.localSocket={socket_dir}/filer.sock",
