@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from catalog import entries
 from catalog.entries import exports_of
+from hub.core.downloads import CSV_FORMULA_NOTE
 from hub.core.settings import CITY_TIMEZONE
 from hub.core.time import as_utc
 from hub.registry.city import CITY_DATA_TEAM
@@ -198,6 +199,8 @@ def _files(catalog_url: str, spec: Any, ident: str, licence: dict) -> list[dict[
                 "dct:license": licence,
             }
         )
+        if e.format == "csv":  # formulas are neutralised in CSV only: say so to harvesters
+            out[-1]["dct:description"] = _text(CSV_FORMULA_NOTE["ko"], CSV_FORMULA_NOTE["en"])
     return out
 
 

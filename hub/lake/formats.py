@@ -29,15 +29,6 @@ COORDINATES = (("lon", "lat"), ("longitude", "latitude"))
 
 #: Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 FORMULA_START = r"^[=+\-@\t\r]"
-#: What every CSV download says about it (the dataset pages show this beside the files).
-CSV_FORMULA_NOTE = {
-    "ko": "CSV 파일에서는 =, +, -, @, 탭, 줄바꿈 문자로 시작하는 텍스트 값 앞에 작은따옴표(')를 "
-    "붙여 스프레드시트가 수식으로 실행하지 않게 합니다. Parquet·GeoJSON과 API에는 원래 값 그대로 "
-    "있습니다.",
-    "en": "In CSV files, a text value that starts with =, +, -, @, a tab or a carriage return "
-    "gets a leading apostrophe (') so spreadsheets never run it as a formula (OWASP CSV "
-    "injection); Parquet, GeoJSON and the JSON API keep the value as published.",
-}
 
 
 def neutralise_formulas(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -59,7 +50,7 @@ def neutralise_formulas(batch: pa.RecordBatch) -> pa.RecordBatch:
 def csv_chunks(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
     """CSV in UTF-8 with a BOM, one chunk per batch; the header even when there are no rows.
 
-    Text that would run as a spreadsheet formula is neutralised (see ``CSV_FORMULA_NOTE``).
+    Text that would run as a spreadsheet formula is neutralised (see ``hub.core.downloads.CSV_FORMULA_NOTE``).
     """
     yield BOM
     header = True

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from hub.core import html
-from hub.lake.formats import CSV_FORMULA_NOTE
+from hub.core.downloads import CSV_FORMULA_NOTE
 from hub.web.catalog_view import DatasetCard, Lineage
 
 WORDS = {

@@ -13,8 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from catalog import entries
+from hub.core.downloads import CSV_FORMULA_NOTE
 from hub.lake import iceberg
-from hub.lake.formats import CSV_FORMULA_NOTE, csv_chunks
+from hub.lake.formats import csv_chunks
 from hub.lake.objectstore import ObjectStore
 from hub.web.app import create_app
 from simulators import drops, hostile
@@ -53,6 +54,16 @@ def test_formulas_are_neutralised_in_the_csv_download_only(hub_settings, formula
     for lang in ("ko", "en"):
         page = client.get(f"/datasets/{FEED}", params={"lang": lang}).text
         assert CSV_FORMULA_NOTE[lang].replace("'", "&#x27;") in page
+    # harvesters (data.go.kr, the EU portal) read it on the CSV distribution of the DCAT catalog
+    dcat = client.get("/catalog.jsonld").json()
+    described = {
+        node["@id"].rsplit("/", 1)[1]: node.get("dct:description")
+        for node in dcat["@graph"]
+        if node.get("@type") == "dcat:Distribution" and f"/{FEED}/files/" in node["@id"]
+    }
+    notes = {(t["@language"], t["@value"]) for t in described["csv"]}
+    assert notes == {(lang, CSV_FORMULA_NOTE[lang]) for lang in ("ko", "en")}
+    assert described["parquet"] is None
 
 
 def test_tab_and_carriage_return_starts_are_neutralised_too():
