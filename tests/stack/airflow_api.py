@@ -83,3 +83,49 @@ def wait_for(check: Callable[[], Any], *, timeout_s: float, every_s: float = 10,
             return last
         time.sleep(every_s)
     raise AssertionError(f"{what}: not within {timeout_s:.0f} s (last: {last})")
+
+
+def trigger(
+    api: httpx.Client, dag_id: str, run_id: str, start: datetime, end: datetime
+) -> dict[str, Any]:
+    """A manual run of one window (the UI's "Trigger" with a logical date and data interval)."""
+    answer = api.post(
+        f"/dags/{dag_id}/dagRuns",
+        json={
+            "dag_run_id": run_id,
+            "logical_date": start.isoformat(),
+            "data_interval_start": start.isoformat(),
+            "data_interval_end": end.isoformat(),
+        },
+    )
+    assert answer.status_code in (200, 201), answer.text
+    return answer.json()
+
+
+def task_instances_in(api: httpx.Client, dag_id: str, states: list[str]) -> list[dict[str, Any]]:
+    """A DAG's task instances, of every run, in one of ``states`` (the UI's Browse > Task
+    Instances with a state filter)."""
+    answer = api.get(
+        f"/dags/{dag_id}/dagRuns/~/taskInstances", params={"state": states, "limit": 100}
+    )
+    answer.raise_for_status()
+    return answer.json()["task_instances"]
+
+
+def clear(
+    api: httpx.Client, dag_id: str, run_id: str, task_ids: list[str], *, downstream: bool
+) -> list[dict[str, Any]]:
+    """The UI's "Clear" of tasks of one run (POST clearTaskInstances): they run again."""
+    answer = api.post(
+        f"/dags/{dag_id}/clearTaskInstances",
+        json={
+            "dry_run": False,
+            "dag_run_id": run_id,
+            "task_ids": task_ids,
+            "only_failed": False,
+            "include_downstream": downstream,
+            "reset_dag_runs": True,
+        },
+    )
+    answer.raise_for_status()
+    return answer.json()["task_instances"]

@@ -55,6 +55,13 @@ LOCAL_OVERRIDES = {
 }
 
 
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 @dataclass
 class Stack:
     topo: LocalTopology
@@ -126,6 +133,66 @@ class Stack:
             base_url=f"{self.api_url}/api/v2",
             headers={"Authorization": f"Bearer {self.token()}"},
             timeout=60,
+        )
+
+    def restart(
+        self, name: str, *, kill: bool = False, extra_env: dict[str, str] | None = None
+    ) -> Process:
+        """Stop one service this run started (``kill -9`` of its process group with ``kill``,
+        else SIGTERM) and start it again with the same command and environment (plus
+        ``extra_env``), as a container's restart policy would."""
+        old = self.process(name)
+        if kill:
+            old.kill9()
+        else:
+            old.stop(grace_s=12.0)
+        new = Process(
+            name=name, argv=list(old.argv), env=old.env | dict(extra_env or {}), log=old.log
+        )
+        self.topo.processes[name] = new
+        return new.start()
+
+    def restart_scheduler(self, *, kill: bool = False, extra_env: dict[str, str] | None = None):
+        proc = self.restart("airflow-scheduler", kill=kill, extra_env=extra_env)
+        port = proc.env["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT"]
+        proc.wait_for(
+            lambda: _healthy(f"http://127.0.0.1:{port}/health"),
+            timeout_s=180,
+            what="its /health answers",
+        )
+        return proc
+
+    def stop_s3(self) -> None:
+        self.process("s3").stop(grace_s=12.0)
+
+    def start_s3(self) -> Process:
+        """The S3 service again, on its data and ports (stopped by ``stop_s3``)."""
+        old = self.process("s3")
+        assert not old.alive()
+        for sock in self.topo.home("s3").glob("*.sock"):
+            sock.unlink()  # the filer's and S3's local sockets of the stopped server
+        new = Process(name="s3", argv=list(old.argv), env=dict(old.env), log=old.log)
+        self.topo.processes["s3"] = new
+        new.start()
+        url = f"http://127.0.0.1:{self.topo.ports['s3']}/healthz"
+        new.wait_for(lambda: _healthy(url), timeout_s=120, what="its S3 port answers")
+        return new
+
+    def restart_postgres(self) -> None:
+        """``pg_ctl restart -m fast``: every open connection of every service is cut."""
+        cluster = self.postgres
+        cluster._run(
+            str(cluster.bindir / "pg_ctl"),
+            "-D",
+            str(cluster.data),
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(cluster.root / "postgres.log"),
+            "restart",
         )
 
 
@@ -248,13 +315,6 @@ def _run_init(topo: LocalTopology) -> None:
         raise StackError("init: still running after 600 s", proc) from None
     if code != 0:
         raise StackError(f"init: exited with {code}", proc)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def start_airflow_worker(

@@ -113,24 +113,30 @@ class Process:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self, *, grace_s: float = 15.0, sig: int = signal.SIGTERM) -> None:
-        """Signal the process, wait, then SIGKILL its process group (its own children)."""
+        """Signal the process, wait, then SIGKILL its process group and its descendants in
+        groups of their own (Airflow's task processes)."""
         if self.proc is None:
             return
         if self.proc.poll() is None:
+            tree = descendants(self.pid)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, sig)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=grace_s)
+            _kill(tree)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)  # leftovers in the group this process led
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
 
     def kill9(self) -> None:
-        """``kill -9`` of this process and its process group, as a crashed machine would."""
+        """``kill -9`` of this process, its process group and every descendant (a task
+        process leads a group of its own), all at once, as a crashed machine would."""
+        assert self.proc is not None
+        tree = descendants(self.pid) if self.proc.poll() is None else []
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
-        assert self.proc is not None
+        _kill(tree)
         self.proc.wait(timeout=10)
 
     def wait_for(self, check: Callable[[], bool], *, timeout_s: float, what: str) -> None:
@@ -145,6 +151,30 @@ class Process:
             return "(no log)"
         text = self.log.read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, theirs, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _kill(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 class StackError(RuntimeError):
