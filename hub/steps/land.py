@@ -11,6 +11,7 @@ from connectors.base import FetchContext
 from hub.core.errors import HubError, TransientDeliveryError
 from hub.lake.raw import Manifest, RawLanding, manifest_key
 from hub.steps.context import RunContext
+from hub.steps.registers import audit_once
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,8 @@ def land(ctx: RunContext) -> dict[str, Any]:
         rows_landed=manifest.rows_reported,
         step="validate",
     )
-    ctx.audit(
+    audit_once(  # a land run again after it finished (killed, cleared) reuses its delivery
+        ctx,
         "land",
         f"s3://{ctx.settings.bucket('raw')}/{manifest.prefix}",
         objects=len(manifest.objects),

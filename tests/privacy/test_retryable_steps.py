@@ -260,3 +260,14 @@ def test_clearing_protect_after_publish_succeeded_works_and_changes_nothing(hub_
         (r.column_name, r.technique, r.values_changed)
         for r in entries.listing(url, ProcessingRecord, FEED, "run-1")
     )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_land_run_again_after_it_finished_reuses_its_delivery_and_audits_it_once(hub_settings):
+    """A land task killed after its last line is run again by Airflow: same delivery, one entry."""
+    drop(hub_settings)
+    ctx = context(hub_settings, "relanded")
+    first = run_step(ctx, "land")
+    again = run_step(ctx, "land")
+    assert again["manifest"] == first["manifest"]
+    assert audited(hub_settings, "land", "relanded") == 1

@@ -356,6 +356,13 @@ def crashed(stack) -> Crashes:
     with stack.client() as api:
         for dag_id in (AQ, BIKE, PRODUCT):
             af.unpause(api, dag_id)
+        for dag_id in (AQ, BIKE):  # an earlier module's backfill may not be marked done yet
+            af.wait_for(
+                lambda d=dag_id: af.backfills_done(api, d),
+                timeout_s=5 * 60,
+                every_s=5,
+                what=f"{dag_id}'s earlier backfills completed",
+            )
         af.backfill(api, AQ, HOURS[0], HOURS[6], max_active_runs=7)
         af.backfill(api, BIKE, DAYS[0], DAYS[5], max_active_runs=6)
         runs: dict[str, tuple[str, str]] = {}
@@ -518,12 +525,7 @@ def test_one_snapshot_and_version_per_run(stack, crashed, lake, case):
 
 
 #: cases that show a bug in the hub, reported, not yet fixed (strict: a fix makes them fail here)
-KNOWN_BUGS = {
-    "worker-kill/air_quality_hourly/land/step-done": (
-        "hub/steps/land.py:68 logs 'land' with ctx.audit on every attempt, not audit_once: a land "
-        "killed after it finished and run again adds a second 'land' entry for its run (ADR 0005)"
-    )
-}
+KNOWN_BUGS: dict[str, str] = {}  # case id -> the bug it shows (xfail strict) while open
 
 
 def _params(cases: list[Case]) -> list[Any]:
