@@ -81,6 +81,7 @@ def records(server: Server, **params: str) -> httpx.Response:
     return httpx.get(f"{server.base}/api/v1/datasets/{FEED}/records", params=params, timeout=30)
 
 
+@pytest.mark.parametrize("backend", ["postgres"])  # the production topology's catalog
 def test_every_worker_serves_a_version_published_by_another_process_from_the_next_request(
     hub_settings, server
 ):
