@@ -37,6 +37,14 @@ def backfill(
     return answer.json()
 
 
+def backfills_done(api: httpx.Client, dag_id: str) -> bool:
+    """No backfill of the DAG is still running (the scheduler marks one completed a loop after
+    its last run ends; until then a new one is refused)."""
+    answer = api.get("/backfills", params={"dag_id": dag_id, "limit": 100})
+    answer.raise_for_status()
+    return all(b["completed_at"] is not None for b in answer.json()["backfills"])
+
+
 def dag_runs(api: httpx.Client, dag_id: str) -> list[dict[str, Any]]:
     runs: list[dict[str, Any]] = []
     while True:
