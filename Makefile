@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_LINK_MODE := copy
 ARGS ?=
 
-.PHONY: setup demo test test-stack lint bench clean
+.PHONY: setup demo test test-stack test-crashes lint bench clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ test: setup
 # api-server, scheduler, dag-processor, triggerer and two Celery workers), driven through
 # Airflow's REST API: tests/stack. `make test` leaves them out (pyproject's addopts).
 test-stack: setup
-	$(VENV)/bin/pytest -m stack tests/stack $(ARGS)
+	$(VENV)/bin/pytest -m "stack and not crashes" tests/stack $(ARGS)
+
+# Crash injection on the same topology (kill -9 of workers and tasks, S3, PostgreSQL and the
+# scheduler restarted mid-run): ~13 min more. Not yet in .ci/run: it has passed once end to
+# end, and CI must stay under 45 minutes (issue 15's note).
+test-crashes: setup
+	$(VENV)/bin/pytest -m crashes tests/stack $(ARGS)
 
 # ruff, the import contracts of the layers (pyproject.toml), and strict types on the ground and
 # the registry.

@@ -58,7 +58,7 @@ from tests.stack import airflow_api as af
 from tests.stack.conftest import start_airflow_worker, worker_ready
 from tests.stack.topology_run import Process, descendants
 
-pytestmark = [pytest.mark.stack, pytest.mark.timeout(50 * 60)]
+pytestmark = [pytest.mark.stack, pytest.mark.crashes, pytest.mark.timeout(50 * 60)]
 
 KST = ZoneInfo("Asia/Seoul")
 AQ, BIKE, PRODUCT = "air_quality_hourly", "bike_trips", "product_bike_demand"
