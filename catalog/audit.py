@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from catalog.db import ensure_current, hold, session_for, sqlite_lock
@@ -72,7 +72,7 @@ class _Pending:
     who: str
     origin: str
     rows: Sequence[Base]
-    entry: AuditEntry | None = None
+    done: bool = False
     error: BaseException | None = None
 
 
@@ -90,7 +90,7 @@ def record(
     who: str | None = None,
     origin: str | None = None,
     rows: Sequence[Base] = (),
-) -> AuditEntry:
+) -> None:
     """Append one entry after the newest, with ``rows`` (a register's rows the entry speaks
     for) in the same transaction: both are stored, or neither, before this returns.
 
@@ -107,14 +107,12 @@ def record(
     with _queueing:
         _queued.setdefault(catalog_url, []).append(pending)
     with _appending:
-        if pending.entry is None and pending.error is None:  # no other writer took it along
+        if not pending.done and pending.error is None:  # no other writer took it along
             with _queueing:
                 batch = _queued.pop(catalog_url, [])
             _append_all(catalog_url, batch)
     if pending.error is not None:
         raise pending.error
-    assert pending.entry is not None
-    return pending.entry
 
 
 def _append_all(catalog_url: str, batch: list[_Pending]) -> None:
@@ -134,48 +132,67 @@ def _append_all(catalog_url: str, batch: list[_Pending]) -> None:
 
 
 def _append(catalog_url: str, batch: list[_Pending]) -> None:
+    """Chain ``batch`` after the newest entry and insert it with its register rows, in one
+    transaction; a batch is written as bulk INSERTs (no unit of work per object)."""
     for _ in range(ATTEMPTS):
         with sqlite_lock(catalog_url, "audit"), session_for(catalog_url) as session:
             hold(session, "audit")  # appends from every process queue here
-            last = session.scalars(
-                select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)
+            last = session.execute(
+                select(AuditEntry.hash, AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1)
             ).first()
-            prev = last.hash if last else GENESIS
-            newest = last.at if last is not None else None
+            prev, newest = (last.hash, last.at) if last is not None else (GENESIS, None)
             entries = []
             for p in batch:
                 at = datetime.now(UTC)
                 if newest is not None and at <= newest:
                     at = newest  # keep time order on clock skew
-                entry = AuditEntry(
-                    at=at,
-                    actor=p.who,
-                    action=p.action,
-                    target=p.target,
-                    purpose=p.purpose,
-                    origin=p.origin,
-                    detail=p.body,
-                    prev_hash=prev,
-                    hash=entry_hash(
-                        prev, at, p.who, p.action, p.target, p.purpose, p.origin, p.body
-                    ),
+                digest = entry_hash(
+                    prev, at, p.who, p.action, p.target, p.purpose, p.origin, p.body
                 )
-                session.add(entry)  # the unit of work inserts in this order: ids follow the chain
-                session.add_all(p.rows)
-                entries.append(entry)
-                prev, newest = entry.hash, at
+                entries.append(
+                    {
+                        "at": at,
+                        "actor": p.who,
+                        "action": p.action,
+                        "target": p.target,
+                        "purpose": p.purpose,
+                        "origin": p.origin,
+                        "detail": p.body,
+                        "prev_hash": prev,
+                        "hash": digest,
+                    }
+                )
+                prev, newest = digest, at
+            # Core INSERTs (the ORM's bulk path costs more than the database), the entries in
+            # chain order: ids follow the chain
+            connection = session.connection()
+            connection.execute(AuditEntry.__table__.insert(), entries)
+            for model, rows in _rows_by_model(batch).items():
+                connection.execute(model.__table__.insert(), rows)
             try:
                 session.commit()
             except IntegrityError:  # someone appended after ``last``: chain onto theirs
                 session.rollback()
                 continue
-            for p, entry in zip(batch, entries, strict=True):
-                p.entry = entry
+            for p in batch:
+                p.done = True
             return
     first = batch[0]
     raise RuntimeError(
         f"audit log: could not append {first.action} {first.target} after {ATTEMPTS} tries"
     )
+
+
+def _rows_by_model(batch: list[_Pending]) -> dict[type[Base], list[dict[str, Any]]]:
+    """The register rows of a batch as their set attributes (unset ones get their column
+    defaults), by model."""
+    found: dict[type[Base], list[dict[str, Any]]] = {}
+    for p in batch:
+        for row in p.rows:
+            columns = inspect(type(row)).column_attrs.keys()
+            state = inspect(row).dict
+            found.setdefault(type(row), []).append({k: state[k] for k in columns if k in state})
+    return found
 
 
 @dataclass

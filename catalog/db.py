@@ -11,8 +11,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from hub.core.database import engine_for
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The PostgreSQL advisory-lock key that serializes migrations ("hubcatal" in ASCII).
@@ -20,25 +22,14 @@ MIGRATION_LOCK = 0x68756263_6174616C
 
 
 @cache
-def engine_for(url: str) -> Engine:
-    """One engine per database URL per process."""
-    if url.startswith("sqlite"):
-        Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # WAL lets readers run beside the one writer
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+def _sessions(url: str) -> sessionmaker[Session]:
+    return sessionmaker(engine_for(url), expire_on_commit=False)
 
 
 def session_for(url: str) -> Session:
-    return sessionmaker(engine_for(url), expire_on_commit=False)()
+    """A new session on the process's engine for ``url`` (its factory is made once: building
+    one per call costs more than a short query)."""
+    return _sessions(url)()
 
 
 _current: set[str] = set()

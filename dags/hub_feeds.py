@@ -6,7 +6,7 @@ their order come from ``hub.steps.plan``.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from airflow.sdk import DAG, task
@@ -14,6 +14,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from hub.core.settings import get_settings
 from hub.orchestration.assets import zone_asset
+from hub.orchestration.retries import task_defaults
 from hub.registry import FeedSpec, load_registry
 from hub.registry.docs import feed_doc_md
 from hub.steps.plan import Step, steps_for
@@ -43,13 +44,7 @@ def build_dag(feed: FeedSpec) -> DAG:
         catchup=False,
         max_active_runs=1,
         tags=feed.tags,
-        default_args={
-            "owner": feed.department.id,
-            "retries": 2,
-            "retry_delay": timedelta(minutes=1),
-            "retry_exponential_backoff": True,
-            "execution_timeout": timedelta(hours=1),
-        },
+        default_args=task_defaults(get_settings(), feed.department.id),
     ) as dag:
         previous = None
         for step in steps_for(feed):

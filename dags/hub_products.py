@@ -5,11 +5,13 @@ the city's data flow from the agencies' feeds to the products.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import DAG, task
 
+from hub.core.settings import get_settings
 from hub.orchestration.assets import zone_asset
+from hub.orchestration.retries import task_defaults
 from products import load_products
 from products.model import Product
 
@@ -26,11 +28,7 @@ def build_dag(product: Product) -> DAG:
         catchup=False,
         max_active_runs=1,
         tags=product.tags,
-        default_args={
-            "owner": product.department.id,
-            "retries": 1,
-            "retry_delay": timedelta(minutes=1),
-        },
+        default_args=task_defaults(get_settings(), product.department.id),
     ) as dag:
 
         @task(

@@ -27,7 +27,7 @@ def serve(
     typer.echo(f"data map on http://{host}:{port}/  (DCAT-AP 3: /catalog.jsonld)")
     # by import string, so that each worker process builds its own app
     uvicorn.run(
-        "hub.web.app:create_app",
+        "hub.web.app:served_app",
         factory=True,
         host=host,
         port=port,

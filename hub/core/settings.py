@@ -92,6 +92,17 @@ class HubSettings(BaseSettings):
         description="Base64 AES-256 key that encrypts the vault; generated under home/secrets "
         "on first use if unset (production passes it from a secret manager).",
     )
+    task_retries: int = Field(
+        default=2,
+        ge=0,
+        description="Airflow retries of a feed or product task after a transient error (bad "
+        "input fails at once).",
+    )
+    task_retry_delay_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds before a task's first retry; each later one waits twice as long.",
+    )
     catalog_name: str = "hub"
     timezone: str = CITY_TIMEZONE
     production: bool = Field(

@@ -156,6 +156,8 @@ def hub_environment(*, s3_identity: str, actor: str) -> tuple[dict[str, str], fr
         "HUB_S3_SECRET_KEY": ref(f"S3_{s3_identity}_SECRET_KEY"),
         "HUB_BUCKET_PREFIX": ref("HUB_BUCKET_PREFIX", default=""),
         "HUB_OPENLINEAGE_URL": ref("HUB_OPENLINEAGE_URL", default=""),
+        "HUB_TASK_RETRIES": ref("HUB_TASK_RETRIES", default="2"),
+        "HUB_TASK_RETRY_DELAY_S": ref("HUB_TASK_RETRY_DELAY_S", default="60"),
         "HUB_ACTOR": actor,
     }
     secrets = frozenset(

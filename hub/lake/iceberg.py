@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, date
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 from cachetools import LRUCache
+from sqlalchemy import text
 
+from hub.core.database import engine_for
 from hub.core.delivery import Window
 from hub.core.errors import CommitFailedError, CommitStateUnknownError, LakeError
 from hub.core.settings import HubSettings
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from pyiceberg.catalog.sql import SqlCatalog
     from pyiceberg.schema import Schema
     from pyiceberg.table import DataScan, FileScanTask, Table
+    from pyiceberg.table.snapshots import Snapshot
 
 
 #: Catalogs kept per process; a test session or a CLI switching homes opens a few, never
@@ -39,6 +43,15 @@ _catalogs: LRUCache[tuple[Any, ...], SqlCatalog] = LRUCache(maxsize=CATALOGS_KEP
 _tables: LRUCache[tuple[Any, ...], tuple[SqlCatalog, Table]] = LRUCache(maxsize=TABLES_KEPT)
 _plans: LRUCache[tuple[Any, ...], list[FileScanTask]] = LRUCache(maxsize=PLANS_KEPT)
 _caching = threading.Lock()
+#: Table pointers read by ``current_table``: (when read, ``_moved`` then, metadata location).
+_pointers: LRUCache[tuple[str, ...], tuple[float, int, str | None]] = LRUCache(maxsize=TABLES_KEPT)
+#: Commits made by this process so far: a commit here makes every kept pointer old.
+_moved = [0]
+#: pyiceberg's SQL catalog table (``IcebergTables``), read without building an ORM query.
+_POINTER = text(
+    "SELECT metadata_location FROM iceberg_tables"
+    " WHERE catalog_name = :catalog AND table_namespace = :zone AND table_name = :name"
+)
 
 
 def table_catalog(settings: HubSettings) -> SqlCatalog:
@@ -65,25 +78,20 @@ def table_catalog(settings: HubSettings) -> SqlCatalog:
     return kept
 
 
-def current_table(settings: HubSettings, zone: str, name: str) -> Table | None:
-    """The table as the catalog points to it now, for reading; None when it does not exist.
+def current_table(
+    settings: HubSettings, zone: str, name: str, *, max_age_s: float = 0.0
+) -> Table | None:
+    """The table as the catalog points to it, for reading; None when it does not exist.
 
-    One small query per call reads the catalog's pointer to the table's metadata; the metadata
-    itself is read from S3 only when the pointer moved. Every web worker thus serves a new
-    snapshot from its next request on, without a cache shared between them. Never commit
-    through the returned table: it is shared by every reader of the process.
+    One small query reads the catalog's pointer to the table's metadata, at most once per
+    ``max_age_s`` (0: on every call); the metadata itself is read from S3 only when the
+    pointer moved. A web worker thus serves a snapshot another process published within
+    ``max_age_s``, and one this process committed from its next call on, without a cache
+    shared between workers. Never commit through the returned table: it is shared by every
+    reader of the process.
     """
-    from pyiceberg.catalog.sql import IcebergTables
-    from sqlalchemy import select
-
     catalog = table_catalog(settings)
-    query = select(IcebergTables.metadata_location).where(
-        IcebergTables.catalog_name == catalog.name,
-        IcebergTables.table_namespace == zone,
-        IcebergTables.table_name == name,
-    )
-    with catalog.engine.connect() as connection:  # a plain connection: no ORM session to build
-        location = connection.execute(query).scalar()
+    location = _pointer(settings, catalog.name, zone, name, max_age_s)
     if location is None:
         return None
     key = (id(catalog), zone, name)
@@ -98,6 +106,35 @@ def current_table(settings: HubSettings, zone: str, name: str) -> Table | None:
     with _caching:
         _tables[key] = (catalog, table)
     return table
+
+
+def _pointer(
+    settings: HubSettings, catalog_name: str, zone: str, name: str, max_age_s: float
+) -> str | None:
+    """The catalog's metadata location of ``zone.name``, read again once ``max_age_s`` passed
+    or this process committed since."""
+    key = (settings.catalog_url, catalog_name, zone, name)
+    now = time.monotonic()
+    with _caching:
+        kept = _pointers.get(key)
+    if kept is not None and kept[1] == _moved[0] and now - kept[0] < max_age_s:
+        return kept[2]
+    moved = _moved[0]
+    # through the hub's own pool of the same database (one pool per process, not two), on a
+    # plain connection: no ORM session to build
+    with engine_for(settings.catalog_url).connect() as connection:
+        location = connection.execute(
+            _POINTER, {"catalog": catalog_name, "zone": zone, "name": name}
+        ).scalar()
+    with _caching:
+        _pointers[key] = (now, moved, location)
+    return location
+
+
+def _forget_pointers() -> None:
+    """This process changed a table: its readers look every pointer up again."""
+    with _caching:
+        _moved[0] += 1
 
 
 def planned_files(table: Table, scan: DataScan) -> list[FileScanTask]:
@@ -185,7 +222,7 @@ def ensure_table(
     )
     cat.create_namespace_if_not_exists(zone)
     try:
-        return cat.create_table(
+        made = cat.create_table(
             table_id,
             schema=schema,
             partition_spec=spec,
@@ -194,6 +231,8 @@ def ensure_table(
         )
     except TableAlreadyExistsError:
         return cat.load_table(table_id)
+    _forget_pointers()  # one kept as "no such table" is old now
+    return made
 
 
 def feed_table(settings: HubSettings, feed: FeedSpec, zone: str = "trusted") -> Table:
@@ -232,10 +271,7 @@ def upsert_rows(
         ) from exc
     except OSError as exc:
         raise LakeError(f"writing {'.'.join(table.name())} failed: {exc}") from exc
-    after = table.refresh().current_snapshot()
-    if after is None or (before is not None and after.snapshot_id == before.snapshot_id):
-        return None
-    return after.snapshot_id
+    return _committed(table, before)
 
 
 def replace_all(table: Table, data: pa.Table, properties: dict[str, str]) -> int | None:
@@ -249,6 +285,13 @@ def replace_all(table: Table, data: pa.Table, properties: dict[str, str]) -> int
         raise CommitFailedError(
             f"overwrite of {'.'.join(table.name())} was rejected: {exc}"
         ) from exc
+    return _committed(table, before)
+
+
+def _committed(table: Table, before: Snapshot | None) -> int | None:
+    """The snapshot a commit made (None when it changed nothing); this process's readers
+    look the table pointer up again from their next request on."""
+    _forget_pointers()
     after = table.refresh().current_snapshot()
     if after is None or (before is not None and after.snapshot_id == before.snapshot_id):
         return None
@@ -353,10 +396,7 @@ def replace_window(
         ) from exc
     except OSError as exc:
         raise LakeError(f"writing {'.'.join(table.name())} failed: {exc}") from exc
-    after = table.refresh().current_snapshot()
-    if after is None or (before is not None and after.snapshot_id == before.snapshot_id):
-        return None
-    return after.snapshot_id
+    return _committed(table, before)
 
 
 #: Parallel Parquet writers, and the smallest piece worth a file of its own.

@@ -3,11 +3,16 @@ app), and the metadata answers of the last few seconds. Routes get it with ``Hub
 
 from __future__ import annotations
 
-import threading
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from cachetools import TTLCache
+from cachetools import LRUCache
 from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from catalog.db import ensure_current
 from hub.core.settings import HubSettings
@@ -16,7 +21,10 @@ from hub.registry.spec import DatasetSpec, FeedSpec
 from hub.web.catalog_view import DatasetCard, Lineage, all_cards, card, lineage
 from products import load_products
 
-#: Seconds a rendered metadata answer is reused (also its Cache-Control max-age).
+log = logging.getLogger(__name__)
+
+#: Seconds a rendered metadata answer is fresh (also its Cache-Control max-age); a new
+#: rendering is started after that, and the old answer served until it is done.
 METADATA_TTL_S = 2.0
 
 
@@ -29,9 +37,41 @@ class Hub:
         self.settings = settings
         self._specs = (feeds, products)
         self._migrated = False
-        #: Metadata answers (JSON bytes) by request, reused for METADATA_TTL_S seconds.
-        self.rendered: TTLCache[tuple[Any, ...], bytes] = TTLCache(maxsize=512, ttl=METADATA_TTL_S)
-        self.rendering = threading.Lock()
+        #: Metadata answers (JSON bytes, when rendered) by request; only the event loop
+        #: touches them (no lock).
+        self._rendered: LRUCache[tuple[Any, ...], tuple[bytes, float]] = LRUCache(maxsize=512)
+        self._rendering: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
+
+    async def rendered(self, key: tuple[Any, ...], make: Callable[[], Any]) -> bytes:
+        """``make()`` as JSON, rendered at most once per METADATA_TTL_S. Once that has passed,
+        the next request starts one new rendering and, like every request until it is done,
+        gets the previous answer: no request waits for the catalog after the first, and no
+        crowd of waiting connections reads it at once."""
+        kept = self._rendered.get(key)
+        if kept is not None and time.monotonic() - kept[1] < METADATA_TTL_S:
+            return kept[0]
+        flight = self._rendering.get(key)
+        if flight is None:
+            flight = asyncio.ensure_future(self._render(key, make))
+            self._rendering[key] = flight
+            flight.add_done_callback(lambda done: self._landed(key, done))
+        if kept is not None:
+            return kept[0]
+        return await asyncio.shield(flight)
+
+    def _landed(self, key: tuple[Any, ...], flight: asyncio.Future[bytes]) -> None:
+        """A rendering is done: the next expiry starts another. A failure reaches the requests
+        that waited for it (none, when an older answer was served meanwhile)."""
+        self._rendering.pop(key, None)
+        failure = None if flight.cancelled() else flight.exception()
+        if failure is not None and not isinstance(failure, HTTPException):  # a hub fault
+            log.warning("metadata %s: could not be rendered: %s", key, failure)
+
+    async def _render(self, key: tuple[Any, ...], make: Callable[[], Any]) -> bytes:
+        value = await run_in_threadpool(make)
+        body = json.dumps(value, ensure_ascii=False, default=str).encode()
+        self._rendered[key] = (body, time.monotonic())
+        return body
 
     @classmethod
     def load(cls, settings: HubSettings) -> Hub:

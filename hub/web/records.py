@@ -32,17 +32,23 @@ from hub.lake.objectstore import ObjectStore
 from hub.registry.spec import DatasetSpec
 from hub.web.query import QueryError, RecordQuery, changes, equality_filters, read_batches
 
+#: Seconds a web worker serves the version it last looked up before asking the catalog again:
+#: a version another process published is served by every worker within this time (and
+#: X-Dataset-Version says which one an answer is), at one catalog query per table and second.
+VERSION_CHECK_S = 1.0
 
-def _open_columns(settings: HubSettings, dataset_id: str) -> list[str]:
-    table = iceberg.current_table(settings, "open", dataset_id)
-    return [] if table is None else [f.name for f in table.schema().fields]
+
+def served_table(settings: HubSettings, spec: DatasetSpec, zone: str | None = None) -> Table | None:
+    """The table a dataset's rows are served from: its open release when public, else the
+    trusted table a grant reads; the version looked up within ``VERSION_CHECK_S``."""
+    zone = zone or ("open" if spec.is_public else "trusted")
+    return iceberg.current_table(settings, zone, spec.id, max_age_s=VERSION_CHECK_S)
 
 
 def _rows(
-    settings: HubSettings, decision: Decision, dataset_id: str, limit: int, offset: int
+    table: Table | None, decision: Decision, limit: int, offset: int
 ) -> tuple[pa.Table, int | None]:
     """One page of the current version, read as /records reads it; and its snapshot."""
-    table = iceberg.current_table(settings, decision.zone, dataset_id)
     if table is None:
         return pa.table({c: pa.array([], pa.string()) for c in decision.columns}), None
     schema, batches, snapshot = read_batches(
@@ -60,16 +66,21 @@ def decide(
     columns: list[str] | None,
     client: str,
     detail: dict[str, Any],
+    table: Table | None,
 ) -> Decision:
-    """Authorize one request; a refusal is audited here, with ``detail`` (what was asked)."""
+    """Authorize one request; a refusal is audited here, with ``detail`` (what was asked).
+
+    ``table`` is the dataset's ``served_table``, which the caller reads from: a public
+    dataset's open columns are its columns."""
     url = settings.catalog_url
+    open_columns = [f.name for f in table.schema().fields] if spec.is_public and table else []
     decision = authorize(
         url,
         key=key,
         dataset_id=spec.id,
         access_class=spec.access_class.value,
         available=[f.name for f in spec.published_fields],
-        open_columns=_open_columns(settings, spec.id),
+        open_columns=open_columns,
         purpose=purpose,
         columns=columns,
     )
@@ -186,15 +197,24 @@ def pull(
     limit: int,
     offset: int,
     client: str,
-) -> tuple[Decision, pa.Table | None, int | None]:
-    """Authorize, read, audit and register one pull; the rows are None when refused."""
+) -> tuple[Decision, pa.Table | None, Table | None]:
+    """Authorize, read, audit and register one pull: the decision, the rows (None when
+    refused) and the table they were read from."""
     detail: dict[str, Any] = {"format": fmt, "offset": offset, "limit": limit}
+    table = served_table(settings, spec)
     decision = decide(
-        settings, spec, key=key, purpose=purpose, columns=columns, client=client, detail=detail
+        settings,
+        spec,
+        key=key,
+        purpose=purpose,
+        columns=columns,
+        client=client,
+        detail=detail,
+        table=table,
     )
     if not decision.allowed:
-        return decision, None, None
-    data, snapshot = _rows(settings, decision, spec.id, limit, offset)
+        return decision, None, table
+    data, snapshot = _rows(table, decision, limit, offset)
     served(
         settings,
         spec,
@@ -204,12 +224,11 @@ def pull(
         client=client,
         detail=detail,
     )
-    return decision, data, snapshot
+    return decision, data, table
 
 
-def total_rows(settings: HubSettings, zone: str, dataset_id: str) -> int:
-    """Rows in the current snapshot, from its summary (no scan)."""
-    table = iceberg.current_table(settings, zone, dataset_id)
+def total_rows(table: Table | None) -> int:
+    """Rows in the table's current snapshot, from its summary (no scan)."""
     snapshot = None if table is None else table.current_snapshot()
     return int(snapshot.summary.get("total-records", 0)) if snapshot else 0
 
@@ -241,7 +260,7 @@ OWN_PARAMETERS = {
 
 
 def _checked(
-    settings: HubSettings,
+    table: Table | None,
     spec: DatasetSpec,
     decision: Decision,
     query: RecordQuery,
@@ -261,7 +280,6 @@ def _checked(
         raise QueryError(
             f"?limit= is at most {JSON_PAGE_MAX} for JSON; CSV and Parquet stream any number of rows"
         )
-    table = iceberg.current_table(settings, decision.zone, spec.id)
     if table is None:
         raise QueryError(f"{spec.id} has no published version yet")
     return table, time_column
@@ -287,8 +305,8 @@ def _read(
 #: and the version is checked against the catalog on every request (``current_table``), so a
 #: kept page is never stale; it spares re-reading Parquet from S3 for the pages everyone asks.
 PAGE_ROWS_KEPT = 200_000
-_pages: LRUCache[tuple[Any, ...], tuple[list[dict[str, Any]], int | None]] = LRUCache(
-    maxsize=PAGE_ROWS_KEPT, getsizeof=lambda page: max(1, len(page[0]))
+_pages: LRUCache[tuple[Any, ...], tuple[bytes, int, int | None]] = LRUCache(
+    maxsize=PAGE_ROWS_KEPT, getsizeof=lambda page: max(1, page[1])
 )
 _paging = threading.Lock()
 
@@ -300,8 +318,9 @@ def _json_page(
     time_column: str | None,
     limit: int | None,
     offset: int,
-) -> tuple[list[dict[str, Any]], int | None]:
-    """One JSON page's items and snapshot, read once per table version and request."""
+) -> tuple[bytes, int, int | None]:
+    """One JSON page's items (rendered), their number and snapshot, read and rendered once per
+    table version and request."""
     key = (
         table.metadata_location,
         tuple(columns),
@@ -317,7 +336,9 @@ def _json_page(
         page = _pages.get(key)
     if page is None:
         schema, batches, snapshot = _read(table, columns, query, time_column, limit, offset)
-        page = (_jsonable(pa.Table.from_batches(list(batches), schema)), snapshot)
+        items = pa.Table.from_batches(list(batches), schema).to_pylist()
+        rendered = json.dumps(items, default=str, ensure_ascii=False, allow_nan=False).encode()
+        page = (rendered, len(items), snapshot)
         with _paging:
             _pages[key] = page
     return page
@@ -382,17 +403,27 @@ def serve_records(
         "version": query.version,
         "since": query.since,
     }
+    table = served_table(settings, spec)
     decision = decide(
-        settings, spec, key=key, purpose=purpose, columns=columns, client=client, detail=detail
+        settings,
+        spec,
+        key=key,
+        purpose=purpose,
+        columns=columns,
+        client=client,
+        detail=detail,
+        table=table,
     )
     if not decision.allowed:
         return refusal(decision)
     if fmt == "json":
         limit = limit or 100
     try:
-        table, time_column = _checked(settings, spec, decision, query, params, fmt, limit, detail)
+        table, time_column = _checked(table, spec, decision, query, params, fmt, limit, detail)
         if fmt == "json":
-            items, snapshot = _json_page(table, decision.columns, query, time_column, limit, offset)
+            items, count, snapshot = _json_page(
+                table, decision.columns, query, time_column, limit, offset
+            )
         else:
             rows = _read(table, decision.columns, query, time_column, limit, offset)
             snapshot = rows[2]
@@ -409,20 +440,20 @@ def serve_records(
         settings,
         spec,
         decision,
-        rows=len(items),
+        rows=count,
         snapshot=snapshot,
         client=client,
         detail=detail,
     )
-    body = {
+    head = {
         "dataset": spec.id,
         "version": snapshot,
         "since": query.since,
         "offset": offset,
-        "rows": len(items),
-        "items": items,
-    }
-    return JSONResponse(body, headers=headers)
+        "rows": count,
+    }  # the kept page is spliced in as rendered: no second encoding per request
+    body = json.dumps(head, ensure_ascii=False).encode()[:-1] + b', "items": ' + items + b"}"
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def serve_file(
@@ -437,7 +468,14 @@ def serve_file(
     """Stream one export file from the open bucket, with its SHA-256; audited and registered."""
     detail: dict[str, Any] = {"format": fmt, "version": version, "download": True}
     decision = decide(
-        settings, spec, key=key, purpose=None, columns=None, client=client, detail=detail
+        settings,
+        spec,
+        key=key,
+        purpose=None,
+        columns=None,
+        client=client,
+        detail=detail,
+        table=served_table(settings, spec),
     )
     if not decision.allowed:
         return refusal(decision)
@@ -498,7 +536,7 @@ def serve_portal_page(
 ) -> Response:
     """One page in the data.go.kr envelope (response.header.resultCode/resultMsg, body.items,
     totalCount, pageNo, numOfRows), answered with HTTP 200 as the national portal does."""
-    decision, data, _ = pull(
+    decision, data, table = pull(
         settings,
         spec,
         key=key,
@@ -516,12 +554,12 @@ def serve_portal_page(
             {"items": [], "numOfRows": rows, "pageNo": page, "totalCount": 0},
         )
     else:
-        items = json.loads(json.dumps(data.to_pylist(), default=str, ensure_ascii=False))
+        items = _jsonable(data)
         header = {"resultCode": "00", "resultMsg": "NORMAL SERVICE."}
         body = {
             "items": items,
             "numOfRows": rows,
             "pageNo": page,
-            "totalCount": total_rows(settings, decision.zone, spec.id),
+            "totalCount": total_rows(table),
         }
     return JSONResponse({"response": {"header": header, "body": body}})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from datetime import datetime
@@ -67,6 +69,28 @@ def test_each_product_dag_runs_when_its_inputs_publish(dagbag):
             assert f"{get_settings().bucket('trusted')}.{feed_id}" in {
                 a.name for a in publish.outlets
             }
+
+
+def test_task_retries_are_the_deployments_setting():
+    """An operator sets how tasks retry (HUB_TASK_RETRIES, HUB_TASK_RETRY_DELAY_S) for feed and
+    product DAGs alike, without editing a DAG file."""
+    code = (
+        "import json, sys; from airflow.dag_processing.dagbag import DagBag;"
+        "bag = DagBag(dag_folder=sys.argv[1]);"
+        "print(json.dumps({i: [(t.retries, t.retry_delay.total_seconds(),"
+        " t.retry_exponential_backoff) for t in d.tasks] for i, d in bag.dags.items()}))"
+    )
+    env = {**os.environ, "HUB_TASK_RETRIES": "4", "HUB_TASK_RETRY_DELAY_S": "7.5"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(PROJECT_ROOT / "dags")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    governed = [*FEEDS, *(f"product_{p}" for p in PRODUCTS)]
+    assert {tuple(t) for dag_id in governed for t in found[dag_id]} == {(4, 7.5, True)}
 
 
 @pytest.mark.parametrize("dag_file", ["hub_feeds.py", "hub_products.py", "hub_quality.py"])

@@ -31,7 +31,7 @@ from hub.registry.spec import FeedSpec, NgsiLd
 from hub.web.literals import Kind, parse_literal
 from hub.web.ngsi_ld.errors import NgsiError, bad
 from hub.web.ngsi_ld.params import Ask, Geo, Term
-from hub.web.records import decide, retry_headers
+from hub.web.records import decide, retry_headers, served_table
 
 EARTH_RADIUS_M = 6_371_008.8
 DISTANCE = "__distance_m"  # the column a near query adds
@@ -142,7 +142,7 @@ def read(
     detail: dict[str, Any],
 ) -> Read | None:
     """Authorize, then read one source's rows for the query; None when it has nothing open."""
-    table = iceberg.current_table(settings, "open", source.spec.id)
+    table = served_table(settings, source.spec, "open")
     snapshot = None if table is None else table.current_snapshot()
     if table is None or snapshot is None:
         return None
@@ -158,7 +158,14 @@ def read(
         if term.op and source.attributes[term.attr] in have:
             literal(types.field(source.attributes[term.attr]).type, term)
     decision = decide(
-        settings, source.spec, key=key, purpose=None, columns=columns, client=client, detail=detail
+        settings,
+        source.spec,
+        key=key,
+        purpose=None,
+        columns=columns,
+        client=client,
+        detail=detail,
+        table=table,
     )
     if not decision.allowed:
         headers = retry_headers(decision)

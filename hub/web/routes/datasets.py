@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from hub.web.catalog_view import DatasetCard
 from hub.web.deps import METADATA_TTL_S, Hub, HubDep
@@ -21,15 +19,8 @@ router = APIRouter()
 async def cached_json(hub: Hub, key: tuple[Any, ...], make: Callable[[], Any]) -> Response:
     """Metadata rendered once per few seconds: the catalog is read by every portal and
     harvester, and changes only when a run publishes."""
-    with hub.rendering:
-        body = hub.rendered.get(key)
-    if body is None:
-        value = await run_in_threadpool(make)
-        body = json.dumps(value, ensure_ascii=False, default=str).encode()
-        with hub.rendering:
-            hub.rendered[key] = body
     return Response(
-        body,
+        await hub.rendered(key, make),
         media_type="application/json",
         headers={"Cache-Control": f"max-age={int(METADATA_TTL_S)}"},
     )
