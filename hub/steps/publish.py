@@ -37,8 +37,11 @@ log = logging.getLogger(__name__)
 RUN_MARKS = ("hub.run-id", "hub.delivery-id", "hub.raw-checksum", "hub.window-start")
 
 
-def publish_table(ctx: RunContext, data: pa.Table, manifest: Manifest) -> dict[str, Any]:
-    """Replace the window in ``trusted.<feed>`` with ``data`` and register the version."""
+def publish_table(
+    ctx: RunContext, data: pa.Table, manifest: Manifest, watermark: str | None = None
+) -> dict[str, Any]:
+    """Replace the window in ``trusted.<feed>`` with ``data`` and register the version;
+    ``watermark`` is where an incremental feed's cursor stands once it is published."""
     table = iceberg.feed_table(ctx.settings, ctx.feed)
     properties = {
         "hub.feed": ctx.feed.id,
@@ -53,8 +56,8 @@ def publish_table(ctx: RunContext, data: pa.Table, manifest: Manifest) -> dict[s
         log.info("%s: snapshot %s already holds this run", ctx.where, earlier.snapshot_id)
         return _result(ctx, table, data, manifest, earlier.snapshot_id, earlier)
     if ctx.feed.upserts:
-        if manifest.watermark_to:
-            properties["hub.watermark"] = manifest.watermark_to
+        if watermark:
+            properties["hub.watermark"] = watermark
         snapshot_id = iceberg.upsert_rows(table, data, ctx.feed.key, properties)
     else:
         snapshot_id = iceberg.replace_window(
@@ -110,14 +113,16 @@ def publish(ctx: RunContext, protected: dict[str, Any]) -> dict[str, Any]:
     store = ctx.store()
     manifest = load_manifest(store, protected["manifest"])
     data = stage.read(store, protected["stage"])
-    result = publish_table(ctx, data, manifest)
-    if manifest.watermark_to:  # only now is the change set in the lake: advance the cursor
+    # never past a quarantined change (validate says where it may stand)
+    watermark = protected.get("watermark_to", manifest.watermark_to)
+    result = publish_table(ctx, data, manifest, watermark)
+    if watermark:  # only now is the change set in the lake: advance the cursor
         connector_config = ctx.feed.delivery.config
         entries.set_watermark(
             ctx.settings.catalog_url,
             ctx.feed.id,
             connector_config.cursor_column,
-            manifest.watermark_to,
+            watermark,
             ctx.run_id,
         )
     audit_once(

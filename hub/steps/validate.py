@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import pyarrow as pa
 import connectors
 from catalog.models import QualityResult, QualityScore
 from hub.core.errors import DeliveryError, HubError, QualityGateError
+from hub.core.time import as_utc
 from hub.lake import iceberg
 from hub.lake.iceberg import ensure_table
 from hub.lake.objectstore import ObjectStore
@@ -257,6 +259,7 @@ def validate(ctx: RunContext, landed: dict[str, Any] | None = None) -> dict[str,
         raise error
     key = stage.stage_key(ctx, manifest.delivery_id, "valid")
     stage.write(store, key, result.valid)
+    watermark = published_watermark(ctx, manifest, result.rejects)
     counts = {"rows_valid": result.valid.num_rows, "rows_quarantined": result.rejects.num_rows}
     if manifest.rows_reported is None:  # files carry no count of their own: count what parsed
         counts["rows_landed"] = result.rows
@@ -267,7 +270,52 @@ def validate(ctx: RunContext, landed: dict[str, Any] | None = None) -> dict[str,
         "rows_valid": result.valid.num_rows,
         "rows_quarantined": result.rejects.num_rows,
         "undeclared_columns": sorted({c for cols in result.unexpected.values() for c in cols}),
+        "watermark_to": watermark,
     }
+
+
+#: How far before a quarantined change an incremental feed's watermark stops.
+CURSOR_MARGIN = timedelta(milliseconds=1)
+
+
+def published_watermark(ctx: RunContext, manifest: Manifest, rejects: pa.Table) -> str | None:
+    """How far an incremental feed's cursor may move once this delivery is published: to the
+    newest change read, but never past a quarantined one. A rejected row stays after the
+    watermark, so the next delta reads it again (and the rows after it, merged again without
+    change) until the agency corrects it; a rejected row without a readable cursor keeps the
+    watermark where it was."""
+    newest = manifest.watermark_to
+    if newest is None or not rejects.num_rows:
+        return newest
+    column = ctx.feed.delivery.config.cursor_column
+    instants = []
+    for record in rejects.column("record").to_pylist():
+        value = json.loads(record).get(column)
+        try:
+            instants.append(as_utc(datetime.fromisoformat(str(value))))
+        except ValueError:
+            log.warning(
+                "%s: a quarantined row has no readable %s (%r): the watermark stays at %s",
+                ctx.where,
+                column,
+                value,
+                manifest.watermark_from,
+            )
+            return manifest.watermark_from
+    # a millisecond before: a source that compares cursors coarsely (SQLite's julianday
+    # keeps ~50 us) must still find the refused change after the watermark
+    before = (min(instants) - CURSOR_MARGIN).isoformat(timespec="microseconds")
+    if manifest.watermark_from is not None:
+        before = max(before, manifest.watermark_from)
+    if before < newest:
+        log.info(
+            "%s: the watermark stops at %s, before %d quarantined change(s): they are read "
+            "again with the next delta",
+            ctx.where,
+            before,
+            len(instants),
+        )
+    return min(newest, before)
 
 
 def summary(ctx: RunContext, outcome: Outcome, result: Conformed, score: Score) -> str:

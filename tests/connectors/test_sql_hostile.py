@@ -124,3 +124,68 @@ def test_a_key_twice_in_one_delta_publishes_its_newest_version(hub_settings, sou
     assert table.num_rows == rows.num_rows
     assert -1 not in table.column("employees").to_pylist()  # the newest report won
     assert entries.watermark(hub_settings.catalog_url, "startup_tenants") > mark
+
+
+def _run(settings, run_id: str):
+    (run,) = [
+        r for r in entries.runs(settings.catalog_url, "startup_tenants") if r.run_id == run_id
+    ]
+    return run
+
+
+def _changed_after(rows: pa.Table, mark: str) -> pa.Array:
+    instants = pc.cast(rows.column("updated_at"), pa.timestamp("us", tz="UTC"))
+    return pc.greater(instants, datetime.fromisoformat(mark))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize(("column", "bad"), [("employees", -5), ("revenue", -1_000_000)])
+def test_a_quarantined_change_holds_the_watermark_before_it_until_corrected(
+    hub_settings, source_url, column, bad
+):
+    mark = _after_q3(hub_settings, source_url)
+    rows = startups.state_at(Q4[1])
+    changed = pc.indices_nonzero(_changed_after(rows, mark)).to_pylist()
+    # the agency reports two changes with a value the feed's checks refuse: a middle one and
+    # the newest, so the watermark may pass neither
+    newest = max(changed, key=lambda i: rows.column("updated_at")[i].as_py())
+    broken = sorted({changed[len(changed) // 2], newest})
+    values = rows.column(column).to_pylist()
+    for i in broken:
+        values[i] = bad
+    delivered = rows.set_column(
+        rows.column_names.index(column), column, pa.array(values, rows.schema.field(column).type)
+    )
+    startups.write_rows(source_url, delivered)
+
+    run_quarter(hub_settings, Q4, "q4")
+    run = _run(hub_settings, "q4")
+    assert run.rows_quarantined == len(broken)
+    assert run.rows_published + run.rows_quarantined == run.rows_landed == len(changed)
+    held = entries.watermark(hub_settings.catalog_url, "startup_tenants")
+    oldest_bad = min(datetime.fromisoformat(rows.column("updated_at")[i].as_py()) for i in broken)
+    assert datetime.fromisoformat(mark) <= datetime.fromisoformat(held) < oldest_bad.astimezone()
+    served = published(hub_settings)
+    bad_ids = {rows.column("tenant_id")[i].as_py() for i in broken}
+    assert not [
+        r for r in served.to_pylist() if r["tenant_id"] in bad_ids and r[column] == bad
+    ]  # never published
+
+    # a rerun without a correction reads the refused changes again, and refuses them again
+    run_quarter(hub_settings, Q4, "q4-again")
+    assert _run(hub_settings, "q4-again").rows_quarantined == len(broken)
+    assert entries.watermark(hub_settings.catalog_url, "startup_tenants") == held
+
+    startups.write_rows(source_url, rows)  # corrected in place: updated_at left as it was
+    run_quarter(hub_settings, Q4, "q4-fixed")
+    assert _run(hub_settings, "q4-fixed").rows_quarantined == 0
+    served = published(hub_settings)
+    assert served.num_rows == rows.num_rows
+    by_id = {r["tenant_id"]: r[column] for r in served.to_pylist()}
+    for i in broken:
+        assert by_id[rows.column("tenant_id")[i].as_py()] == rows.column(column)[i].as_py()
+    newest_at = max(datetime.fromisoformat(v) for v in rows.column("updated_at").to_pylist())
+    assert (
+        datetime.fromisoformat(entries.watermark(hub_settings.catalog_url, "startup_tenants"))
+        == newest_at.astimezone()
+    )
