@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -88,6 +89,16 @@ def listing(url: str, model: type[T], dataset_id: str, run_id: str | None = None
 
 def runs(url: str, dataset_id: str) -> list[Run]:
     return listing(url, Run, dataset_id)
+
+
+def covered_until(url: str, dataset_id: str) -> datetime | None:
+    """The end of the newest window a run of the feed completed (every step succeeded)."""
+    with session_for(url) as session:
+        return session.scalar(
+            select(func.max(Run.window_end)).where(
+                Run.dataset_id == dataset_id, Run.status == "published"
+            )
+        )
 
 
 def versions(url: str, dataset_id: str) -> list[DatasetVersion]:

@@ -1,6 +1,7 @@
-"""``hub_quality_freshness``: every hour, judge each feed's published data against its provision
-cycle, so a feed that stopped delivering shows up as a failed freshness check in the Airflow UI
-and in its quality score (a delivery's own checks cannot see a delivery that never came).
+"""``hub_quality_freshness``: every hour, judge each feed's deliveries against its schedule (has
+it delivered every window closed longer ago than its grace?), so a feed that stopped delivering
+shows up as a failed freshness check in the Airflow UI and in its quality score (a delivery's
+own checks cannot see a delivery that never came).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from hub.core import html
 from quality.history import QualityView, quality_view
+from quality.score import timeliness_text
 
 if TYPE_CHECKING:
     from hub.registry.spec import FeedSpec
@@ -60,9 +61,8 @@ def dataset_page(spec: FeedSpec, view: QualityView) -> str:
         f"{content.get('rows_delivered', 0)} rows), 완전성 / completeness "
         f"{content.get('completeness', 0):.1%}, 유효성 / validity "
         f"{content.get('validity', 0):.1%}</td></tr>"
-        f"<tr><td>적시성 / timeliness</td><td>{s.timeliness:.2f}</td><td>newest "
-        f"{escape(str(timeliness.get('newest')))}, age {escape(str(timeliness.get('age')))}, "
-        f"allowed {escape(str(timeliness.get('allowance')))}</td></tr>"
+        f"<tr><td>적시성 / timeliness</td><td>{s.timeliness:.2f}</td><td>"
+        f"{escape(timeliness_text(timeliness))}</td></tr>"
         f"<tr><td>메타데이터 / metadata</td><td>{s.metadata_:.2f}</td><td>"
         f"{'complete' if not missing else 'missing: ' + escape(', '.join(missing))}</td></tr>"
         "</table>"

@@ -70,6 +70,20 @@ def timeliness_part(age: timedelta | None, allowance: timedelta) -> float:
     return 1.0 if ratio <= 1 else max(0.0, 2.0 - ratio)
 
 
+def timeliness_text(t: dict[str, Any]) -> str:
+    """The why of a timeliness part, as the CLI and the report show it: a sweep's windows
+    against the schedule, or a delivery's newest row against its allowance."""
+    if "covered_until" in t:
+        return (
+            f"windows delivered until {t['covered_until']}, due {t['due']} (grace {t['grace']}), "
+            f"{t['windows_missing']} missing, judged at {t['reference']}"
+        )
+    return (
+        f"newest {t.get('newest')}, judged at {t.get('reference')}, age {t.get('age')}, "
+        f"allowed {t.get('allowance')}"
+    )
+
+
 def newest(table: pa.Table, column: str) -> datetime | None:
     if not table.num_rows:
         return None
@@ -87,7 +101,7 @@ def delivery_score(
     error_rate = rejected / rows_delivered if rows_delivered else 0.0
     cells = valid.num_rows * len(feed.schema_)
     nulls = sum(valid.column(f.name).null_count for f in feed.schema_)
-    completeness = 1 - nulls / cells if cells else 0.0
+    completeness = 1 - nulls / cells if cells else 1.0  # no rows: nothing is incomplete
     checks = outcome.results
     validity = sum(r.success for r in checks) / len(checks) if checks else 1.0
     content = (1 - error_rate + completeness + validity) / 3
@@ -98,8 +112,11 @@ def delivery_score(
     age = timedelta(seconds=(reference - latest).total_seconds()) if latest else None
     timeliness = timeliness_part(age, allowance)
     reference_data = feed.upserts and not fresh
-    if reference_data:  # rows carry their own validity dates: the delivery's arrival is what counts
-        timeliness = 1.0 if valid.num_rows else 0.0
+    no_change = latest is None and feed.allow_empty
+    if reference_data or no_change:
+        # rows carry their own validity dates, or the window had nothing new: a delivery that
+        # covers its window is on time (the freshness sweep judges whether windows arrive)
+        timeliness = 1.0
     if fresh and not all(r.success for r in fresh):
         timeliness = min(timeliness, 0.5)
     metadata, missing = metadata_part(feed)
@@ -126,6 +143,8 @@ def delivery_score(
                 **(
                     {"judged_by": "the delivery's arrival (reference data merged by key)"}
                     if reference_data
+                    else {"judged_by": "a delivery of its window with no change"}
+                    if no_change
                     else {}
                 ),
             },

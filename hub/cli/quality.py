@@ -38,6 +38,7 @@ def show(
 ) -> None:
     """The dataset's latest quality score, what each part is made of, its checks and trend."""
     from quality.history import quality_view
+    from quality.score import timeliness_text
 
     settings, (spec,) = _feeds([feed])
     view = quality_view(settings.catalog_url, spec.id)
@@ -67,10 +68,7 @@ def show(
         stale = (
             f"; FAILED {', '.join(t['fresh_checks_failed'])}" if t["fresh_checks_failed"] else ""
         )
-        typer.echo(
-            f"  timeliness: newest {t['newest']}, judged at {t['reference']}, age {t['age']}, "
-            f"allowed {t['allowance']}{stale}"
-        )
+        typer.echo(f"  timeliness: {timeliness_text(t)}{stale}")
     missing = m.get("missing") or []
     typer.echo(f"  metadata: {'complete' if not missing else 'missing ' + ', '.join(missing)}")
     for title, rows in (
@@ -142,11 +140,12 @@ def freshness(
     feeds: Annotated[list[str] | None, typer.Argument(help="Feed ids; all when omitted.")] = None,
     at: Annotated[str | None, typer.Option(help="Judge at this ISO time (default: now).")] = None,
 ) -> None:
-    """Check that each feed's published data is as recent as its provision cycle promises.
+    """Check that each feed has delivered the windows its schedule has closed (with its grace).
 
     Exits 1 when a feed is stale, so a scheduler or monitor can alert on it.
     """
     from quality.freshness import NeverPublished, sweep
+    from quality.score import timeliness_text
 
     settings, specs = _feeds(feeds)
     when = datetime.fromisoformat(at) if at else datetime.now(UTC)
@@ -162,8 +161,8 @@ def freshness(
         stale += not result.success
         state = "fresh" if result.success else "STALE"
         typer.echo(
-            f"{spec.id}: {state}: newest {result.observed_value}, allowed "
-            f"{score.detail['timeliness']['allowance']}; score now {score.score:.1f}"
+            f"{spec.id}: {state}: {timeliness_text(score.detail['timeliness'])}; "
+            f"score now {score.score:.1f}"
         )
     if stale:
         raise typer.Exit(1)

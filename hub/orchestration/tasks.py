@@ -59,7 +59,7 @@ def run_product(product_id: str, context: dict[str, Any]) -> Any:
 
 
 def quality_sweep(context: dict[str, Any]) -> dict[str, str]:
-    """Judge every published feed's freshness at the end of this run's interval."""
+    """Judge every feed's deliveries against its schedule at the end of this run's interval."""
     settings = get_settings()
     at = context.get("data_interval_end") or datetime.now(UTC)
     states: dict[str, str] = {}
@@ -73,7 +73,7 @@ def quality_sweep(context: dict[str, Any]) -> dict[str, str]:
     stale = {f: s for f, s in states.items() if s.startswith("STALE")}
     if stale:
         raise AirflowFailException(
-            "stale feeds (no data within their provision cycle): "
+            "stale feeds (a window closed longer ago than its grace was not delivered): "
             + ", ".join(f"{f} {s}" for f, s in stale.items())
         )
     return states

@@ -65,6 +65,15 @@ class Schedule(Spec):
     cron: str
     timezone: str = CITY_TIMEZONE
     provision_cycle: timedelta = Field(description="How often the provider publishes new data.")
+    grace: timedelta | None = Field(
+        default=None,
+        description="How long after a window closes its delivery may still arrive before the "
+        "feed counts as stale; one window (the schedule's shortest interval) if unset.",
+    )
+
+    def grace_period(self) -> timedelta:
+        """The declared grace, else one window."""
+        return self.grace if self.grace is not None else self.shortest_window()
 
     def shortest_window(self) -> timedelta:
         """The shortest interval between two runs over a year of the schedule."""

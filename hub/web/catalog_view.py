@@ -16,10 +16,10 @@ from catalog import lineage as ol
 from catalog.entries import exports_of
 from catalog.models import QualityScore
 from hub.core.settings import HubSettings
-from hub.core.time import as_utc, utc_now
+from hub.core.time import utc_now
 from hub.registry.schedule import iso_duration
 from hub.registry.spec import DatasetSpec
-from quality.freshness import allowance
+from quality.freshness import NeverPublished, judge
 
 
 # One dataset as the map and /api/v1/datasets show it. (No docstring: it would become the
@@ -100,8 +100,11 @@ def card(catalog_url: str, spec: Any, kind: str, now: datetime | None = None) ->
     last = versions[-1] if versions else None
     fresh = None
     cycle = getattr(spec.schedule, "provision_cycle", None)
-    if last is not None and kind == "feed":
-        fresh = (now or utc_now()) - as_utc(last.window_end) <= allowance(spec)
+    if kind == "feed":
+        try:
+            fresh = judge(catalog_url, spec.id, spec.schedule, now or utc_now()).fresh
+        except NeverPublished:
+            fresh = None
     score = scores[-1] if scores else None
     return DatasetCard(
         id=spec.id,

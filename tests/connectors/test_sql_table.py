@@ -3,15 +3,18 @@ a snapshot first, then only what changed, merged by key, the watermark kept in t
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from typer.testing import CliRunner
 
 from catalog import entries
-from catalog.models import Run
+from catalog.models import QualityScore, Run
+from hub.cli import app
 from hub.core.errors import DeliveryError, TransientDeliveryError
 from hub.lake import iceberg
 from hub.services.process import free_port
@@ -112,3 +115,24 @@ def test_a_database_that_is_down_is_retried_and_the_retry_after_it_is_back_succe
     assert (
         run_quarter(hub_settings, Q3, "q3")["rows_published"] == startups.state_at(Q3[1]).num_rows
     )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_quarter_without_changes_is_a_healthy_delivery_and_keeps_its_score(
+    hub_settings, source_url
+):
+    startups.write_state(source_url, Q3[1])
+    run_quarter(hub_settings, Q3, "q3")
+    run_quarter(hub_settings, Q4, "q4")  # the agency's table did not change this quarter
+    scores = [
+        s
+        for s in entries.listing(hub_settings.catalog_url, QualityScore, "startup_tenants")
+        if s.kind == "delivery"
+    ]
+    first, quiet = scores[-2], scores[-1]
+    assert json.loads(quiet.detail)["content"]["rows_delivered"] == 0
+    assert quiet.timeliness == 1.0 and quiet.score == first.score
+    fresh = CliRunner().invoke(
+        app, ["quality", "freshness", "startup_tenants", "--at", Q4[1].isoformat()]
+    )
+    assert fresh.exit_code == 0 and "startup_tenants: fresh" in fresh.output, fresh.output

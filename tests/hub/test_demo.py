@@ -69,6 +69,19 @@ def test_demo_runs_every_feed_serves_the_ui_and_ctrl_c_stops_what_it_started(tmp
         assert _healthy(port), "the Airflow UI never became healthy"
         data_map = httpx.get(f"http://127.0.0.1:{web_port}/", timeout=10)
         assert data_map.status_code == 200 and "서울시 데이터 맵" in data_map.text
+        # the freshness sweep right after the demo: every feed has delivered its windows
+        # (hourly to quarterly), however old the rows of the monthly and quarterly ones are
+        swept = subprocess.run(
+            [HUB, "quality", "freshness", "--at", "2026-11-01T05:30:00+09:00"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        assert swept.returncode == 0, swept.stdout + swept.stderr
+        assert sorted(
+            line.split(":")[0] for line in swept.stdout.splitlines() if ": fresh:" in line
+        ) == sorted(FEEDS)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=120)
