@@ -70,18 +70,13 @@ def test_demo_runs_every_feed_serves_the_ui_and_ctrl_c_stops_what_it_started(tmp
         data_map = httpx.get(f"http://127.0.0.1:{web_port}/", timeout=10)
         assert data_map.status_code == 200 and "서울시 데이터 맵" in data_map.text
         # the freshness sweep right after the demo: every feed has delivered its windows
-        # (hourly to quarterly), however old the rows of the monthly and quarterly ones are
-        swept = subprocess.run(
-            [HUB, "quality", "freshness", "--at", "2026-11-01T05:30:00+09:00"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-        )
-        assert swept.returncode == 0, swept.stdout + swept.stderr
-        assert sorted(
-            line.split(":")[0] for line in swept.stdout.splitlines() if ": fresh:" in line
-        ) == sorted(FEEDS)
+        # (10 minutes to quarterly), however old the rows of the monthly and quarterly ones are
+        fresh, stale = sweep_at("2026-11-01T05:05:00+09:00", env, tmp_path)
+        assert (sorted(fresh), stale) == (sorted(FEEDS), [])
+        # half an hour on, with no delivery since: only the feeds whose 10- and 15-minute
+        # windows closed past their grace are stale
+        fresh, stale = sweep_at("2026-11-01T05:30:00+09:00", env, tmp_path)
+        assert sorted(stale) == ["iot_air_sensors", "ped_accidents", "traffic_ped_counts"]
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=120)
@@ -90,3 +85,15 @@ def test_demo_runs_every_feed_serves_the_ui_and_ctrl_c_stops_what_it_started(tmp
     assert not _healthy(port)
     with pytest.raises(httpx.ConnectError):  # the data map stopped with it
         httpx.get(f"http://127.0.0.1:{web_port}/", timeout=2)
+
+
+def sweep_at(at: str, env: dict[str, str], cwd: Path) -> tuple[list[str], list[str]]:
+    """The feeds ``hub quality freshness --at`` calls fresh and stale."""
+    swept = subprocess.run(
+        [HUB, "quality", "freshness", "--at", at], env=env, cwd=cwd, capture_output=True, text=True
+    )
+    lines = swept.stdout.splitlines()
+    fresh = [line.split(":")[0] for line in lines if ": fresh:" in line]
+    stale = [line.split(":")[0] for line in lines if ": STALE:" in line]
+    assert swept.returncode == (1 if stale else 0), swept.stdout + swept.stderr
+    return fresh, stale
