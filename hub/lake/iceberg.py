@@ -6,7 +6,9 @@ of its window, so rerunning a window never duplicates rows.
 
 from __future__ import annotations
 
+import logging
 import os
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +26,8 @@ from hub.core.errors import CommitFailedError, CommitStateUnknownError, LakeErro
 from hub.core.settings import HubSettings
 from hub.core.types import ColumnType
 from hub.registry.spec import FeedSpec, FieldSpec
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from pyiceberg.catalog.sql import SqlCatalog
@@ -364,32 +368,55 @@ def replace_window(
         The new snapshot id, or None when there was nothing to change.
 
     Raises:
-        CommitFailedError: a concurrent writer won; safe to retry.
+        CommitFailedError: concurrent writers won every attempt; safe to retry later.
         CommitStateUnknownError: the catalog did not answer the commit; reconcile first.
     """
-    from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
+    from pyiceberg.exceptions import (
+        CommitFailedException,
+        CommitStateUnknownException,
+        ValidationException,
+    )
 
     field = table.schema().find_field(column)
     low, high = _bounds(table, column, window, timezone)
     row_filter = _window_filter(column, low, high)
-    old = [task.file for task in table.scan(row_filter=row_filter).plan_files()]
-    before = table.current_snapshot()
     data = data.cast(_arrow_schema(table, data))
     try:
-        with table.transaction() as tx:
-            if old and not all(
-                _inside(f, field.field_id, low, high, field.field_type) for f in old
-            ):
-                tx.overwrite(data, overwrite_filter=row_filter, snapshot_properties=properties)
-            elif old or data.num_rows:
-                with tx.update_snapshot(snapshot_properties=properties).overwrite() as snap:
-                    for data_file in old:
-                        snap.delete_data_file(data_file)
-                    if data.num_rows:
-                        for data_file in _write_data_files(table, tx, snap.commit_uuid, data):
-                            snap.append_data_file(data_file)
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            # planned again on each attempt: another writer's commit may have changed the files
+            old = [task.file for task in table.scan(row_filter=row_filter).plan_files()]
+            before = table.current_snapshot()
+            try:
+                with table.transaction() as tx:
+                    if old and not all(
+                        _inside(f, field.field_id, low, high, field.field_type) for f in old
+                    ):
+                        tx.overwrite(
+                            data, overwrite_filter=row_filter, snapshot_properties=properties
+                        )
+                    elif old or data.num_rows:
+                        with tx.update_snapshot(snapshot_properties=properties).overwrite() as snap:
+                            for data_file in old:
+                                snap.delete_data_file(data_file)
+                            if data.num_rows:
+                                for data_file in _write_data_files(
+                                    table, tx, snap.commit_uuid, data
+                                ):
+                                    snap.append_data_file(data_file)
+                break
+            except (CommitFailedException, ValidationException) as exc:
+                # neither landed (pyiceberg removed the files it wrote): pyiceberg's own retry
+                # refuses an overwrite once any file was added meanwhile, even in another window
+                if attempt == COMMIT_ATTEMPTS:
+                    raise CommitFailedException(str(exc)) from exc
+                log.info("%s: another writer committed first; trying again", ".".join(table.name()))
+                time.sleep(random.uniform(0, COMMIT_BACKOFF_S * attempt))  # the racers spread out
+                table.refresh()
     except CommitFailedException as exc:
-        raise CommitFailedError(f"commit to {'.'.join(table.name())} was rejected: {exc}") from exc
+        raise CommitFailedError(
+            f"commit to {'.'.join(table.name())} was rejected {COMMIT_ATTEMPTS} times "
+            f"(writers racing on it): {exc}"
+        ) from exc
     except CommitStateUnknownException as exc:
         raise CommitStateUnknownError(
             f"commit to {'.'.join(table.name())} is in an unknown state: {exc}"
@@ -399,6 +426,10 @@ def replace_window(
     return _committed(table, before)
 
 
+#: Tries of a window's commit when another writer commits to the table first (each planned
+#: again on the table as it then is).
+COMMIT_ATTEMPTS = 10
+COMMIT_BACKOFF_S = 0.2
 #: Parallel Parquet writers, and the smallest piece worth a file of its own.
 WRITERS = 4
 MIN_FILE_ROWS = 100_000
