@@ -103,6 +103,31 @@ def decide(
     return decision
 
 
+def authorized(
+    settings: HubSettings,
+    spec: DatasetSpec,
+    *,
+    key: str | None,
+    purpose: str | None,
+    columns: list[str] | None,
+    client: str,
+    detail: dict[str, Any],
+) -> tuple[Decision, Table | None]:
+    """The decision on one request for a dataset's rows, and the table they are served from."""
+    table = served_table(settings, spec)
+    decision = decide(
+        settings,
+        spec,
+        key=key,
+        purpose=purpose,
+        columns=columns,
+        client=client,
+        detail=detail,
+        table=table,
+    )
+    return decision, table
+
+
 def served(
     settings: HubSettings,
     spec: DatasetSpec,
@@ -201,16 +226,8 @@ def pull(
     """Authorize, read, audit and register one pull: the decision, the rows (None when
     refused) and the table they were read from."""
     detail: dict[str, Any] = {"format": fmt, "offset": offset, "limit": limit}
-    table = served_table(settings, spec)
-    decision = decide(
-        settings,
-        spec,
-        key=key,
-        purpose=purpose,
-        columns=columns,
-        client=client,
-        detail=detail,
-        table=table,
+    decision, table = authorized(
+        settings, spec, key=key, purpose=purpose, columns=columns, client=client, detail=detail
     )
     if not decision.allowed:
         return decision, None, table
@@ -403,16 +420,8 @@ def serve_records(
         "version": query.version,
         "since": query.since,
     }
-    table = served_table(settings, spec)
-    decision = decide(
-        settings,
-        spec,
-        key=key,
-        purpose=purpose,
-        columns=columns,
-        client=client,
-        detail=detail,
-        table=table,
+    decision, table = authorized(
+        settings, spec, key=key, purpose=purpose, columns=columns, client=client, detail=detail
     )
     if not decision.allowed:
         return refusal(decision)
@@ -467,15 +476,8 @@ def serve_file(
 ) -> Response:
     """Stream one export file from the open bucket, with its SHA-256; audited and registered."""
     detail: dict[str, Any] = {"format": fmt, "version": version, "download": True}
-    decision = decide(
-        settings,
-        spec,
-        key=key,
-        purpose=None,
-        columns=None,
-        client=client,
-        detail=detail,
-        table=served_table(settings, spec),
+    decision, _ = authorized(
+        settings, spec, key=key, purpose=None, columns=None, client=client, detail=detail
     )
     if not decision.allowed:
         return refusal(decision)
