@@ -101,6 +101,10 @@ class Vault:
 
     @classmethod
     def open(cls, settings: HubSettings) -> Vault:
+        """The vault of ``settings``; refused to the web app, which serves pseudonymized data
+        only (a compromised web server must not reach the keys)."""
+        if settings.role == "web":
+            raise VaultError("the web app (HUB_ROLE=web) never opens the key vault")
         url = settings.vault_database_url
         if url.startswith("sqlite:///"):  # only the hub's own user may read the vault's folder
             folder = Path(url.removeprefix("sqlite:///")).parent

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,14 +23,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: The city's time zone: windows, schedules and local dates are read in it unless a feed says otherwise.
 CITY_TIMEZONE = "Asia/Seoul"
 ZONES = ("raw", "trusted", "open", "quarantine")
-#: What a deployed hub must be given: it never falls back to an embedded or generated one.
-PRODUCTION_REQUIRED = (
-    "database_url",
-    "vault_url",
-    "vault_master_key",
-    "s3_endpoint",
-    "s3_secret_key",
-)
+#: The key vault's settings: what the pipeline must be given, and the web app must not hold.
+VAULT_SETTINGS = ("vault_url", "vault_master_key")
+#: What a deployed hub must be given, by role: it never falls back to an embedded or generated
+#: one. The web app serves pseudonymized data only, so it is never given the vault.
+PRODUCTION_REQUIRED = {
+    "pipeline": ("database_url", *VAULT_SETTINGS, "s3_endpoint", "s3_secret_key"),
+    "web": ("database_url", "s3_endpoint", "s3_secret_key"),
+}
 #: Buckets: the lake zones plus the inbox where agencies drop files for the file-drop connector.
 BUCKETS = ("inbox", *ZONES)
 
@@ -110,18 +111,33 @@ class HubSettings(BaseSettings):
         description="A deployed hub: every service and secret comes from the environment; "
         "nothing is started, generated or kept under home.",
     )
+    role: Literal["pipeline", "web"] = Field(
+        default="pipeline",
+        description="What this process runs: the pipeline (Airflow, the CLI), or the web app, "
+        "which is never given the key vault and refuses to open it.",
+    )
 
     @model_validator(mode="after")
     def _production_has_its_secrets(self) -> HubSettings:
-        """Refuse to run a deployed hub that would invent a secret: a vault key made up on one
-        machine could never resolve the tokens made on another."""
+        """Refuse to run a deployed hub that would invent a secret (a vault key made up on one
+        machine could never resolve the tokens made on another), or a web app given the vault."""
         if self.production:
             missing = [
-                f"HUB_{name.upper()}" for name in PRODUCTION_REQUIRED if not getattr(self, name)
+                f"HUB_{name.upper()}"
+                for name in PRODUCTION_REQUIRED[self.role]
+                if not getattr(self, name)
             ]
             if missing:
                 raise ValueError(
                     "HUB_PRODUCTION is set but these variables are not: " + ", ".join(missing)
+                )
+        if self.role == "web":
+            given = [f"HUB_{name.upper()}" for name in VAULT_SETTINGS if getattr(self, name)]
+            if given:
+                raise ValueError(
+                    "HUB_ROLE is web, which never holds the key vault, but "
+                    + ", ".join(given)
+                    + " are set: remove them from the web app's environment"
                 )
         return self
 

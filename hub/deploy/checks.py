@@ -267,16 +267,22 @@ def matches_topology(raw: Mapping[str, Any], topology: Mapping[str, Service]) ->
 
 
 def hub_settings(raw: Mapping[str, Any], hub_services: Iterable[str]) -> list[str]:
-    """Every service running the hub's code is a deployed hub with all it must be given."""
+    """Every service running the hub's code is a deployed hub with all its role must be given,
+    and the web app is not given the key vault."""
     services = _services(raw)
     problems = []
     for name in hub_services:
         env = _environment(services.get(name, {}))
         if env.get("HUB_PRODUCTION") != "true":
             problems.append(f"{name}: HUB_PRODUCTION is not 'true'")
-        for var in PRODUCTION_VARIABLES:
+        role = env.get("HUB_ROLE", "pipeline")
+        for var in PRODUCTION_VARIABLES.get(role, ()):
             if not env.get(var):
-                problems.append(f"{name}: a deployed hub needs {var}")
+                problems.append(f"{name}: a deployed hub ({role}) needs {var}")
+        if role == "web":
+            for var in set(PRODUCTION_VARIABLES["pipeline"]) - set(PRODUCTION_VARIABLES["web"]):
+                if var in env:
+                    problems.append(f"{name}: the web app is given {var} (the key vault)")
     return problems
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.core.settings import PRODUCTION_REQUIRED, PROJECT_ROOT
+from hub.core.settings import PRODUCTION_REQUIRED, PROJECT_ROOT, VAULT_SETTINGS
 
 # ---------------------------------------------------------------------------------------------
 # Images. Version tags, never `latest`; append `@sha256:<digest>` to each when the registry is
@@ -133,11 +133,13 @@ def database_url(role: str, database: str, password_var: str, *, scheme: str) ->
     return f"{scheme}://{role}:${{{password_var}}}@postgres:5432/{database}"
 
 
-def hub_environment(*, s3_identity: str, actor: str) -> tuple[dict[str, str], frozenset[str]]:
+def hub_environment(
+    *, s3_identity: str, actor: str, role: str = "pipeline"
+) -> tuple[dict[str, str], frozenset[str]]:
     """HUB_* for a service running the hub's code, with the S3 identity it may use.
 
     ``s3_identity`` is ``ADMIN`` (the init job only: it creates the buckets), ``WRITER`` (the
-    pipeline) or ``WEB`` (read-only, the web app).
+    pipeline) or ``WEB`` (read-only, the web app). The ``web`` role is not given the key vault.
     """
     env = {
         "HUB_PRODUCTION": "true",
@@ -160,10 +162,12 @@ def hub_environment(*, s3_identity: str, actor: str) -> tuple[dict[str, str], fr
         "HUB_TASK_RETRY_DELAY_S": ref("HUB_TASK_RETRY_DELAY_S", default="60"),
         "HUB_ACTOR": actor,
     }
-    secrets = frozenset(
-        {"HUB_DATABASE_URL", "HUB_VAULT_URL", "HUB_VAULT_MASTER_KEY", "HUB_S3_SECRET_KEY"}
-    )
-    return env, secrets
+    secrets = {"HUB_DATABASE_URL", "HUB_VAULT_URL", "HUB_VAULT_MASTER_KEY", "HUB_S3_SECRET_KEY"}
+    if role == "web":
+        vault = {f"HUB_{name.upper()}" for name in VAULT_SETTINGS}
+        env = {k: v for k, v in env.items() if k not in vault} | {"HUB_ROLE": "web"}
+        secrets -= vault
+    return env, frozenset(secrets)
 
 
 def airflow_environment() -> tuple[dict[str, str], frozenset[str]]:
@@ -325,7 +329,7 @@ def services(feeds_dir: Path | None = None) -> dict[str, Service]:
         one_shot=True,
     )
 
-    hub_web_env, hub_web_secrets = hub_environment(s3_identity="WEB", actor="hub-web")
+    hub_web_env, hub_web_secrets = hub_environment(s3_identity="WEB", actor="hub-web", role="web")
     hub_web = Service(
         name="hub-web",
         image=HUB_IMAGE,
@@ -394,4 +398,7 @@ def services(feeds_dir: Path | None = None) -> dict[str, Service]:
 
 
 #: What a deployed hub must be given (hub/core/settings.py), as variable names.
-PRODUCTION_VARIABLES = tuple(f"HUB_{name.upper()}" for name in PRODUCTION_REQUIRED)
+PRODUCTION_VARIABLES = {
+    role: tuple(f"HUB_{name.upper()}" for name in names)
+    for role, names in PRODUCTION_REQUIRED.items()
+}

@@ -402,3 +402,14 @@ def test_the_init_script_keeps_the_vault_and_the_catalog_apart(stack_postgres):
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             cur.execute("INSERT INTO datasets VALUES ('x')")
     reader.close()
+
+
+def test_the_web_app_given_the_key_vault_is_caught(tmp_path):
+    def edit(model):
+        env = model["services"]["hub-web"]["environment"]
+        env["HUB_VAULT_MASTER_KEY"] = "${HUB_VAULT_MASTER_KEY:?set in .env}"
+
+    failing = _failing(all_problems(_broken_copy(tmp_path, edit)))
+    assert failing["hub_settings"] == [
+        "hub-web: the web app is given HUB_VAULT_MASTER_KEY (the key vault)"
+    ]

@@ -37,6 +37,6 @@ def test_the_pods_get_every_hub_and_feed_variable_and_secrets_only_from_secrets(
     worker = services()["airflow-worker"]
     wanted = {v for v in worker.environment if v.startswith("HUB_")} | set(feed_variables())
     assert wanted - plain - from_secrets == set()
-    assert set(PRODUCTION_VARIABLES) <= plain | from_secrets
+    assert set(PRODUCTION_VARIABLES["pipeline"]) <= plain | from_secrets
     assert plain & worker.secrets == set(), "a secret given as a plain value"
     assert not any(item["secretKey"].startswith("S3_ADMIN") for item in values["secret"])

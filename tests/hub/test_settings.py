@@ -10,6 +10,7 @@ import pytest
 
 from hub.core.errors import ConfigError
 from hub.core.settings import PROJECT_ROOT, get_settings
+from privacy.errors import VaultError
 from privacy.vault import Vault
 
 HUB = str(PROJECT_ROOT / ".venv" / "bin" / "hub")
@@ -60,3 +61,21 @@ def test_the_cli_says_what_is_missing_without_a_traceback(tmp_path):
     assert done.returncode == 1
     assert done.stderr.startswith("error: settings (HUB_* variables): HUB_PRODUCTION is set")
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_the_deployed_web_app_starts_without_the_vault_and_refuses_it(monkeypatch, tmp_path):
+    given = {
+        "HUB_ROLE": "web",
+        "HUB_DATABASE_URL": f"sqlite:///{tmp_path}/catalog.db",
+        "HUB_S3_ENDPOINT": "http://s3.city.example:9000",
+        "HUB_S3_SECRET_KEY": "given-by-the-secret-manager",
+    }
+    _production(monkeypatch, tmp_path, **given)
+    settings = get_settings()  # no vault URL or key needed to serve pseudonymized data
+    with pytest.raises(VaultError, match="never opens the key vault"):
+        Vault.open(settings)
+    assert not (tmp_path / "home").exists()  # and no key was generated for it
+
+    monkeypatch.setenv("HUB_VAULT_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
+    with pytest.raises(ConfigError, match="HUB_VAULT_MASTER_KEY are set"):
+        get_settings()  # given the key by mistake: refused, not silently held
