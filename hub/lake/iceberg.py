@@ -74,7 +74,12 @@ def table_catalog(settings: HubSettings) -> SqlCatalog:
         found = _catalogs.get(key)
     if found is not None:
         return found
-    made = SqlCatalog(settings.catalog_name, **properties)
+    try:
+        made = SqlCatalog(settings.catalog_name, **properties)
+    except Exception:
+        # A new catalog creates its tables (check, then CREATE): processes starting together
+        # race on that, and the loser's CREATE fails; the tables exist now, so open it again.
+        made = SqlCatalog(settings.catalog_name, **properties)
     with _caching:
         kept = _catalogs.setdefault(key, made)
     if kept is not made:  # another thread made one first
@@ -224,7 +229,7 @@ def ensure_table(
             name=column if transform == "identity" else f"{column}_{transform}",
         )
     )
-    cat.create_namespace_if_not_exists(zone)
+    _ensure_namespace(cat, zone)
     try:
         made = cat.create_table(
             table_id,
@@ -237,6 +242,18 @@ def ensure_table(
         return cat.load_table(table_id)
     _forget_pointers()  # one kept as "no such table" is old now
     return made
+
+
+def _ensure_namespace(cat: SqlCatalog, zone: str) -> None:
+    """Create the zone's namespace unless it exists. Two tasks creating it at once on a new
+    catalog both pass pyiceberg's existence check, and the loser's INSERT raises the database's
+    IntegrityError, not NamespaceAlreadyExistsError (the same race as apache/iceberg-go#1635):
+    if the namespace exists now, the race was lost harmlessly."""
+    try:
+        cat.create_namespace_if_not_exists(zone)
+    except Exception:
+        if not cat.namespace_exists(zone):
+            raise
 
 
 def feed_table(settings: HubSettings, feed: FeedSpec, zone: str = "trusted") -> Table:

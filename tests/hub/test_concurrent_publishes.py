@@ -76,3 +76,27 @@ def test_windows_published_at_once_by_racing_writers_all_land_once(hub_settings)
     assert (
         table.refresh().scan().to_arrow().num_rows == sum(10 + i for i in range(WRITERS)) - 12 + 3
     )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_tables_created_at_once_in_a_new_zone_all_come_up(hub_settings):
+    """Cold workers: the first tasks of several feeds create their tables, in a zone nobody
+    has used yet, at the same moment."""
+    ensure_current(hub_settings.catalog_url)
+    barrier, errors = threading.Barrier(WRITERS), []
+
+    def create(i: int) -> None:
+        barrier.wait()
+        try:
+            iceberg.ensure_table(hub_settings, "quarantine", f"feed{i}", FIELDS, ("at", "day"))
+        except Exception as exc:  # collected: an assert in a thread would go unseen
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(WRITERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    listed = iceberg.table_catalog(hub_settings).list_tables("quarantine")
+    assert sorted(name for _, name in listed) == [f"feed{i}" for i in range(WRITERS)]
