@@ -39,30 +39,39 @@ def hour(i: int, rows: int) -> tuple[Window, pa.Table]:
     return window, data
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-def test_windows_published_at_once_by_racing_writers_all_land_once(hub_settings):
-    ensure_current(hub_settings.catalog_url)
-    iceberg.ensure_table(hub_settings, "trusted", "race", FIELDS, ("at", "day"))
-    barrier, errors = threading.Barrier(WRITERS), []
+def at_once(work) -> list[Exception]:
+    """``work(i, barrier)`` in WRITERS threads released together; what they raised."""
+    ready, errors = threading.Barrier(WRITERS), []
 
-    def publish(i: int) -> None:
-        # each writer loads its own table object, as a task on another worker would
-        table = iceberg.table_catalog(hub_settings).load_table(("trusted", "race"))
-        window, data = hour(i, rows=10 + i)
-        barrier.wait()
+    def run(i: int) -> None:
         try:
-            iceberg.replace_window(
-                table, data, "at", window, {"hub.run-id": f"w{i}"}, timezone="Asia/Seoul"
-            )
+            work(i, ready)
         except Exception as exc:  # collected: an assert in a thread would go unseen
             errors.append(exc)
 
-    threads = [threading.Thread(target=publish, args=(i,)) for i in range(WRITERS)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(WRITERS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    return errors
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_windows_published_at_once_by_racing_writers_all_land_once(hub_settings):
+    ensure_current(hub_settings.catalog_url)
+    iceberg.ensure_table(hub_settings, "trusted", "race", FIELDS, ("at", "day"))
+
+    def publish(i: int, ready: threading.Barrier) -> None:
+        # each writer loads its own table object, as a task on another worker would
+        table = iceberg.table_catalog(hub_settings).load_table(("trusted", "race"))
+        window, data = hour(i, rows=10 + i)
+        ready.wait()
+        iceberg.replace_window(
+            table, data, "at", window, {"hub.run-id": f"w{i}"}, timezone="Asia/Seoul"
+        )
+
+    assert at_once(publish) == []
     table = iceberg.table_catalog(hub_settings).load_table(("trusted", "race"))
     rows = table.scan().to_arrow()
     assert rows.num_rows == sum(10 + i for i in range(WRITERS))
@@ -83,20 +92,11 @@ def test_tables_created_at_once_in_a_new_zone_all_come_up(hub_settings):
     """Cold workers: the first tasks of several feeds create their tables, in a zone nobody
     has used yet, at the same moment."""
     ensure_current(hub_settings.catalog_url)
-    barrier, errors = threading.Barrier(WRITERS), []
 
-    def create(i: int) -> None:
-        barrier.wait()
-        try:
-            iceberg.ensure_table(hub_settings, "quarantine", f"feed{i}", FIELDS, ("at", "day"))
-        except Exception as exc:  # collected: an assert in a thread would go unseen
-            errors.append(exc)
+    def create(i: int, ready: threading.Barrier) -> None:
+        ready.wait()
+        iceberg.ensure_table(hub_settings, "quarantine", f"feed{i}", FIELDS, ("at", "day"))
 
-    threads = [threading.Thread(target=create, args=(i,)) for i in range(WRITERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert at_once(create) == []
     listed = iceberg.table_catalog(hub_settings).list_tables("quarantine")
     assert sorted(name for _, name in listed) == [f"feed{i}" for i in range(WRITERS)]
