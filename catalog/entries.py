@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from catalog.db import session_for
-from catalog.models import Base, Dataset, DatasetVersion, ExportFile, Run, Watermark
+from catalog.models import (
+    Base,
+    Dataset,
+    DatasetVersion,
+    ExportFile,
+    Provision,
+    Run,
+    Watermark,
+)
 from hub.core.time import utc_now
 
 T = TypeVar("T", bound=Base)
@@ -131,9 +139,12 @@ def set_watermark(url: str, dataset_id: str, cursor_column: str, value: str, run
 
 
 def exports_of(url: str, dataset_id: str, snapshot_id: int | None = None) -> list[ExportFile]:
-    """The export files of a dataset's newest exported version (or of ``snapshot_id``)."""
+    """The export files of a dataset's newest exported version (or of ``snapshot_id``) that
+    retention has not deleted."""
     with session_for(url) as session:
-        query = select(ExportFile).where(ExportFile.dataset_id == dataset_id)
+        query = select(ExportFile).where(
+            ExportFile.dataset_id == dataset_id, ExportFile.deleted_at.is_(None)
+        )
         if snapshot_id is None:
             newest = session.scalars(
                 query.order_by(ExportFile.created_at.desc(), ExportFile.id.desc())
@@ -143,3 +154,53 @@ def exports_of(url: str, dataset_id: str, snapshot_id: int | None = None) -> lis
             snapshot_id = newest.snapshot_id
         query = query.where(ExportFile.snapshot_id == snapshot_id).order_by(ExportFile.format)
         return list(session.scalars(query))
+
+
+def provided_snapshots(url: str, dataset_id: str, since: datetime) -> set[int]:
+    """Snapshots of the dataset provided to a partner (not the public) since ``since``: the
+    provision register promises to reproduce them for its legal retention."""
+    with session_for(url) as session:
+        return set(
+            session.scalars(
+                select(Provision.snapshot_id).where(
+                    Provision.dataset_id == dataset_id,
+                    Provision.recipient != "public",
+                    Provision.provided_at >= since,
+                    Provision.snapshot_id.is_not(None),
+                )
+            )
+        )
+
+
+def live_exports(url: str, dataset_id: str) -> list[ExportFile]:
+    """Every export file of the dataset retention has not deleted, newest version first."""
+    with session_for(url) as session:
+        return list(
+            session.scalars(
+                select(ExportFile)
+                .where(ExportFile.dataset_id == dataset_id, ExportFile.deleted_at.is_(None))
+                .order_by(ExportFile.created_at.desc(), ExportFile.id.desc())
+            )
+        )
+
+
+def mark_exports_deleted(url: str, export_ids: list[int], at: datetime) -> None:
+    with session_for(url) as session, session.begin():
+        session.execute(
+            update(ExportFile).where(ExportFile.id.in_(export_ids)).values(deleted_at=at)
+        )
+
+
+def mark_versions_expired(url: str, dataset_id: str, snapshot_ids: list[int], at: datetime) -> int:
+    """Record that these versions' snapshots expired; returns how many versions it marked."""
+    with session_for(url) as session, session.begin():
+        result = session.execute(
+            update(DatasetVersion)
+            .where(
+                DatasetVersion.dataset_id == dataset_id,
+                DatasetVersion.snapshot_id.in_(snapshot_ids),
+                DatasetVersion.expired_at.is_(None),
+            )
+            .values(expired_at=at)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

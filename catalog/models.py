@@ -83,6 +83,8 @@ class DatasetVersion(Base):
     delivery_id: Mapped[str] = mapped_column(String(100))
     raw_checksum: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: when maintenance expired the snapshot under the dataset's retention (history stays)
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     dataset: Mapped[Dataset] = relationship(back_populates="versions")
 
@@ -378,6 +380,8 @@ class ExportFile(Base):
     bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: when retention deleted the file (the row stays: what was offered, and its checksum)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DataRequest(Base):

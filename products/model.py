@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from hub.core.text import Text
 from hub.registry.city import CITY_DATA_TEAM, OPEN_LICENCE
+from hub.registry.retention import HOUSE_RETENTION, Retention
 from hub.registry.spec import (
     AccessClass,
     FeedType,
@@ -53,6 +54,7 @@ class Product(Spec, PublishedDataset):
         description="Column lineage: each product column -> the input columns it is computed "
         "from, as 'feed.column' (reported as OpenLineage column lineage).",
     )
+    retention: Retention = HOUSE_RETENTION
     build: Callable[[dict[str, Any]], Any] = Field(exclude=True)
 
     @model_validator(mode="after")

@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from hub.core.database import engine_for
 from hub.core.delivery import Window
 from hub.core.errors import CommitFailedError, CommitStateUnknownError, LakeError
 from hub.core.settings import HubSettings
+from hub.core.time import utc_now
 from hub.core.types import ColumnType
 from hub.registry.spec import FeedSpec, FieldSpec
 
@@ -140,7 +141,7 @@ def _pointer(
     return location
 
 
-def _forget_pointers() -> None:
+def forget_pointers() -> None:
     """This process changed a table: its readers look every pointer up again."""
     with _caching:
         _moved[0] += 1
@@ -240,7 +241,7 @@ def ensure_table(
         )
     except TableAlreadyExistsError:
         return cat.load_table(table_id)
-    _forget_pointers()  # one kept as "no such table" is old now
+    forget_pointers()  # one kept as "no such table" is old now
     return made
 
 
@@ -284,7 +285,9 @@ def upsert_rows(
     before = table.current_snapshot()
     try:
         table.upsert(
-            data.cast(_arrow_schema(table, data)), join_cols=key, snapshot_properties=properties
+            data.cast(arrow_schema(table, data)),
+            join_cols=key,
+            snapshot_properties=stamped(properties),
         )
     except CommitFailedException as exc:
         raise CommitFailedError(
@@ -292,7 +295,7 @@ def upsert_rows(
         ) from exc
     except OSError as exc:
         raise LakeError(f"writing {'.'.join(table.name())} failed: {exc}") from exc
-    return _committed(table, before)
+    return committed_snapshot(table, before)
 
 
 def replace_all(table: Table, data: pa.Table, properties: dict[str, str]) -> int | None:
@@ -301,18 +304,38 @@ def replace_all(table: Table, data: pa.Table, properties: dict[str, str]) -> int
 
     before = table.current_snapshot()
     try:
-        table.overwrite(data.cast(_arrow_schema(table, data)), snapshot_properties=properties)
+        table.overwrite(
+            data.cast(arrow_schema(table, data)), snapshot_properties=stamped(properties)
+        )
     except CommitFailedException as exc:
         raise CommitFailedError(
             f"overwrite of {'.'.join(table.name())} was rejected: {exc}"
         ) from exc
-    return _committed(table, before)
+    return committed_snapshot(table, before)
 
 
-def _committed(table: Table, before: Snapshot | None) -> int | None:
+#: The snapshot property holding when the hub committed it, in the hub's time: snapshot expiry
+#: judges a version's age by it (a simulated year runs on a simulated clock).
+COMMITTED_AT = "hub.committed-at"
+
+
+def stamped(properties: dict[str, str]) -> dict[str, str]:
+    """A commit's snapshot properties with the hub's time of the commit."""
+    return {**properties, COMMITTED_AT: utc_now().isoformat()}
+
+
+def committed_at(snapshot: Snapshot) -> datetime:
+    """When the hub committed ``snapshot`` (Iceberg's own timestamp for one without the mark)."""
+    mark = snapshot.summary.get(COMMITTED_AT) if snapshot.summary else None
+    if mark:
+        return datetime.fromisoformat(mark)
+    return datetime.fromtimestamp(snapshot.timestamp_ms / 1000, UTC)
+
+
+def committed_snapshot(table: Table, before: Snapshot | None) -> int | None:
     """The snapshot a commit made (None when it changed nothing); this process's readers
     look the table pointer up again from their next request on."""
-    _forget_pointers()
+    forget_pointers()
     after = table.refresh().current_snapshot()
     if after is None or (before is not None and after.snapshot_id == before.snapshot_id):
         return None
@@ -397,7 +420,8 @@ def replace_window(
     field = table.schema().find_field(column)
     low, high = _bounds(table, column, window, timezone)
     row_filter = _window_filter(column, low, high)
-    data = data.cast(_arrow_schema(table, data))
+    data = data.cast(arrow_schema(table, data))
+    properties = stamped(properties)
     try:
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             # planned again on each attempt: another writer's commit may have changed the files
@@ -416,7 +440,7 @@ def replace_window(
                             for data_file in old:
                                 snap.delete_data_file(data_file)
                             if data.num_rows:
-                                for data_file in _write_data_files(
+                                for data_file in write_data_files(
                                     table, tx, snap.commit_uuid, data
                                 ):
                                     snap.append_data_file(data_file)
@@ -440,7 +464,7 @@ def replace_window(
         ) from exc
     except OSError as exc:
         raise LakeError(f"writing {'.'.join(table.name())} failed: {exc}") from exc
-    return _committed(table, before)
+    return committed_snapshot(table, before)
 
 
 #: Tries of a window's commit when another writer commits to the table first (each planned
@@ -452,7 +476,7 @@ WRITERS = 4
 MIN_FILE_ROWS = 100_000
 
 
-def _write_data_files(table: Table, tx, commit_uuid, data: pa.Table) -> list:
+def write_data_files(table: Table, tx, commit_uuid, data: pa.Table) -> list:
     """Write ``data`` as Parquet data files, one partition slice per task, in parallel.
 
     pyiceberg splits a table by filtering it once per partition value (O(partitions x rows));
@@ -501,7 +525,7 @@ def _write_data_files(table: Table, tx, commit_uuid, data: pa.Table) -> list:
         return [f for files in pool.map(write, slices) for f in files]
 
 
-def _arrow_schema(table: Table, data: pa.Table) -> pa.Schema:
+def arrow_schema(table: Table, data: pa.Table) -> pa.Schema:
     """The data's schema with the table's nullability, so required columns write as required."""
     from pyiceberg.io.pyarrow import schema_to_pyarrow
 

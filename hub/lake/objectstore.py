@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 
 from minio import Minio
 from minio.commonconfig import CopySource
@@ -30,6 +32,15 @@ def _s3(verb: str, where: str) -> Iterator[None]:
         raise LakeError(f"cannot {verb} {where}: {exc}") from exc
     except HTTPError as exc:  # urllib3: time-outs and connections, after the client's retries
         raise LakeError(f"cannot {verb} {where}: S3 did not answer ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One object as a listing shows it."""
+
+    key: str
+    size: int
+    last_modified: datetime | None
 
 
 class ObjectStore:
@@ -170,11 +181,16 @@ class ObjectStore:
         return True
 
     def list(self, zone: str, prefix: str, *, recursive: bool = True) -> Iterator[str]:
+        for obj in self.listing(zone, prefix, recursive=recursive):
+            yield obj.key
+
+    def listing(self, zone: str, prefix: str, *, recursive: bool = True) -> Iterator[Stored]:
+        """The objects under ``prefix`` with their size and time of writing."""
         with _s3("list", self.url(zone, prefix)):
             for obj in self.client.list_objects(
                 self.settings.bucket(zone), prefix=prefix, recursive=recursive
             ):
-                yield obj.object_name
+                yield Stored(obj.object_name, obj.size or 0, obj.last_modified)
 
     def delete(self, zone: str, keys: list[str]) -> None:
         with _s3("delete from", self.url(zone)):

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from hub.core.delivery import RawPart, Window
 from hub.core.errors import LakeError, NoDeliveryError
+from hub.core.time import utc_now
 from hub.lake.objectstore import ObjectStore
 
 MANIFEST = "_manifest.json"
@@ -85,7 +86,7 @@ class RawLanding:
         self.window = window
         self.run_id = run_id
         self.partition = partition_name(window)
-        self.received_at = datetime.now(UTC)
+        self.received_at = utc_now()
         self.delivery_id = self.received_at.strftime("%Y%m%dT%H%M%S%fZ")
         self.objects: list[RawObject] = []
         self._pool = ThreadPoolExecutor(max_workers=self.WRITERS, thread_name_prefix="raw-landing")

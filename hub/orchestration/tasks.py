@@ -77,3 +77,20 @@ def quality_sweep(context: dict[str, Any]) -> dict[str, str]:
             + ", ".join(f"{f} {s}" for f, s in stale.items())
         )
     return states
+
+
+def maintenance_round(dataset_id: str, context: dict[str, Any], *, daily: bool) -> dict[str, Any]:
+    """One dataset's hourly compaction, or its daily round at the end of the run's interval."""
+    from dataclasses import asdict
+
+    from hub.upkeep import rounds
+
+    settings = get_settings()
+    spec = rounds.datasets(settings)[dataset_id]
+    with airflow_failure():
+        if not daily:
+            done = rounds.compaction(settings, spec)
+        else:
+            at = context.get("data_interval_end") or datetime.now(UTC)
+            done = rounds.daily(settings, spec, at)
+    return asdict(done)

@@ -18,6 +18,7 @@ from connectors.kinds import config_model
 from hub.core.settings import CITY_TIMEZONE
 from hub.core.text import Text
 from hub.core.types import ColumnType, arrow_type
+from hub.registry.retention import HOUSE_RETENTION, Retention
 from privacy.policy import Drop, PrivacyPolicy
 from quality.checks import Check, Gate
 
@@ -257,6 +258,9 @@ class DatasetSpec(Protocol):
     @property
     def tags(self) -> list[str]: ...
 
+    @property
+    def retention(self) -> Retention: ...
+
 
 class PublishedDataset:
     """The answers every dataset spec gives alike (mixed into ``FeedSpec`` and ``Product``)."""
@@ -320,6 +324,11 @@ class FeedSpec(Spec, PublishedDataset):
     ngsi_ld: NgsiLd | None = Field(
         default=None,
         description="Serve the rows as NGSI-LD entities at /ngsi-ld/v1 (public feeds).",
+    )
+    retention: Retention = Field(
+        default=HOUSE_RETENTION,
+        description="What the maintenance DAG keeps of the dataset and for how long (the "
+        "house rules in hub/registry/retention.py unless declared).",
     )
 
     @field_validator("id")

@@ -30,7 +30,10 @@ def dagbag():
 def test_one_documented_owned_tagged_dag_per_feed(dagbag):
     assert dagbag.import_errors == {}
     assert set(dagbag.dag_ids) == set(FEEDS) | {f"product_{p}" for p in PRODUCTS} | {
-        "hub_quality_freshness"
+        "hub_quality_freshness",
+        "hub_maintenance",
+        "hub_maintenance_compaction",
+        "hub_backup",
     }
     for feed in FEEDS.values():
         dag = dagbag.dags[feed.id]
@@ -53,6 +56,18 @@ def test_one_documented_owned_tagged_dag_per_feed(dagbag):
         assert dag.get_task("cleanup").upstream_task_ids == {
             "release" if feed.access_class == "public" else "publish"
         }
+
+
+def test_the_lake_is_maintained_hourly_and_nightly_for_every_dataset(dagbag):
+    for dag_id, cron in (
+        ("hub_maintenance_compaction", "40 * * * *"),
+        ("hub_maintenance", "30 2 * * *"),
+    ):
+        dag = dagbag.dags[dag_id]
+        assert dag.schedule == cron
+        assert "retention" in dag.doc_md and "maintenance" in dag.tags
+        assert {t.task_id for t in dag.tasks} == set(FEEDS) | set(PRODUCTS)
+        assert all(t.retries >= 1 for t in dag.tasks)
 
 
 def test_each_product_dag_runs_when_its_inputs_publish(dagbag):
