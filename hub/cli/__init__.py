@@ -17,6 +17,7 @@ from hub.cli.demo import demo
 from hub.cli.errors import say_error
 from hub.cli.feeds import feeds_app, run
 from hub.cli.lineage import lineage_app
+from hub.cli.maintain import maintain
 from hub.cli.partner import partner_app
 from hub.cli.privacy import pii_app, privacy_app, vault_app
 from hub.cli.quality import quality_app
@@ -26,7 +27,7 @@ from hub.core.errors import HubError
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="City Data Hub")
 
 # `hub --help` lists the commands in the order they are registered here, then the groups.
-for command in (serve, up, down, status, run, demo, bench):
+for command in (serve, up, down, status, run, demo, bench, maintain):
     app.command()(command)
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(pii_app, name="pii", help="Find personal data (PIPA) in text files.")

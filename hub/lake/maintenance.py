@@ -35,6 +35,8 @@ MAX_FILES_PER_PARTITION = 2
 ORPHAN_MIN_AGE = timedelta(hours=1)
 #: Tries of a compaction when pipeline writers commit to the table first.
 COMPACT_ATTEMPTS = 3
+#: More live manifests than this make every scan plan read them all: rewrite them as one.
+MAX_MANIFESTS = 8
 
 
 @dataclass
@@ -108,6 +110,9 @@ def compact(
     from pyiceberg.io.pyarrow import ArrowScan
 
     name = ".".join(table.name())
+    current = table.current_snapshot()
+    if current is None or (current.summary and current.summary.get("hub.step") == "maintenance"):
+        return Compaction(None, [], 0, 0, 0)  # nothing committed since the last compaction
     for attempt in range(1, COMPACT_ATTEMPTS + 1):
         groups = _crowded(table.scan().plan_files(), max_files, small_bytes)
         if not groups:
@@ -247,3 +252,100 @@ def remove_orphans(
     if orphans:
         log.info("removed %d orphan files of %s", len(orphans), ".".join(table.name()))
     return orphans
+
+
+def rewrite_manifests(
+    table: Table, properties: dict[str, str], *, max_manifests: int = MAX_MANIFESTS
+) -> int | None:
+    """Gather the current snapshot's live file entries into one manifest per partition spec
+    (a REPLACE snapshot: same files, same rows), when more than ``max_manifests`` piled up.
+
+    Each publish adds a manifest, and pyiceberg's overwrite keeps the manifests left holding
+    only deleted entries, so a frequent feed's scans would plan through hundreds of them.
+    pyiceberg 0.12 has no manifest rewrite, so this is a small snapshot producer of its own.
+
+    Returns:
+        The new snapshot id, or None when there was nothing to rewrite.
+    """
+    from pyiceberg.exceptions import CommitFailedException
+    from pyiceberg.manifest import ManifestContent
+    from pyiceberg.table.snapshots import Operation
+
+    current = table.current_snapshot()
+    if current is None:
+        return None
+    manifests = current.manifests(table.io)
+    data = [m for m in manifests if m.content == ManifestContent.DATA]
+    if len(manifests) <= max_manifests or len(data) < 2:
+        return None
+    try:
+        with table.transaction() as tx:
+            _manifest_rewrite_class()(
+                Operation.REPLACE,
+                tx,
+                table.io,
+                snapshot_properties=iceberg.stamped({**properties, "hub.step": "maintenance"}),
+            ).commit()
+    except CommitFailedException as exc:
+        raise CommitFailedError(
+            f"manifest rewrite of {'.'.join(table.name())} lost the commit to a writer; the "
+            f"next maintenance run tries again: {exc}"
+        ) from exc
+    snapshot_id = iceberg.committed_snapshot(table, current)
+    log.info("rewrote %d manifests of %s", len(manifests), ".".join(table.name()))
+    return snapshot_id
+
+
+def _manifest_rewrite_class() -> type:
+    from pyiceberg.manifest import ManifestContent, ManifestEntry, ManifestEntryStatus
+    from pyiceberg.table.snapshots import Summary
+    from pyiceberg.table.update.snapshot import _SnapshotProducer
+    from pyiceberg.typedef import EMPTY_DICT
+
+    class ManifestRewrite(_SnapshotProducer["ManifestRewrite"]):
+        """Every live data-file entry of the parent snapshot, as EXISTING entries of one new
+        manifest per partition spec; delete-file manifests are kept as they are."""
+
+        def _existing_manifests(self) -> list:
+            parent = self._transaction.table_metadata.snapshot_by_name(name=self._target_branch)
+            if parent is None:
+                return []
+            kept, entries = [], defaultdict(list)
+            for manifest in parent.manifests(io=self._io):
+                if manifest.content != ManifestContent.DATA:
+                    kept.append(manifest)
+                    continue
+                for entry in manifest.fetch_manifest_entry(io=self._io, discard_deleted=True):
+                    entries[manifest.partition_spec_id].append(entry)
+            for spec_id, found in entries.items():
+                with self.new_manifest_writer(self.spec(spec_id)) as writer:
+                    for entry in found:
+                        writer.add_entry(
+                            ManifestEntry.from_args(
+                                status=ManifestEntryStatus.EXISTING,
+                                snapshot_id=entry.snapshot_id,
+                                sequence_number=entry.sequence_number,
+                                file_sequence_number=entry.file_sequence_number,
+                                data_file=entry.data_file,
+                            )
+                        )
+                kept.append(writer.to_manifest_file())
+            return kept
+
+        def _deleted_entries(self) -> list:
+            return []
+
+        def _summary(self, snapshot_properties: dict[str, str] = EMPTY_DICT) -> Summary:
+            # pyiceberg sums up only appends, overwrites and deletes; a REPLACE changes no
+            # file and no row, so the parent's totals carry over as they are
+            parent = self._transaction.table_metadata.snapshot_by_name(name=self._target_branch)
+            totals = {
+                k: v
+                for k, v in (
+                    parent.summary.additional_properties if parent and parent.summary else {}
+                ).items()
+                if k.startswith("total-")
+            }
+            return Summary(operation=self._operation, **totals, **snapshot_properties)
+
+    return ManifestRewrite

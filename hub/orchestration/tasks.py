@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from hub.registry.loader import load_registry
 from hub.steps.context import RunContext
 from hub.steps.derive import derive
 from hub.steps.pipeline import run_step
+from hub.upkeep import rounds
 from quality.freshness import NeverPublished, sweep
 
 
@@ -81,10 +83,6 @@ def quality_sweep(context: dict[str, Any]) -> dict[str, str]:
 
 def maintenance_round(dataset_id: str, context: dict[str, Any], *, daily: bool) -> dict[str, Any]:
     """One dataset's hourly compaction, or its daily round at the end of the run's interval."""
-    from dataclasses import asdict
-
-    from hub.upkeep import rounds
-
     settings = get_settings()
     spec = rounds.datasets(settings)[dataset_id]
     with airflow_failure():

@@ -43,11 +43,12 @@ def daily(
     now: datetime,
     *,
     orphan_min_age: timedelta = maintenance.ORPHAN_MIN_AGE,
+    report: bool = True,
 ) -> Round:
     """The daily round of one dataset at ``now``: retention, then each table's maintenance."""
     swept = retention.sweep(settings, spec, now)
     done = [
-        tables.maintain(settings, spec, zone, now, orphan_min_age=orphan_min_age)
+        tables.maintain(settings, spec, zone, now, orphan_min_age=orphan_min_age, report=report)
         for zone in tables.ZONES
     ]
     return Round(spec.id, done, swept)

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 #: The zones whose tables are maintained; quarantine snapshots are no promised version.
 ZONES = ("trusted", "open", "quarantine")
 QUARANTINE_SNAPSHOTS_KEPT = timedelta(days=1)
+#: The day the orphan search runs even when nothing expired (Sunday).
+ORPHAN_SEARCH_WEEKDAY = 6
 PURPOSE = "lake maintenance under the dataset's declared retention"
 
 
@@ -39,6 +41,7 @@ class TableUpkeep:
     dataset_id: str
     compacted_files: int = 0
     written_files: int = 0
+    manifests_rewritten: bool = False
     expired: list[int] = field(default_factory=list)
     orphans: int = 0
     shape: maintenance.Shape | None = None
@@ -52,12 +55,16 @@ def existing_table(settings: HubSettings, zone: str, dataset_id: str) -> Table |
 
 
 def compact(settings: HubSettings, zone: str, dataset_id: str) -> TableUpkeep:
-    """Merge the small files of the table's crowded partitions (one snapshot)."""
+    """Merge the small files of the table's crowded partitions (one snapshot), then gather
+    its manifests into one if they piled up (another)."""
     done = TableUpkeep(zone, dataset_id)
     table = existing_table(settings, zone, dataset_id)
     if table is None:
         return done
     result = maintenance.compact(table, {"hub.dataset": dataset_id})
+    done.manifests_rewritten = (
+        maintenance.rewrite_manifests(table, {"hub.dataset": dataset_id}) is not None
+    )
     if result.snapshot_id is not None:
         done.compacted_files, done.written_files = result.files_before, result.files_after
         audit.record(
@@ -161,17 +168,26 @@ def maintain(
     now: datetime,
     *,
     orphan_min_age: timedelta = maintenance.ORPHAN_MIN_AGE,
+    report: bool = True,
 ) -> TableUpkeep:
-    """The daily round of one table: compact, expire, remove orphans, and report its shape."""
+    """The daily round of one table: compact, expire, remove orphans, and report its shape.
+
+    Files become orphans when the last snapshot referring to them expires, so the orphan
+    search (which reads every kept manifest) runs after an expiry, and weekly for the files
+    of writers that died before committing.
+    """
     compacted = compact(settings, zone, spec.id)
     expired = expire(settings, spec, zone, now)
-    tidied = remove_orphans(settings, zone, spec.id, min_age=orphan_min_age)
-    table = existing_table(settings, zone, spec.id)
+    tidied = TableUpkeep(zone, spec.id)
+    if expired.expired or now.weekday() == ORPHAN_SEARCH_WEEKDAY:
+        tidied = remove_orphans(settings, zone, spec.id, min_age=orphan_min_age)
+    table = existing_table(settings, zone, spec.id) if report else None
     return TableUpkeep(
         zone,
         spec.id,
         compacted.compacted_files,
         compacted.written_files,
+        compacted.manifests_rewritten,
         expired.expired,
         tidied.orphans,
         maintenance.shape(table) if table is not None else None,

@@ -57,9 +57,7 @@ def _actions(settings, action: str) -> list[AuditEntry]:
         return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
-def test_compaction_merges_small_files_in_one_snapshot_keeping_every_row(
-    hub_settings, agency_api
-):
+def test_compaction_merges_small_files_in_one_snapshot_keeping_every_row(hub_settings, agency_api):
     _publish_hours(hub_settings)
     table = _table(hub_settings)
     before_rows = _sorted_rows(table)
@@ -150,9 +148,7 @@ def test_the_nightly_round_deletes_what_retention_lets_go_and_keeps_every_promis
 
     # a year on, lineage events are archived to the lake, not lost
     with session_for(settings.catalog_url) as session:
-        events = session.scalar(
-            select(func.count()).where(LineageEvent.job_name.like(f"{FEED}.%"))
-        )
+        events = session.scalar(select(func.count()).where(LineageEvent.job_name.like(f"{FEED}.%")))
     assert events
     year = later + spec.retention.lineage
     swept = rounds.daily(settings, spec, year, orphan_min_age=timedelta(0)).swept
@@ -195,3 +191,20 @@ def _publish_late_hour(settings) -> None:
     start = datetime(2026, 11, 1, 4, tzinfo=KST)
     ctx = RunContext.create(FEED, start, start + timedelta(hours=1), "late", settings=settings)
     run_pipeline(ctx)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_piled_up_manifests_are_gathered_into_one_without_changing_a_row(hub_settings, agency_api):
+    _publish_hours(hub_settings)
+    table = _table(hub_settings)
+    rows, files = _sorted_rows(table), maintenance.shape(table).data_files
+    assert maintenance.shape(table).manifests == HOURS  # one per publish
+
+    snapshot_id = maintenance.rewrite_manifests(table, {}, max_manifests=1)
+
+    table = _table(hub_settings)
+    assert table.current_snapshot().snapshot_id == snapshot_id
+    assert table.current_snapshot().summary.operation.value == "replace"
+    assert maintenance.shape(table).manifests == 1
+    assert maintenance.shape(table).data_files == files and _sorted_rows(table) == rows
+    assert maintenance.rewrite_manifests(table, {}, max_manifests=1) is None  # nothing to do
