@@ -39,6 +39,13 @@ LABEL org.opencontainers.image.title="city-data-hub" \
 RUN groupadd --system --gid 50000 hub \
     && useradd --system --uid 50000 --gid hub --groups root --home-dir /opt/hub \
         --no-create-home --shell /usr/sbin/nologin hub
+# pg_dump/pg_restore for `hub backup` of the catalog and the vault (bookworm's client is 15,
+# the server's major version)
+# the major is pinned; bookworm-security replaces any exact version, so none is named
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client-15 \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/hub /opt/hub
 # Code stays root's (read-only to the services); logs, auth and scratch are the hub user's
 # (uid 50000, numeric so Kubernetes can check runAsNonRoot).

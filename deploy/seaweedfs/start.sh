@@ -4,7 +4,8 @@
 # chrislusf/seaweedfs image by docker-compose.yml; holds no secret itself.
 #
 #   admin   every action: the init job only, to create the buckets
-#   writer  read, write, list, tag on the zone buckets and the inbox: the Airflow components
+#   writer  read, write, list, tag on the zone buckets and the inbox, and read, write, list on
+#           the backups bucket: the Airflow components (the nightly `hub backup`)
 #   web     read and list on the trusted and open zones: the web app (restricted datasets are
 #           served from trusted to granted partners; exports live in open)
 #   inbox   write and list on the inbox: the agencies' file drops (add one identity per agency)
@@ -15,6 +16,7 @@ umask 077
 
 p="${HUB_BUCKET_PREFIX:-}"
 raw="${p}raw" trusted="${p}trusted" open="${p}open" quarantine="${p}quarantine" inbox="${p}inbox"
+backups="${p}backups"  # apart from the lake: the web app and the agencies never see it
 
 on() {  # on ACTION BUCKET... -> "ACTION:bucket", ...
     action=$1
@@ -31,7 +33,7 @@ identity() {  # identity NAME ACCESS SECRET ACTIONS
 
 zones="$raw $trusted $open $quarantine $inbox"
 # shellcheck disable=SC2086 # the bucket lists split on purpose
-writer="$(on Read $zones), $(on Write $zones), $(on List $zones), $(on Tagging $zones)"
+writer="$(on Read $zones $backups), $(on Write $zones $backups), $(on List $zones $backups), $(on Tagging $zones)"
 web="$(on Read "$trusted" "$open"), $(on List "$trusted" "$open")"
 drop="$(on Write "$inbox"), $(on List "$inbox")"
 

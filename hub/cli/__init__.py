@@ -11,6 +11,7 @@ import sys
 import typer
 
 from hub.cli.audit import audit_app
+from hub.cli.backup import backup_app, restore
 from hub.cli.bench import bench
 from hub.cli.catalog import catalog_app
 from hub.cli.demo import demo
@@ -38,6 +39,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(lineage_app, name="lineage")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(partner_app, name="partner")
+app.add_typer(backup_app, name="backup")
+app.command()(restore)
 
 
 def main() -> None:

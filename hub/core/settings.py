@@ -23,8 +23,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: The city's time zone: windows, schedules and local dates are read in it unless a feed says otherwise.
 CITY_TIMEZONE = "Asia/Seoul"
 ZONES = ("raw", "trusted", "open", "quarantine")
-#: The key vault's settings: what the pipeline must be given, and the web app must not hold.
-VAULT_SETTINGS = ("vault_url", "vault_master_key")
+#: The bucket a deployed hub keeps its backups in, apart from the lake's (with the prefix).
+BACKUP_BUCKET = "backups"
+#: The key vault's settings: what the pipeline must be given, and the web app must not hold. The
+#: backup key is one of them: it opens the vault's backups.
+VAULT_SETTINGS = ("vault_url", "vault_master_key", "backup_key")
 #: What a deployed hub must be given, by role: it never falls back to an embedded or generated
 #: one. The web app serves pseudonymized data only, so it is never given the vault.
 PRODUCTION_REQUIRED = {
@@ -92,6 +95,24 @@ class HubSettings(BaseSettings):
         default=None,
         description="Base64 AES-256 key that encrypts the vault; generated under home/secrets "
         "on first use if unset (production passes it from a secret manager).",
+    )
+    backup_location: str | None = Field(
+        default=None,
+        description="Where `hub backup` writes: a local folder, or s3://bucket/prefix on the "
+        "hub's S3 endpoint in a bucket apart from the lake's; if unset, home/backups, or for a "
+        "deployed hub the bucket <prefix>backups that the init job creates.",
+    )
+    backup_keep: int = Field(
+        default=14,
+        ge=1,
+        description="Backups kept by `hub backup` and the nightly DAG (two weeks of nightly "
+        "ones); older ones are deleted after a backup succeeds.",
+    )
+    backup_key: str | None = Field(
+        default=None,
+        description="Base64 AES-256 key that encrypts the vault's backups, kept apart from the "
+        "vault master key and from the backups; generated under home/secrets on first use if "
+        "unset (production passes it from a secret manager).",
     )
     task_retries: int = Field(
         default=2,
@@ -175,6 +196,22 @@ class HubSettings(BaseSettings):
             return self.vault_url
         return f"sqlite:///{self.home_dir / 'vault' / 'vault.db'}"
 
+    @property
+    def backup_target(self) -> str:
+        """Where backups go: ``backup_location``; else a deployed hub's own backups bucket
+        (nothing lasts under its home) or the embedded hub's folder ``home/backups``."""
+        if self.backup_location:
+            return self.backup_location
+        if self.production:
+            return f"s3://{self.bucket_prefix}{BACKUP_BUCKET}/hub"
+        return str(self.home_dir / "backups")
+
+    @property
+    def backup_bucket(self) -> str | None:
+        """The S3 bucket the backups go to, if they go to S3."""
+        target = self.backup_target
+        return target.removeprefix("s3://").partition("/")[0] if target.startswith("s3://") else None
+
     def as_env(self) -> dict[str, str]:
         """The HUB_* variables that give a subprocess (the CLI, ``hub serve``) these settings."""
         env = {
@@ -186,6 +223,7 @@ class HubSettings(BaseSettings):
             "HUB_S3_ENDPOINT": self.s3_endpoint,
             "HUB_DATABASE_URL": self.database_url,
             "HUB_VAULT_URL": self.vault_url,
+            "HUB_BACKUP_LOCATION": self.backup_location,
             "HUB_AIRFLOW_HOME": self.airflow_home,
         }
         return env | {k: str(v) for k, v in optional.items() if v is not None}

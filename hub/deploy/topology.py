@@ -153,6 +153,7 @@ def hub_environment(
             "vault", "vault", "VAULT_DB_PASSWORD", scheme="postgresql+psycopg2"
         ),
         "HUB_VAULT_MASTER_KEY": ref("HUB_VAULT_MASTER_KEY"),
+        "HUB_BACKUP_KEY": ref("HUB_BACKUP_KEY"),
         "HUB_S3_ENDPOINT": "http://s3:8333",
         "HUB_S3_ACCESS_KEY": ref(f"S3_{s3_identity}_ACCESS_KEY"),
         "HUB_S3_SECRET_KEY": ref(f"S3_{s3_identity}_SECRET_KEY"),
@@ -162,7 +163,13 @@ def hub_environment(
         "HUB_TASK_RETRY_DELAY_S": ref("HUB_TASK_RETRY_DELAY_S", default="60"),
         "HUB_ACTOR": actor,
     }
-    secrets = {"HUB_DATABASE_URL", "HUB_VAULT_URL", "HUB_VAULT_MASTER_KEY", "HUB_S3_SECRET_KEY"}
+    secrets = {
+        "HUB_DATABASE_URL",
+        "HUB_VAULT_URL",
+        "HUB_VAULT_MASTER_KEY",
+        "HUB_BACKUP_KEY",
+        "HUB_S3_SECRET_KEY",
+    }
     if role == "web":
         vault = {f"HUB_{name.upper()}" for name in VAULT_SETTINGS}
         env = {k: v for k, v in env.items() if k not in vault} | {"HUB_ROLE": "web"}

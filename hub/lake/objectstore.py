@@ -66,9 +66,10 @@ class ObjectStore:
         )
 
     def ensure_buckets(self) -> dict[str, str]:
-        """Create any missing zone bucket; returns zone -> bucket."""
-        for zone in BUCKETS:
-            bucket = self.settings.bucket(zone)
+        """Create any missing zone bucket, and the backups' bucket if they go to S3; returns
+        zone -> bucket."""
+        backups = [self.settings.backup_bucket] if self.settings.backup_bucket else []
+        for bucket in [*self.settings.buckets.values(), *backups]:
             try:
                 if not self.client.bucket_exists(bucket):
                     self.client.make_bucket(bucket)

@@ -346,6 +346,7 @@ def test_the_s3_service_gives_each_identity_only_its_buckets(tmp_path):
     writer, web, inbox = (set(identities[n]["actions"]) for n in ("writer", "web", "inbox"))
     assert "Admin" not in writer | web | inbox
     assert {"Write:city-raw", "Write:city-trusted", "Write:city-open", "Read:city-inbox"} <= writer
+    assert {"Write:city-backups", "Read:city-backups", "List:city-backups"} <= writer
     assert web == {"Read:city-trusted", "Read:city-open", "List:city-trusted", "List:city-open"}
     assert inbox == {"Write:city-inbox", "List:city-inbox"}
     assert oct(os.stat(tmp_path / "s3-identities.json").st_mode & 0o777) == "0o600"

@@ -45,6 +45,7 @@ def test_a_deployed_hub_uses_the_vault_key_it_is_given_and_writes_no_secret(monk
         HUB_DATABASE_URL=f"sqlite:///{tmp_path}/catalog.db",
         HUB_VAULT_URL=f"sqlite:///{tmp_path}/vault/vault.db",
         HUB_VAULT_MASTER_KEY=key,
+        HUB_BACKUP_KEY=base64.b64encode(os.urandom(32)).decode(),
         HUB_S3_ENDPOINT="http://s3.city.example:9000",
         HUB_S3_SECRET_KEY="given-by-the-secret-manager",
     )

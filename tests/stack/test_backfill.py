@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from minio.error import S3Error
 
 from hub.core.settings import PROJECT_ROOT
 from hub.lake.objectstore import ObjectStore
@@ -168,3 +169,44 @@ def test_both_workers_ran_tasks(stack, backfilled):
     assert all(n > 0 for n in per_worker.values()), per_worker
     # 24 + 2 feed runs of 5-6 tasks each went through the two of them (plus scheduled runs)
     assert sum(per_worker.values()) >= 24 * 6 + 2 * 5, per_worker
+
+
+def _run_now(api, dag_id: str) -> str:
+    """The UI's "Trigger" of an upkeep DAG; its run id."""
+    answer = api.post(
+        f"/dags/{dag_id}/dagRuns", json={"logical_date": datetime.now(KST).isoformat()}
+    )
+    assert answer.status_code in (200, 201), answer.text
+    return answer.json()["dag_run_id"]
+
+
+def test_the_upkeep_dags_run_on_the_workers_and_back_up_apart_from_the_lake(stack, backfilled):
+    """After the day's windows: the nightly maintenance keeps every row of the hourly table
+    while it gathers its files, and the backup lands in the backups bucket, which the pipeline
+    can read and the web app cannot."""
+    before = _trusted(stack, "air_quality_hourly").num_rows
+    with stack.client() as api:
+        for dag_id in ("hub_maintenance", "hub_backup"):
+            af.unpause(api, dag_id)
+        run_ids = {d: _run_now(api, d) for d in ("hub_maintenance", "hub_backup")}
+
+        def finished():
+            runs = {
+                d: [r for r in af.dag_runs(api, d) if r["dag_run_id"] == i]
+                for d, i in run_ids.items()
+            }
+            states = {d: rs[0]["state"] for d, rs in runs.items() if rs}
+            done = len(states) == 2 and all(s in af.TERMINAL for s in states.values())
+            return states if done else None
+
+        states = af.wait_for(finished, timeout_s=15 * 60, every_s=10, what="the upkeep runs")
+    assert states == {"hub_maintenance": "success", "hub_backup": "success"}, states
+
+    assert _trusted(stack, "air_quality_hourly").num_rows == before
+    bucket = f"{stack.env_of('worker1')['HUB_BUCKET_PREFIX']}backups"
+    writer = ObjectStore(stack.hub_settings("WRITER")).client
+    names = [o.object_name for o in writer.list_objects(bucket, prefix="hub/", recursive=True)]
+    assert any(n.endswith("manifest.json") for n in names), names
+    web = ObjectStore(stack.hub_settings("WEB")).client
+    with pytest.raises(S3Error):
+        list(web.list_objects(bucket, prefix="hub/", recursive=True))

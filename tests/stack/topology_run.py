@@ -69,7 +69,7 @@ def generate_secrets(names: set[str]) -> dict[str, str]:
     for name in sorted(names):
         if name == "AIRFLOW_FERNET_KEY":
             values[name] = Fernet.generate_key().decode()
-        elif name == "HUB_VAULT_MASTER_KEY":
+        elif name in ("HUB_VAULT_MASTER_KEY", "HUB_BACKUP_KEY"):
             values[name] = base64.b64encode(os.urandom(32)).decode()
         elif name.endswith("_ACCESS_KEY"):
             values[name] = f"{name.split('_')[1].lower()}-{secrets.token_hex(6)}"
