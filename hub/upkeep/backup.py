@@ -4,11 +4,9 @@ holds the Iceberg tables' pointers) and the key vault.
 The lake's data and metadata files live on S3 and are never rewritten, so a copy of the two
 databases is enough to bring the hub back: the catalog says which metadata file is each table's
 current version, and the vault holds the keys without which no token can be made the same again
-or resolved. Each database is copied consistently while writers run (SQLite's backup API;
-``pg_dump`` of one exported snapshot, read by the row counts too). The vault's copy is then
-encrypted with AES-256-GCM under a key of its own (``HUB_BACKUP_KEY``), so a stolen backup gives
-no pseudonymization key away, and backups are kept apart from the lake: a local folder, or a
-bucket that is not a zone's.
+or resolved. Each database is copied consistently while writers run (``database_copy``), the
+vault's copy is encrypted under a key of its own (``backup_seal``), and backups are kept apart
+from the lake (``backup_places``).
 
 A backup is a folder ``<UTC time>-<short id>/`` whose ``manifest.json`` (written last: a folder
 without one is a backup that did not finish) lists every file's SHA-256 and size, the rows of
@@ -19,66 +17,40 @@ metadata files and the vault's keys, and appends a ``restore`` entry to the audi
 
 from __future__ import annotations
 
-import base64
-import glob
 import hashlib
-import io
-import os
-import re
 import secrets
-import shutil
-import sqlite3
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from contextlib import closing, contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from minio import Minio
-from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Connection, create_engine, func, inspect, make_url, select, table, text
-from sqlalchemy.pool import NullPool
-from urllib3.exceptions import HTTPError
+from sqlalchemy import inspect, select
 
 from catalog import audit
 from catalog.db import migrate, session_for
 from catalog.models import ExportFile
 from hub.core.database import engine_for
-from hub.core.errors import HubError
-from hub.core.settings import PROJECT_ROOT, HubSettings, run_time_secret
+from hub.core.settings import PROJECT_ROOT, HubSettings
 from hub.lake.iceberg import table_catalog
-from hub.lake.objectstore import PART_SIZE, ObjectStore
+from hub.lake.objectstore import ObjectStore
+from hub.upkeep import backup_places, database_copy
+from hub.upkeep.backup_errors import BackupError, BackupStoreError
+from hub.upkeep.backup_places import BACKUP_ID, Place
+from hub.upkeep.backup_seal import CHUNK, backup_key, key_id, seal, unseal
+from hub.upkeep.database_copy import AuditHead, Pointer
 from privacy.vault import Vault, keys_table
 
 MANIFEST = "manifest.json"
 #: The manifest's format: a restore refuses one it does not know.
 FORMAT = 1
-#: A backup folder's name: when it was made (UTC) and a random suffix (two at the same second).
-BACKUP_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 #: A folder without a manifest this old is a backup that died half-way: pruning removes it.
 ABANDONED_AFTER = timedelta(days=1)
-#: The start of an encrypted vault copy: what it is and its format, then the 12-byte nonce;
-#: the GCM tag is the file's last 16 bytes.
-SEALED_MAGIC = b"HUB-VAULT-BKP-1\n"
-CHUNK = 1 << 20
-
-
-class BackupError(HubError):
-    """A backup could not be made, or a restore was refused or failed: the message says which
-    file, database or setting, and what to do."""
-
-
-class BackupStoreError(BackupError):
-    """The backup location or a database did not answer as expected: a retry may help."""
-
-    transient = True
 
 
 # --- the manifest ---------------------------------------------------------------------------
@@ -89,22 +61,6 @@ class _Model(BaseModel):
 class FileEntry(_Model):
     sha256: str
     bytes: int
-
-
-class AuditHead(_Model):
-    """The audit chain as it stood in a copy: how many entries, and the newest one's hash."""
-
-    entries: int
-    head: str | None
-
-
-class Pointer(_Model):
-    """One row of pyiceberg's ``iceberg_tables``: a table and its current metadata file."""
-
-    catalog: str
-    namespace: str
-    name: str
-    metadata_location: str | None
 
 
 class DatabaseCopy(_Model):
@@ -191,374 +147,6 @@ class RestoreReport:
         return all(c.ok for c in self.checks)
 
 
-# --- where backups lie ----------------------------------------------------------------------
-class _Place(Protocol):
-    """A backup location: folders of files, addressed by backup id and file name."""
-
-    def url(self, backup_id: str, name: str = "") -> str: ...
-    def put(self, backup_id: str, name: str, path: Path) -> None: ...
-    def write(self, backup_id: str, name: str, data: bytes) -> None: ...
-    def read(self, backup_id: str, name: str) -> bytes | None: ...
-    def fetch(self, backup_id: str, name: str, dest: Path) -> bool: ...
-    def folders(self) -> list[str]: ...
-    def remove(self, backup_id: str) -> None: ...
-
-
-class _Folder:
-    """Backups in a local folder (only the hub's user may read it: it holds the catalog)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def url(self, backup_id: str, name: str = "") -> str:
-        return str(self.root / backup_id / name) if name else str(self.root / backup_id)
-
-    def _dir(self, backup_id: str) -> Path:
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = self.root / backup_id
-        path.mkdir(exist_ok=True, mode=0o700)
-        return path
-
-    def put(self, backup_id: str, name: str, path: Path) -> None:
-        shutil.copyfile(path, self._dir(backup_id) / name)
-
-    def write(self, backup_id: str, name: str, data: bytes) -> None:
-        final = self._dir(backup_id) / name
-        partial = final.with_name(f".{name}.partial")
-        partial.write_bytes(data)
-        os.replace(partial, final)  # the manifest appears whole, or not at all
-
-    def read(self, backup_id: str, name: str) -> bytes | None:
-        path = self.root / backup_id / name
-        return path.read_bytes() if path.is_file() else None
-
-    def fetch(self, backup_id: str, name: str, dest: Path) -> bool:
-        path = self.root / backup_id / name
-        if not path.is_file():
-            return False
-        shutil.copyfile(path, dest)
-        return True
-
-    def folders(self) -> list[str]:
-        if not self.root.is_dir():
-            return []
-        return [p.name for p in self.root.iterdir() if p.is_dir() and BACKUP_ID.match(p.name)]
-
-    def remove(self, backup_id: str) -> None:
-        shutil.rmtree(self.root / backup_id, ignore_errors=True)
-
-
-class _Bucket:
-    """Backups under ``s3://bucket/prefix/`` on the hub's S3 endpoint (not a zone's bucket)."""
-
-    def __init__(self, client: Minio, bucket: str, prefix: str) -> None:
-        self.client, self.bucket, self.prefix = client, bucket, prefix
-
-    def _key(self, backup_id: str, name: str = "") -> str:
-        return "/".join(p for p in (self.prefix, backup_id, name) if p)
-
-    def url(self, backup_id: str, name: str = "") -> str:
-        return f"s3://{self.bucket}/{self._key(backup_id, name)}"
-
-    def put(self, backup_id: str, name: str, path: Path) -> None:
-        with _s3("write", self.url(backup_id, name)):
-            self.client.fput_object(
-                self.bucket, self._key(backup_id, name), str(path), part_size=PART_SIZE
-            )
-
-    def write(self, backup_id: str, name: str, data: bytes) -> None:
-        with _s3("write", self.url(backup_id, name)):
-            self.client.put_object(
-                self.bucket, self._key(backup_id, name), io.BytesIO(data), len(data)
-            )
-
-    def read(self, backup_id: str, name: str) -> bytes | None:
-        with tempfile.TemporaryDirectory() as tmp:
-            dest = Path(tmp) / name
-            return dest.read_bytes() if self.fetch(backup_id, name, dest) else None
-
-    def fetch(self, backup_id: str, name: str, dest: Path) -> bool:
-        try:
-            with _s3("read", self.url(backup_id, name)):
-                self.client.fget_object(self.bucket, self._key(backup_id, name), str(dest))
-        except BackupStoreError as exc:
-            if isinstance(exc.__cause__, S3Error) and exc.__cause__.code == "NoSuchKey":
-                return False
-            raise
-        return True
-
-    def folders(self) -> list[str]:
-        start = f"{self.prefix}/" if self.prefix else ""
-        with _s3("list", f"s3://{self.bucket}/{start}"):
-            names = [
-                o.object_name[len(start) :].strip("/")
-                for o in self.client.list_objects(self.bucket, prefix=start)
-                if o.is_dir
-            ]
-        return [n for n in names if BACKUP_ID.match(n)]
-
-    def remove(self, backup_id: str) -> None:
-        prefix = self._key(backup_id) + "/"
-        with _s3("delete", self.url(backup_id)):
-            keys = [
-                DeleteObject(o.object_name)
-                for o in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
-            ]
-            errors = list(self.client.remove_objects(self.bucket, keys))
-        if errors:
-            raise BackupStoreError(f"cannot delete {self.url(backup_id)}: {errors[0]}")
-
-
-@contextmanager
-def _s3(verb: str, where: str) -> Iterator[None]:
-    """An S3 failure as a ``BackupStoreError`` naming the call and the object."""
-    try:
-        yield
-    except (S3Error, HTTPError) as exc:
-        raise BackupStoreError(f"cannot {verb} {where}: {exc}") from exc
-
-
-def _place(settings: HubSettings, target: str | None = None, *, create: bool = False) -> _Place:
-    """The backup location of ``settings`` (or ``target``), refused inside the lake's buckets
-    and, for a deployed hub, under its home (scratch that does not outlive a container); its
-    bucket is made when ``create`` (a backup), never to read."""
-    target = target or settings.backup_target
-    if target.startswith("s3://"):
-        bucket, _, prefix = target.removeprefix("s3://").partition("/")
-        if bucket in settings.buckets.values():
-            raise BackupError(
-                f"HUB_BACKUP_LOCATION {target}: {bucket} is one of the lake's buckets; backups "
-                "are kept apart from the lake: name a bucket of their own"
-            )
-        client = ObjectStore(settings).client
-        with _s3("create the bucket", f"s3://{bucket}"):
-            if create and not client.bucket_exists(bucket):
-                client.make_bucket(bucket)
-        return _Bucket(client, bucket, prefix.strip("/"))
-    if "://" in target:
-        raise BackupError(f"HUB_BACKUP_LOCATION {target}: give a folder or an s3://bucket/prefix")
-    folder = Path(target).expanduser().resolve()
-    if settings.production and folder.is_relative_to(settings.home_dir):
-        raise BackupError(
-            f"HUB_BACKUP_LOCATION {target}: a deployed hub keeps nothing under HUB_HOME (scratch "
-            "that does not outlive a container); name an s3://bucket/prefix or a lasting volume"
-        )
-    return _Folder(folder)
-
-
-# --- the backup key -------------------------------------------------------------------------
-def backup_key(settings: HubSettings) -> bytes:
-    """The key that encrypts the vault's copies: ``HUB_BACKUP_KEY``, or one made at run time
-    under ``home/secrets`` for the embedded hub (keep a copy of it apart from the backups).
-
-    Raises:
-        BackupError: the key is not 32 bytes in base64, or the web app asks for it.
-    """
-    if settings.role == "web":
-        raise BackupError("the web app (HUB_ROLE=web) holds neither the key vault nor its backups")
-    encoded = (
-        settings.backup_key
-        or run_time_secret(
-            settings, "backup", lambda: {"key": base64.b64encode(os.urandom(32)).decode()}
-        )["key"]
-    )
-    try:
-        key = base64.b64decode(encoded, validate=True)
-    except ValueError:
-        key = b""
-    if len(key) != 32:
-        raise BackupError("HUB_BACKUP_KEY must be 32 random bytes, base64-encoded")
-    return key
-
-
-def key_id(key: bytes) -> str:
-    """A short public name of a key, to tell which key a backup needs without revealing it."""
-    return hashlib.sha256(b"city-data-hub backup key\0" + key).hexdigest()[:16]
-
-
-def _seal(src: Path, dest: Path, key: bytes, aad: bytes) -> None:
-    """AES-256-GCM of ``src`` into ``dest`` in chunks (a vault may not fit in memory)."""
-    nonce = os.urandom(12)
-    encryptor = Cipher(algorithms.AES(key), modes.GCM(nonce)).encryptor()
-    encryptor.authenticate_additional_data(aad)
-    with src.open("rb") as plain, dest.open("wb") as out:
-        out.write(SEALED_MAGIC + nonce)
-        while chunk := plain.read(CHUNK):
-            out.write(encryptor.update(chunk))
-        out.write(encryptor.finalize() + encryptor.tag)
-
-
-def _unseal(src: Path, dest: Path, key: bytes, aad: bytes) -> None:
-    """Decrypt ``src`` into ``dest``; ``dest`` is removed unless the tag proves it whole."""
-    size = src.stat().st_size
-    with src.open("rb") as sealed:
-        head = sealed.read(len(SEALED_MAGIC) + 12)
-        if not head.startswith(SEALED_MAGIC) or size < len(head) + 16:
-            raise BackupError(f"{src.name} is not an encrypted vault copy of the hub")
-        sealed.seek(size - 16)
-        tag = sealed.read(16)
-        sealed.seek(len(head))
-        decryptor = Cipher(algorithms.AES(key), modes.GCM(head[-12:], tag)).decryptor()
-        decryptor.authenticate_additional_data(aad)
-        left = size - len(head) - 16
-        try:
-            with dest.open("wb") as out:
-                while left > 0:
-                    chunk = sealed.read(min(CHUNK, left))
-                    left -= len(chunk)
-                    out.write(decryptor.update(chunk))
-                decryptor.finalize()
-        except InvalidTag:
-            dest.unlink(missing_ok=True)
-            raise BackupError(
-                f"{src.name} does not decrypt under HUB_BACKUP_KEY: it was altered, or "
-                "encrypted for another backup"
-            ) from None
-
-
-# --- copying a database ---------------------------------------------------------------------
-def _dialect(url: str) -> str:
-    return make_url(url).get_backend_name()
-
-
-def _sqlite_path(url: str) -> Path:
-    return Path(make_url(url).database or "")
-
-
-def _inventory(conn: Connection) -> tuple[dict[str, int], AuditHead, list[Pointer]]:
-    """Rows per table, the audit chain's head and the Iceberg pointers, as ``conn`` sees them."""
-    names = sorted(inspect(conn).get_table_names())
-    counts = {
-        n: conn.execute(select(func.count()).select_from(table(n))).scalar_one() for n in names
-    }
-    head = _audit_head(conn) if "hub_audit_log" in names else AuditHead(entries=0, head=None)
-    pointers: list[Pointer] = []
-    if "iceberg_tables" in names:
-        rows = conn.execute(
-            text(
-                "SELECT catalog_name, table_namespace, table_name, metadata_location"
-                " FROM iceberg_tables ORDER BY catalog_name, table_namespace, table_name"
-            )
-        )
-        pointers = [
-            Pointer(catalog=r[0], namespace=r[1], name=r[2], metadata_location=r[3]) for r in rows
-        ]
-    return counts, head, pointers
-
-
-def _audit_head(conn: Connection) -> AuditHead:
-    entries = conn.execute(text("SELECT count(*) FROM hub_audit_log")).scalar_one()
-    head = conn.execute(text("SELECT hash FROM hub_audit_log ORDER BY id DESC LIMIT 1")).scalar()
-    return AuditHead(entries=entries, head=head)
-
-
-def _copy(url: str, dest: Path, what: str) -> tuple[dict[str, int], AuditHead, list[Pointer]]:
-    """A consistent copy of the database at ``url`` into ``dest``, and its inventory as of that
-    copy (not of a later moment: writers keep running)."""
-    if _dialect(url) == "sqlite":
-        source = _sqlite_path(url)
-        if not source.is_file():
-            raise BackupError(f"{what}: no database at {source}")
-        with (
-            closing(sqlite3.connect(source, timeout=30)) as src,
-            closing(sqlite3.connect(dest)) as copy,
-        ):
-            src.backup(copy)  # one step: a read snapshot of the whole file
-            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-        engine = create_engine(f"sqlite:///{dest}", poolclass=NullPool)
-        try:
-            with engine.connect() as conn:
-                return _inventory(conn)
-        finally:
-            engine.dispose()
-    if _dialect(url) != "postgresql":
-        raise BackupError(f"{what}: cannot back up a {_dialect(url)} database")
-    # pg_dump reads the snapshot this transaction exports, so the counts are of the same moment
-    with engine_for(url).connect() as conn:
-        conn.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-            found = _inventory(conn)
-            _pg("pg_dump", url, what, "--format=custom", f"--snapshot={snapshot}", f"--file={dest}")
-    return found
-
-
-def _load(url: str, copy: Path, what: str) -> None:
-    """Replace the database at ``url`` with ``copy``, in one go (nothing half-restored)."""
-    if _dialect(url) == "sqlite":
-        target = _sqlite_path(url)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():  # a log left from the destroyed file must not be replayed
-            for suffix in ("-wal", "-shm", "-journal"):
-                target.with_name(target.name + suffix).unlink(missing_ok=True)
-        with (
-            closing(sqlite3.connect(copy)) as src,
-            closing(sqlite3.connect(target, timeout=30)) as dst,
-        ):
-            src.backup(dst)  # into the live file: other processes see the restored pages
-        return
-    _pg(
-        "pg_restore",
-        url,
-        what,
-        "--clean",
-        "--if-exists",
-        "--no-owner",
-        "--single-transaction",
-        "--exit-on-error",
-        str(copy),
-    )
-
-
-def _pg_tool(name: str) -> str:
-    """A PostgreSQL client tool: on the PATH, or the newest of the machine's server packages."""
-    installed = sorted(
-        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
-        key=lambda p: [int(x) for x in re.findall(r"\d+", Path(p).parts[4])],
-        reverse=True,
-    )
-    for candidate in [shutil.which(name), *installed]:
-        if candidate:
-            return candidate
-    raise BackupError(
-        f"{name} is not installed: install PostgreSQL's client tools (postgresql-client)"
-    )
-
-
-def _pg(tool: str, url: str, what: str, *args: str) -> None:
-    """Run ``pg_dump``/``pg_restore`` on the database of ``url``; its password goes in the
-    environment (PGPASSWORD), never on a command line another user could read."""
-    parsed = make_url(url)
-    query = dict(parsed.query)
-    password = parsed.password or query.pop("password", None)
-    params: dict[str, Any] = {
-        "host": parsed.host,
-        "port": parsed.port,
-        "user": parsed.username,
-        "dbname": parsed.database,
-        **query,
-    }
-    conninfo = " ".join(f"{k}={_quoted(v)}" for k, v in params.items() if v is not None)
-    env = {k: v for k, v in os.environ.items() if k != "PGPASSWORD"}
-    if password:
-        env["PGPASSWORD"] = str(password)
-    done = subprocess.run(
-        [_pg_tool(tool), "--no-password", f"--dbname={conninfo}", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        shown = parsed.render_as_string(hide_password=True)
-        raise BackupStoreError(f"{what}: {tool} failed on {shown}: {done.stderr.strip()}")
-
-
-def _quoted(value: object) -> str:
-    """A libpq connection-string value: in single quotes, with ``\\`` and ``'`` escaped."""
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def _digest(path: Path) -> FileEntry:
     sha = hashlib.sha256()
     with path.open("rb") as f:
@@ -625,19 +213,23 @@ def backup(
         raise BackupError(f"keep must be at least 1 (the backup just made), not {keep}")
     _apart(settings)
     key = backup_key(settings)
-    place = _place(settings, create=True)
+    place = backup_places.place(settings, create=True)
     created = datetime.now(UTC)
     backup_id = f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     with tempfile.TemporaryDirectory(prefix="hub-backup-") as tmp:
         work = Path(tmp)
-        catalog_dialect = _dialect(settings.catalog_url)
+        catalog_dialect = database_copy.dialect(settings.catalog_url)
         catalog_file = _file_name(catalog_dialect, "catalog")
-        tables, head, pointers = _copy(settings.catalog_url, work / catalog_file, "catalog")
-        vault_dialect = _dialect(settings.vault_database_url)
+        tables, head, pointers = database_copy.copy(
+            settings.catalog_url, work / catalog_file, "catalog"
+        )
+        vault_dialect = database_copy.dialect(settings.vault_database_url)
         plain = _file_name(vault_dialect, "vault")
-        vault_tables, _, _ = _copy(settings.vault_database_url, work / plain, "key vault")
+        vault_tables, _, _ = database_copy.copy(
+            settings.vault_database_url, work / plain, "key vault"
+        )
         vault_file = f"{plain}.enc"
-        _seal(work / plain, work / vault_file, key, _aad(backup_id, vault_file))
+        seal(work / plain, work / vault_file, key, _aad(backup_id, vault_file))
         (work / plain).unlink()
         files = {name: _digest(work / name) for name in (catalog_file, vault_file)}
         manifest = BackupManifest(
@@ -678,7 +270,7 @@ def backup(
     return BackupDone(manifest, place.url(backup_id), removed)
 
 
-def _prune(place: _Place, keep: int, made: str) -> tuple[str, ...]:
+def _prune(place: Place, keep: int, made: str) -> tuple[str, ...]:
     """Remove complete backups beyond the newest ``keep``, and folders of backups that died
     half-way long ago; never the one just ``made``."""
     listed = _listing(place)
@@ -697,7 +289,7 @@ def _made_at(backup_id: str) -> datetime:
     return datetime.strptime(backup_id.split("-")[0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
 
 
-def _listing(place: _Place) -> list[Listed]:
+def _listing(place: Place) -> list[Listed]:
     """Every backup folder at ``place``, newest first (by the manifest's time to the
     microsecond: two backups can share an id's second)."""
     found = []
@@ -714,23 +306,23 @@ def _listing(place: _Place) -> list[Listed]:
 
 def list_backups(settings: HubSettings) -> list[Listed]:
     """Every backup folder at the location, newest first; unfinished ones have no manifest."""
-    return _listing(_place(settings))
+    return _listing(backup_places.place(settings))
 
 
 # --- restore --------------------------------------------------------------------------------
-def _locate(settings: HubSettings, backup_ref: str) -> tuple[_Place, str]:
+def _locate(settings: HubSettings, backup_ref: str) -> tuple[Place, str]:
     """A backup by id at the configured location, or by its folder (a path or an s3:// URI)."""
     if BACKUP_ID.match(backup_ref):
-        return _place(settings), backup_ref
+        return backup_places.place(settings), backup_ref
     parent, _, name = backup_ref.rstrip("/").rpartition("/")
     if BACKUP_ID.match(name) and (backup_ref.startswith("s3://") or Path(backup_ref).is_dir()):
-        return _place(settings, parent), name
+        return backup_places.place(settings, parent), name
     raise BackupError(
         f"{backup_ref!r} is neither a backup id (`hub backup list`) nor a backup's folder"
     )
 
 
-def _read_manifest(place: _Place, backup_id: str) -> BackupManifest:
+def _read_manifest(place: Place, backup_id: str) -> BackupManifest:
     """The manifest of a finished backup, of a format this hub reads.
 
     Raises:
@@ -755,11 +347,13 @@ def _read_manifest(place: _Place, backup_id: str) -> BackupManifest:
 
 def _chain_head(url: str) -> AuditHead | None:
     """The audit chain the restore replaces, or None when the catalog is gone or unreadable."""
-    if _dialect(url) == "sqlite" and not _sqlite_path(url).is_file():
+    if database_copy.dialect(url) == "sqlite" and not database_copy.sqlite_path(url).is_file():
         return None  # connecting would create an empty file
     try:
         with engine_for(url).connect() as conn:
-            return _audit_head(conn) if inspect(conn).has_table("hub_audit_log") else None
+            return (
+                database_copy.audit_head(conn) if inspect(conn).has_table("hub_audit_log") else None
+            )
     except Exception:  # a destroyed catalog is exactly what a restore is for
         return None
 
@@ -797,10 +391,10 @@ def restore(settings: HubSettings, backup_ref: str) -> RestoreReport:
         (manifest.catalog, settings.catalog_url),
         (manifest.vault, settings.vault_database_url),
     ):
-        if part.dialect != _dialect(url):
+        if part.dialect != database_copy.dialect(url):
             raise BackupError(
                 f"backup {backup_id} holds a {part.dialect} copy ({part.file}) but this hub's "
-                f"database is {_dialect(url)}: restore it on a hub of the same kind"
+                f"database is {database_copy.dialect(url)}: restore it on a hub of the same kind"
             )
     if manifest.vault.key_id != key_id(key):
         raise BackupError(
@@ -824,12 +418,12 @@ def restore(settings: HubSettings, backup_ref: str) -> RestoreReport:
                     "or altered; nothing was restored"
                 )
         plain = work / manifest.vault.file.removesuffix(".enc")
-        _unseal(work / manifest.vault.file, plain, key, _aad(backup_id, manifest.vault.file))
+        unseal(work / manifest.vault.file, plain, key, _aad(backup_id, manifest.vault.file))
         replaced = _chain_head(settings.catalog_url)
         _release(settings)
-        _load(settings.catalog_url, work / manifest.catalog.file, "catalog")
+        database_copy.load(settings.catalog_url, work / manifest.catalog.file, "catalog")
         try:
-            _load(settings.vault_database_url, plain, "key vault")
+            database_copy.load(settings.vault_database_url, plain, "key vault")
         except BackupError as exc:
             raise type(exc)(
                 f"the catalog was restored from backup {backup_id} but the key vault was not "
@@ -865,10 +459,10 @@ def _check(settings: HubSettings, manifest: BackupManifest, report: RestoreRepor
     add = report.checks.append
     add(Check("checksums", True, f"{len(manifest.files)} files match {MANIFEST}"))
     with engine_for(settings.catalog_url).connect() as conn:
-        tables, head, pointers = _inventory(conn)
+        tables, head, pointers = database_copy.inventory(conn)
     add(_same_rows("catalog rows", manifest.catalog, tables))
     with engine_for(settings.vault_database_url).connect() as conn:
-        add(_same_rows("vault rows", manifest.vault, _inventory(conn)[0]))
+        add(_same_rows("vault rows", manifest.vault, database_copy.inventory(conn)[0]))
     count, broken = audit.verify(settings.catalog_url)
     if broken is not None:
         add(Check("audit chain", False, f"broken at entry {broken.entry_id}: {broken.reason}"))
@@ -944,7 +538,7 @@ def _missing_objects(settings: HubSettings, locations: list[str]) -> list[str]:
     for location in locations:
         bucket, _, key = location.removeprefix("s3://").partition("/")
         try:
-            with _s3("stat", location):
+            with backup_places.s3("stat", location):
                 client.stat_object(bucket, key)
         except BackupStoreError as exc:
             if not isinstance(exc.__cause__, S3Error):
