@@ -210,7 +210,9 @@ class HubSettings(BaseSettings):
     def backup_bucket(self) -> str | None:
         """The S3 bucket the backups go to, if they go to S3."""
         target = self.backup_target
-        return target.removeprefix("s3://").partition("/")[0] if target.startswith("s3://") else None
+        return (
+            target.removeprefix("s3://").partition("/")[0] if target.startswith("s3://") else None
+        )
 
     def as_env(self) -> dict[str, str]:
         """The HUB_* variables that give a subprocess (the CLI, ``hub serve``) these settings."""

@@ -16,7 +16,7 @@ from urllib3 import PoolManager, Retry, Timeout
 from urllib3.exceptions import HTTPError
 
 from hub.core.errors import LakeError
-from hub.core.settings import BUCKETS, HubSettings
+from hub.core.settings import HubSettings
 
 #: Multipart part size: the client's 5 MiB default makes a 60 MB delivery take 3.5x longer.
 PART_SIZE = 64 * 1024 * 1024
