@@ -196,7 +196,7 @@ def _validate(
     """
     suite = build_suite(feed, window, indices)
     batch = definition.get_batch(batch_parameters={"dataframe": frame})
-    with _quiet():
+    with _quiet(), _configurations_built_once():
         validation = batch.validate(suite, result_format=RESULT_FORMAT)
     results, failing = [], {}
     for res in validation.results:
@@ -247,6 +247,30 @@ def _quiet() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
         yield
+
+
+@contextmanager
+def _configurations_built_once() -> Iterator[None]:
+    """GX 1.x rebuilds an expectation's whole configuration for every kwarg it reads
+    (``Expectation.configuration``, a property: ~130 builds per expectation per validation,
+    about 40% of validating an hourly 40-row delivery). Nothing changes an expectation while
+    its suite validates, so here each builds it once. Callers hold ``_lock``."""
+    from great_expectations.expectations.expectation import Expectation
+
+    built: dict[int, tuple[Any, Any]] = {}  # id -> (the expectation, kept alive; its config)
+    rebuild = Expectation.configuration
+
+    def once(self: Any) -> Any:
+        found = built.get(id(self))
+        if found is None or found[0] is not self:
+            found = built[id(self)] = (self, rebuild.fget(self))
+        return found[1]
+
+    Expectation.configuration = property(once)  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        Expectation.configuration = rebuild  # type: ignore[method-assign]
 
 
 def _plain(value: Any) -> Any:

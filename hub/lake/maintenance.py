@@ -36,7 +36,7 @@ ORPHAN_MIN_AGE = timedelta(hours=1)
 #: Tries of a compaction when pipeline writers commit to the table first.
 COMPACT_ATTEMPTS = 3
 #: More live manifests than this make every scan plan read them all: rewrite them as one.
-MAX_MANIFESTS = 8
+MAX_MANIFESTS = 4
 
 
 @dataclass

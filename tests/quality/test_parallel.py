@@ -42,3 +42,39 @@ def test_forked_halves_agree_with_one_process(monkeypatch):
     assert len(one.failing) == 7 + 6 + 5  # each duplicated id is on two rows
     halves = gate._halves(feed.checks)
     assert sorted(halves[0] + halves[1]) == list(range(20)) and all(halves)
+
+
+def test_building_each_configuration_once_gives_gx_own_results(monkeypatch):
+    """The workaround for GX rebuilding configurations changes no result, and GX is left as
+    it was after each validation."""
+    from contextlib import nullcontext
+
+    from great_expectations.expectations.expectation import Expectation
+
+    feed = load_feed(PROJECT_ROOT / "feeds" / "bike_trips.yaml")
+    window = Window(DAY, DAY + timedelta(days=1))
+    sent = inject_table(
+        trips_table(DAY.date(), trips=500),
+        [
+            Defect("out_of_range", "출생연도", rows=4, value="1800", seed=1),
+            Defect("duplicate_id", "대여번호", rows=2, seed=2),
+        ],
+    )
+    rows = conform(feed, sent, window=window, object_key="t", run_id="t").valid
+    gx_property = Expectation.__dict__["configuration"]
+    once = gate.run_checks(feed, rows, window)
+    assert Expectation.__dict__["configuration"] is gx_property
+    monkeypatch.setattr(gate, "_configurations_built_once", nullcontext)
+    plain = gate.run_checks(feed, rows, window)
+
+    def seen(outcome):
+        return [
+            (r.label, r.success, r.unexpected_count, r.observed_value, r.examples, r.kwargs)
+            for r in outcome.results
+        ]
+
+    assert seen(once) == seen(plain)
+    assert {row: [r.label for r in rs] for row, rs in once.failing.items()} == {
+        row: [r.label for r in rs] for row, rs in plain.failing.items()
+    }
+    assert len(once.failing) == 4 + 4
