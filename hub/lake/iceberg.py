@@ -26,6 +26,7 @@ from hub.core.errors import CommitFailedError, CommitStateUnknownError, LakeErro
 from hub.core.settings import HubSettings
 from hub.core.time import utc_now
 from hub.core.types import ColumnType
+from hub.lake import pyiceberg_fixes
 from hub.registry.spec import FeedSpec, FieldSpec
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def table_catalog(settings: HubSettings) -> SqlCatalog:
     """
     from pyiceberg.catalog.sql import SqlCatalog
 
+    pyiceberg_fixes.apply()
     properties = settings.iceberg_properties()
     key = (os.getpid(), settings.catalog_name, tuple(sorted(properties.items())))
     with _caching:
