@@ -1,8 +1,9 @@
 """The lake's upkeep: ``hub_maintenance_compaction`` every hour and ``hub_maintenance`` every
 night, one task per dataset.
 
-Compaction merges the small files a frequent feed adds to its partitions (one snapshot;
-readers never see a gap). The nightly round applies each dataset's declared retention (raw
+Compaction merges the small files a frequent feed adds to its partitions, and piled-up
+manifests (one snapshot; readers never see a gap); the same hourly task writes the download
+files a feed with an ``exports_every`` cadence is owed. The nightly round applies each dataset's declared retention (raw
 deliveries without personal data, quarantined rows, stages of abandoned runs, old export
 files, lineage events archived to the lake), expires snapshots nobody is owed any more
 (promised versions, kept exports and partners' provisions stay), and removes the files no

@@ -20,6 +20,7 @@ from hub.core.settings import get_settings
 from hub.registry.loader import load_registry
 from hub.steps.context import RunContext
 from hub.steps.derive import derive
+from hub.steps.export import export_owed
 from hub.steps.pipeline import run_step
 from hub.upkeep import rounds
 from quality.freshness import NeverPublished, sweep
@@ -87,8 +88,8 @@ def maintenance_round(dataset_id: str, context: dict[str, Any], *, daily: bool) 
     spec = rounds.datasets(settings)[dataset_id]
     with airflow_failure():
         if not daily:
-            done = rounds.compaction(settings, spec)
-        else:
-            at = context.get("data_interval_end") or datetime.now(UTC)
-            done = rounds.daily(settings, spec, at)
-    return asdict(done)
+            done = asdict(rounds.compaction(settings, spec))
+            owed = export_owed(settings, spec, datetime.now(UTC))
+            return done | {"exported": {e.format: e.object_key for e in owed}}
+        at = context.get("data_interval_end") or datetime.now(UTC)
+        return asdict(rounds.daily(settings, spec, at))

@@ -330,6 +330,12 @@ class FeedSpec(Spec, PublishedDataset):
         description="What the maintenance DAG keeps of the dataset and for how long (the "
         "house rules in hub/registry/retention.py unless declared).",
     )
+    exports_every: timedelta | None = Field(
+        default=None,
+        description="At most how often a release writes the download files (the whole open "
+        "table as CSV, Parquet, GeoJSON) again; the hourly maintenance round writes any a quiet "
+        "feed is owed. Unset: at every release. The records API serves every release.",
+    )
 
     @field_validator("id")
     @classmethod

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +29,7 @@ from hub.lake.formats import (
     parquet_chunks,
 )
 from hub.lake.objectstore import ObjectStore
+from hub.registry.spec import DatasetSpec
 
 log = logging.getLogger(__name__)
 
@@ -116,3 +118,30 @@ def export_version(
         ", ".join(f"{e.format} {e.bytes:,} B" for e in written),
     )
     return entries.exports_of(settings.catalog_url, dataset_id, snapshot.snapshot_id)
+
+
+def export_due(
+    settings: HubSettings, dataset_id: str, every: timedelta | None, now: datetime
+) -> bool:
+    """Whether a release writes the download files now: at every release without a cadence;
+    with one, once the newest files are ``every`` old. Each writes the whole open table in
+    every format, so a 15-minute feed re-exporting at each release would spend more on its
+    files than on its windows as the table grows; the records API serves every release."""
+    if every is None:
+        return True
+    newest = entries.exports_of(settings.catalog_url, dataset_id)
+    if not newest:
+        return True
+    made = newest[0].created_at
+    return now - (made if made.tzinfo else made.replace(tzinfo=UTC)) >= every
+
+
+def export_owed(settings: HubSettings, spec: DatasetSpec, now: datetime) -> list[ExportFile]:
+    """The hourly round's catch-up for a feed with a cadence: the current open version's
+    files, once due, so a feed that goes quiet after a skipped export still gets them."""
+    every = getattr(spec, "exports_every", None)
+    if every is None or not export_due(settings, spec.id, every, now):
+        return []
+    if not iceberg.table_catalog(settings).table_exists(("open", spec.id)):
+        return []
+    return export_version(settings, spec.id)

@@ -20,7 +20,7 @@ from hub.core.time import utc_now
 from hub.lake import iceberg
 from hub.registry.spec import FieldSpec
 from hub.steps.context import RunContext
-from hub.steps.export import export_version
+from hub.steps.export import export_due, export_version
 from hub.steps.protect import pii_scan, scanned_columns
 from hub.steps.registers import audit_once, committed_by, run_rows
 from privacy.anonymity import release_gate
@@ -230,7 +230,11 @@ def release(ctx: RunContext, published: dict[str, Any]) -> dict[str, Any]:
         rows_suppressed=released.rows_suppressed,
     )
 
-    files = export_version(ctx.settings, feed.id, snapshot_id)
+    if export_due(ctx.settings, feed.id, feed.exports_every, utc_now()):
+        files = export_version(ctx.settings, feed.id, snapshot_id)
+    else:  # the cadence's files are recent: none for this version (an earlier attempt's stay)
+        files = entries.exports_of(ctx.settings.catalog_url, feed.id, snapshot_id)
+        log.info("%s: download files are at most every %s", ctx.where, feed.exports_every)
     ctx.record(step="cleanup")
     log.info(
         "%s: released %d rows to open.%s (k=%s, l=%s, %d rows suppressed)",

@@ -208,3 +208,44 @@ def test_piled_up_manifests_are_gathered_into_one_without_changing_a_row(hub_set
     assert maintenance.shape(table).manifests == 1
     assert maintenance.shape(table).data_files == files and _sorted_rows(table) == rows
     assert maintenance.rewrite_manifests(table, {}, max_manifests=1) is None  # nothing to do
+
+
+def test_a_feed_with_an_export_cadence_writes_its_files_at_most_that_often(
+    hub_settings, agency_api
+):
+    """traffic_ped_counts declares exports_every: PT1H. Four consecutive 15-minute windows
+    give download files for the first only, while the open table has every release; the
+    hourly round writes the files the quiet feed is owed once they are due."""
+    from hub.core.time import simulated
+    from hub.registry import load_registry
+    from hub.steps.export import export_owed
+
+    feed = "traffic_ped_counts"
+    spec = load_registry(hub_settings.feeds_dir)[feed]
+    assert spec.exports_every == timedelta(hours=1)
+    start = datetime(2026, 11, 2, 8, tzinfo=KST)
+    now = {"at": start}
+    released = []
+    with simulated(lambda: now["at"]):
+        for q in range(4):
+            begin = start + timedelta(minutes=15 * q)
+            now["at"] = begin + timedelta(minutes=17)  # the run, just after its window closes
+            ctx = RunContext.create(
+                feed, begin, begin + timedelta(minutes=15), f"q-{q}", settings=hub_settings
+            )
+            released.append(run_pipeline(ctx)["release"])
+        exported = entries.live_exports(hub_settings.catalog_url, feed)
+        assert {e.snapshot_id for e in exported} == {released[0]["snapshot_id"]}
+        assert [bool(r["exports"]) for r in released] == [True, False, False, False]
+
+        opened = iceberg.table_catalog(hub_settings).load_table(("open", feed))
+        open_now = opened.current_snapshot().snapshot_id
+        assert open_now == released[-1]["snapshot_id"]  # the API serves the newest release
+        now["at"] = start + timedelta(minutes=17 + 45)  # the hourly round: not due yet
+        assert export_owed(hub_settings, spec, utc_now()) == []
+        now["at"] = start + timedelta(minutes=17 + 60)
+        owed = export_owed(hub_settings, spec, utc_now())
+    assert {e.snapshot_id for e in owed} == {open_now}
+    client = TestClient(create_app(hub_settings))
+    files = client.get(f"/api/v1/datasets/{feed}").json()["files"]
+    assert files and {f["version"] for f in files} == {open_now}
