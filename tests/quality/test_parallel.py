@@ -16,18 +16,26 @@ from simulators.defects import Defect, inject_table
 DAY = datetime(2026, 11, 1, tzinfo=ZoneInfo("Asia/Seoul"))
 
 
+FEED = load_feed(PROJECT_ROOT / "feeds" / "bike_trips.yaml")
+WINDOW = Window(DAY, DAY + timedelta(days=1))
+
+
+def _delivery(trips: int, defects: list[Defect]):
+    """A day of bike trips with ``defects``, conformed as the validate step sees them."""
+    sent = inject_table(trips_table(DAY.date(), trips=trips), defects)
+    return conform(FEED, sent, window=WINDOW, object_key="t", run_id="t").valid
+
+
 def test_forked_halves_agree_with_one_process(monkeypatch):
-    feed = load_feed(PROJECT_ROOT / "feeds" / "bike_trips.yaml")
-    window = Window(DAY, DAY + timedelta(days=1))
-    sent = inject_table(
-        trips_table(DAY.date(), trips=5_000),
+    feed, window = FEED, WINDOW
+    rows = _delivery(
+        5_000,
         [
             Defect("out_of_range", "출생연도", rows=7, value="1800", seed=1),
             Defect("duplicate_id", "대여번호", rows=3, seed=2),
             Defect("swap", "대여일시", other="반납일시", rows=5, seed=3),
         ],
     )
-    rows = conform(feed, sent, window=window, object_key="t", run_id="t").valid
     one = gate.run_checks(feed, rows, window)
     monkeypatch.setattr(gate, "PARALLEL_ROWS", 1)
     monkeypatch.setattr(gate.os, "cpu_count", lambda: 2)
@@ -51,16 +59,14 @@ def test_building_each_configuration_once_gives_gx_own_results(monkeypatch):
 
     from great_expectations.expectations.expectation import Expectation
 
-    feed = load_feed(PROJECT_ROOT / "feeds" / "bike_trips.yaml")
-    window = Window(DAY, DAY + timedelta(days=1))
-    sent = inject_table(
-        trips_table(DAY.date(), trips=500),
+    feed, window = FEED, WINDOW
+    rows = _delivery(
+        500,
         [
             Defect("out_of_range", "출생연도", rows=4, value="1800", seed=1),
             Defect("duplicate_id", "대여번호", rows=2, seed=2),
         ],
     )
-    rows = conform(feed, sent, window=window, object_key="t", run_id="t").valid
     gx_property = Expectation.__dict__["configuration"]
     once = gate.run_checks(feed, rows, window)
     assert Expectation.__dict__["configuration"] is gx_property
