@@ -8,6 +8,8 @@ of GX only for the checks that failed, so a clean delivery pays for counts alone
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import pickle
 import threading
@@ -196,7 +198,7 @@ def _validate(
     """
     suite = build_suite(feed, window, indices)
     batch = definition.get_batch(batch_parameters={"dataframe": frame})
-    with _quiet(), _configurations_built_once():
+    with _quiet(), _gx_work_done_once():
         validation = batch.validate(suite, result_format=RESULT_FORMAT)
     results, failing = [], {}
     for res in validation.results:
@@ -250,15 +252,24 @@ def _quiet() -> Iterator[None]:
 
 
 @contextmanager
-def _configurations_built_once() -> Iterator[None]:
-    """GX 1.x rebuilds an expectation's whole configuration for every kwarg it reads
-    (``Expectation.configuration``, a property: ~130 builds per expectation per validation,
-    about 40% of validating an hourly 40-row delivery). Nothing changes an expectation while
-    its suite validates, so here each builds it once. Callers hold ``_lock``."""
+def _gx_work_done_once() -> Iterator[None]:
+    """Two GX 1.x costs that grow with the number of checks, not rows (most of validating an
+    hourly 40-row delivery), cut for the duration of one validation; GX is restored after.
+    Callers hold ``_lock``.
+
+    - ``Expectation.configuration`` is a property that rebuilds the whole configuration for
+      every kwarg read (~130 builds per expectation per validation); nothing changes an
+      expectation while its suite validates, so each is built once.
+    - ``IDDict.to_id`` names every metric by JSON-converting its kwargs value by value
+      (``convert_to_json_serializable``: four numpy dtype checks per ``None``), ~600 times
+      per validation. Kwargs made of plain JSON values convert to themselves, so those are
+      dumped directly: the same id, without the walk.
+    """
+    from great_expectations.core.id_dict import IDDict
     from great_expectations.expectations.expectation import Expectation
 
     built: dict[int, tuple[Any, Any]] = {}  # id -> (the expectation, kept alive; its config)
-    rebuild = Expectation.configuration
+    rebuild, gx_to_id = Expectation.configuration, IDDict.to_id
 
     def once(self: Any) -> Any:
         found = built.get(id(self))
@@ -266,11 +277,40 @@ def _configurations_built_once() -> Iterator[None]:
             found = built[id(self)] = (self, rebuild.fget(self))
         return found[1]
 
+    def to_id(self: IDDict, id_keys: Any = None, id_ignore_keys: Any = None) -> Any:
+        keys = set(self.keys() if id_keys is None else id_keys) - set(
+            self._id_ignore_keys if id_ignore_keys is None else id_ignore_keys
+        )
+        if len(keys) < 2 or not all(isinstance(k, str) for k in keys):
+            return gx_to_id(self, id_keys, id_ignore_keys)
+        data = {k: self[k] for k in keys}
+        if not _json_as_is(data):
+            return gx_to_id(self, id_keys, id_ignore_keys)
+        text = json.dumps(data, sort_keys=True).encode("utf-8")
+        return hashlib.md5(text, usedforsecurity=False).hexdigest()
+
     Expectation.configuration = property(once)  # type: ignore[method-assign,assignment]
+    IDDict.to_id = to_id  # type: ignore[method-assign]
     try:
         yield
     finally:
         Expectation.configuration = rebuild  # type: ignore[method-assign]
+        IDDict.to_id = gx_to_id  # type: ignore[method-assign]
+
+
+def _json_as_is(value: Any) -> bool:
+    """Whether GX's ``convert_to_json_serializable`` leaves ``value`` as it is (up to a tuple
+    becoming a list, which ``json.dumps`` does alike): plain JSON, no NaN, string keys."""
+    kind = type(value)
+    if value is None or kind is str or kind is bool or kind is int:
+        return True
+    if kind is float:
+        return value == value  # NaN becomes None in GX
+    if kind is dict:
+        return all(type(k) is str and _json_as_is(v) for k, v in value.items())
+    if kind is list or kind is tuple:
+        return all(_json_as_is(v) for v in value)
+    return False
 
 
 def _plain(value: Any) -> Any:

@@ -52,11 +52,12 @@ def test_forked_halves_agree_with_one_process(monkeypatch):
     assert sorted(halves[0] + halves[1]) == list(range(20)) and all(halves)
 
 
-def test_building_each_configuration_once_gives_gx_own_results(monkeypatch):
-    """The workaround for GX rebuilding configurations changes no result, and GX is left as
-    it was after each validation."""
+def test_gx_shortcuts_give_gx_own_results(monkeypatch):
+    """The workarounds for GX rebuilding configurations and metric ids change no result,
+    and GX is left as it was after each validation."""
     from contextlib import nullcontext
 
+    from great_expectations.core.id_dict import IDDict
     from great_expectations.expectations.expectation import Expectation
 
     feed, window = FEED, WINDOW
@@ -67,10 +68,11 @@ def test_building_each_configuration_once_gives_gx_own_results(monkeypatch):
             Defect("duplicate_id", "대여번호", rows=2, seed=2),
         ],
     )
-    gx_property = Expectation.__dict__["configuration"]
+    gx_property, gx_to_id = Expectation.__dict__["configuration"], IDDict.__dict__["to_id"]
     once = gate.run_checks(feed, rows, window)
     assert Expectation.__dict__["configuration"] is gx_property
-    monkeypatch.setattr(gate, "_configurations_built_once", nullcontext)
+    assert IDDict.__dict__["to_id"] is gx_to_id
+    monkeypatch.setattr(gate, "_gx_work_done_once", nullcontext)
     plain = gate.run_checks(feed, rows, window)
 
     def seen(outcome):
@@ -84,3 +86,22 @@ def test_building_each_configuration_once_gives_gx_own_results(monkeypatch):
         row: [r.label for r in rs] for row, rs in plain.failing.items()
     }
     assert len(once.failing) == 4 + 4
+
+
+def test_metric_ids_are_gx_own_for_plain_and_other_kwargs():
+    """The direct id of plain kwargs is the one GX computes; anything else is left to GX."""
+    from datetime import datetime
+
+    from great_expectations.core.id_dict import IDDict
+
+    kinds = [
+        {"column": "출생연도", "batch_id": None, "row_condition": None, "mostly": 0.95},
+        {"column_list": ("a", "b"), "value_set": [1, 2, 3], "strict": True},
+        {"column": "x", "threshold": float("nan"), "at": datetime(2026, 1, 1)},
+        {"column": "x", 3: "a numeric key"},
+    ]
+    gx_ids = [IDDict(k).to_id() for k in kinds]
+    with gate._gx_work_done_once():
+        ours = [IDDict(k).to_id() for k in kinds]
+    assert ours == gx_ids
+    assert len(set(gx_ids)) == len(kinds)
