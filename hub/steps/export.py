@@ -8,9 +8,12 @@ bucket under ``exports/<dataset>/<snapshot>/``, so a dataset of any size never s
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,14 +37,25 @@ from hub.registry.spec import DatasetSpec
 log = logging.getLogger(__name__)
 
 
-def _write(path: Path, chunks: Iterable[bytes]) -> tuple[int, str]:
-    digest, size = hashlib.sha256(), 0
-    with path.open("wb") as out:
-        for chunk in chunks:
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    return size, digest.hexdigest()
+def _write_in_step(files: list[tuple[Path, Iterator[bytes]]]) -> list[tuple[int, str]]:
+    """Write each format's chunks to its file, taking one chunk of each in turn: the formats
+    share one pass over the table (``itertools.tee``), so they must advance together for the
+    tee to hold only the batches between the slowest and the fastest, not the table."""
+    digests = [hashlib.sha256() for _ in files]
+    sizes = [0] * len(files)
+    with ExitStack() as stack:
+        outs = [stack.enter_context(path.open("wb")) for path, _ in files]
+        live = list(range(len(files)))
+        while live:
+            for i in list(live):
+                chunk = next(files[i][1], None)
+                if chunk is None:
+                    live.remove(i)
+                    continue
+                digests[i].update(chunk)
+                sizes[i] += len(chunk)
+                outs[i].write(chunk)
+    return [(size, digest.hexdigest()) for size, digest in zip(sizes, digests, strict=True)]
 
 
 def export_version(
@@ -60,19 +74,24 @@ def export_version(
     store, prefix = ObjectStore(settings), f"exports/{dataset_id}/{snapshot.snapshot_id}"
     rows = int(snapshot.summary.get("total-records", 0)) if snapshot.summary else 0
     written: list[ExportFile] = []
+    point = coordinate_columns(schema.names)
+    formats = ["csv", "parquet"] + (["geojson"] if point else [])
+    streams = itertools.tee(iceberg.stream_batches(scan), len(formats))
+    chunks = {
+        "csv": lambda batches: csv_chunks(schema, batches),
+        "parquet": lambda batches: parquet_chunks(schema, batches),
+        "geojson": lambda batches: geojson_chunks(schema, batches, *(point or ("", ""))),
+    }
     with tempfile.TemporaryDirectory(prefix="hub-export-") as tmp:
-        files: list[tuple[str, Path, int, str]] = []
-        path = Path(tmp) / f"{dataset_id}.csv"
-        files.append(("csv", path, *_write(path, csv_chunks(schema, iceberg.stream_batches(scan)))))
-        path = Path(tmp) / f"{dataset_id}.parquet"
-        chunks = parquet_chunks(schema, iceberg.stream_batches(scan))
-        files.append(("parquet", path, *_write(path, chunks)))
-        point = coordinate_columns(schema.names)
-        if point:
-            path = Path(tmp) / f"{dataset_id}.geojson"
-            chunks = geojson_chunks(schema, iceberg.stream_batches(scan), *point)
-            files.append(("geojson", path, *_write(path, chunks)))
-        for fmt, path, size, sha in files:
+        paths = [Path(tmp) / f"{dataset_id}.{fmt}" for fmt in formats]
+        made = _write_in_step(
+            [
+                (path, chunks[fmt](batches))
+                for fmt, path, batches in zip(formats, paths, streams, strict=True)
+            ]
+        )
+
+        def upload(fmt: str, path: Path, sha: str) -> None:
             key = f"{prefix}/{path.name}"
             store.put_file(
                 "open", key, str(path), content_type=MEDIA_TYPES[fmt], metadata={"sha256": sha}
@@ -80,6 +99,12 @@ def export_version(
             store.put(
                 "open", f"{key}.sha256", f"{sha}  {path.name}\n".encode(), content_type="text/plain"
             )
+
+        # the uploads wait on S3, not the CPU: side by side
+        with ThreadPoolExecutor(max_workers=len(formats)) as pool:
+            list(pool.map(upload, formats, paths, [sha for _, sha in made]))
+        for fmt, path, (size, sha) in zip(formats, paths, made, strict=True):
+            key = f"{prefix}/{path.name}"
             written.append(
                 ExportFile(
                     dataset_id=dataset_id,
