@@ -113,6 +113,19 @@ def versions(url: str, dataset_id: str) -> list[DatasetVersion]:
     return listing(url, DatasetVersion, dataset_id)
 
 
+def latest_version(url: str, dataset_id: str) -> DatasetVersion | None:
+    """The newest registered version (one row, however long the history)."""
+    query = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
+    with session_for(url) as session:
+        return session.scalars(query.order_by(DatasetVersion.id.desc()).limit(1)).first()
+
+
+def has_version(url: str, snapshot_id: int) -> bool:
+    with session_for(url) as session:
+        query = select(DatasetVersion.id).where(DatasetVersion.snapshot_id == snapshot_id)
+        return session.scalar(query.limit(1)) is not None
+
+
 def watermark(url: str, dataset_id: str) -> str | None:
     """The cursor an incremental feed has been read up to, or None before its first snapshot."""
     with session_for(url) as session:

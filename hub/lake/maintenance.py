@@ -207,20 +207,28 @@ def expire(table: Table, snapshot_ids: Iterable[int]) -> list[int]:
     return ids
 
 
+#: Threads reading a table's manifest lists and manifests (S3 round trips, not CPU).
+READERS = 8
+
+
 def referenced(table: Table) -> set[str]:
     """Every file the table's metadata still refers to: metadata files, manifest lists,
     manifests, data and delete files of every snapshot kept."""
+    from concurrent.futures import ThreadPoolExecutor
+
     keep = {table.metadata_location, *(e.metadata_file for e in table.metadata.metadata_log)}
-    manifests: set[str] = set()
-    for snapshot in table.metadata.snapshots:
-        keep.add(snapshot.manifest_list)
-        for manifest in snapshot.manifests(table.io):
-            if manifest.manifest_path in manifests:
-                continue  # shared by many snapshots: read once
-            manifests.add(manifest.manifest_path)
-            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=False):
-                keep.add(entry.data_file.file_path)
-    return keep | manifests
+    snapshots = table.metadata.snapshots
+    keep.update(s.manifest_list for s in snapshots)
+    # one small S3 read per snapshot and per manifest: a frequent feed keeps hundreds of
+    # snapshots, so the reads overlap
+    with ThreadPoolExecutor(max_workers=READERS) as pool:
+        lists = pool.map(lambda s: s.manifests(table.io), snapshots)
+        manifests = {m.manifest_path: m for listed in lists for m in listed}  # shared: read once
+        entries = pool.map(
+            lambda m: m.fetch_manifest_entry(table.io, discard_deleted=False), manifests.values()
+        )
+        keep.update(e.data_file.file_path for found in entries for e in found)
+    return keep | set(manifests)
 
 
 def remove_orphans(

@@ -108,20 +108,23 @@ def conform(
 
     typed_table = pa.table(columns)
 
-    bad = pc.fill_null(pa.nulls(n, pa.bool_()), False)
-    first_reason: list[tuple[str, str] | None] = [None] * n
-    for mask, column, reason in reasons:
-        mask = pc.fill_null(mask, False)
-        if not pc.any(mask).as_py():
-            continue
-        for i in pc.indices_nonzero(mask).to_pylist():
-            if first_reason[i] is None:
-                first_reason[i] = (column, reason)
-        bad = pc.or_(bad, mask)
-
-    valid = typed_table.filter(pc.invert(bad)) if n else typed_table
+    # a clean part (the usual case) pays for one ``any`` per check, not for a row loop
+    filled = [(pc.fill_null(mask, False), column, reason) for mask, column, reason in reasons]
+    marked = [(mask, column, reason) for mask, column, reason in filled if pc.any(mask).as_py()]
+    valid, rejects = typed_table, QUARANTINE_SCHEMA.empty_table()
+    if marked:
+        bad = marked[0][0]
+        first_reason: list[tuple[str, str] | None] = [None] * n
+        for mask, column, reason in marked:
+            for i in pc.indices_nonzero(mask).to_pylist():
+                if first_reason[i] is None:
+                    first_reason[i] = (column, reason)
+            bad = pc.or_(bad, mask)
+        valid = typed_table.filter(pc.invert(bad))
+        rejects = _rejects(
+            source, first_reason, window=window, object_key=object_key, run_id=run_id
+        )
     valid = valid.cast(feed.arrow_schema)
-    rejects = _rejects(source, first_reason, window=window, object_key=object_key, run_id=run_id)
     unexpected = {object_key: drift.unexpected} if drift.unexpected else {}
     return Conformed(valid=valid, rejects=rejects, unexpected=unexpected)
 

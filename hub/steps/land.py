@@ -48,7 +48,7 @@ def land(ctx: RunContext) -> dict[str, Any]:
     landing = RawLanding(store, ctx.feed.id, ctx.window, ctx.run_id)
     fetch = connectors.fetcher(ctx.feed.delivery.connector)
     mark = entries.watermark(ctx.settings.catalog_url, ctx.feed.id)
-    versions = entries.versions(ctx.settings.catalog_url, ctx.feed.id) if mark else []
+    newest = entries.latest_version(ctx.settings.catalog_url, ctx.feed.id) if mark else None
     fetch_ctx = FetchContext(
         feed_id=ctx.feed.id,
         window=ctx.window,
@@ -56,7 +56,7 @@ def land(ctx: RunContext) -> dict[str, Any]:
         inbox=store,
         watermark=mark,
         key=tuple(ctx.feed.key),
-        published_rows=versions[-1].total_rows if versions else None,
+        published_rows=newest.total_rows if newest else None,
     )
     try:
         result = fetch(ctx.feed.delivery.config, fetch_ctx, landing)

@@ -81,8 +81,7 @@ def _result(
 ) -> dict[str, Any]:
     """Register the version ``snapshot_id`` (once), and say what the table holds now."""
     total = int(snapshot.summary.get("total-records", 0)) if snapshot and snapshot.summary else 0
-    known = {v.snapshot_id for v in entries.versions(ctx.settings.catalog_url, ctx.feed.id)}
-    if snapshot_id is not None and snapshot_id not in known:
+    if snapshot_id is not None and not entries.has_version(ctx.settings.catalog_url, snapshot_id):
         entries.upsert_dataset(ctx.settings.catalog_url, ctx.feed, f"trusted.{ctx.feed.id}")
         entries.add_version(
             ctx.settings.catalog_url,
