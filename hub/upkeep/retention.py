@@ -83,10 +83,15 @@ def _raw(
     half deleted by a crash reads as incomplete, never as a different delivery)."""
     cutoff = now - spec.retention.raw
     deliveries: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    # S3 lists keys in order, and ``partition=<UTC start>`` sorts as time does: the listing
+    # stops at the first window within retention instead of reading a year of keys each night
     for obj in store.listing("raw", f"{spec.id}/partition="):
         start = _partition_start(obj.key)
-        if start is not None and start < cutoff:  # only windows this old can hold old deliveries
-            deliveries[obj.key.rsplit("/", 1)[0] + "/"].append((obj.key, obj.size))
+        if start is None:
+            continue
+        if start >= cutoff:  # only windows this old can hold old deliveries
+            break
+        deliveries[obj.key.rsplit("/", 1)[0] + "/"].append((obj.key, obj.size))
     for prefix, objects in sorted(deliveries.items()):
         keys = [k for k, _ in objects]
         manifest_key = prefix + MANIFEST
