@@ -4,6 +4,7 @@ one when the locked pyiceberg has the fix."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from cachetools import LRUCache
@@ -19,6 +20,8 @@ _metadata: LRUCache[str, Any] = LRUCache(maxsize=METADATA_KEPT)
 _manifest_lists: LRUCache[str, tuple[Any, ...]] = LRUCache(maxsize=MANIFEST_LISTS_KEPT)
 _manifests: LRUCache[tuple[Any, ...], list[Any]] = LRUCache(maxsize=MANIFESTS_KEPT)
 _lock = threading.Lock()
+#: The pyiceberg release whose ``update_table_metadata`` ``_skip_defensive_deep_copy`` copies.
+COPIED_FROM = "0.12.0"
 
 
 def apply() -> None:
@@ -40,14 +43,15 @@ def _cache_transaction_metadata() -> None:
     apache/iceberg-python#3302 (approved) and #3784 cache it keyed on the identity of the
     table's metadata and the staged-updates tuple, which every change rebinds; so does this.
     """
-    from pyiceberg.table import Transaction, update_table_metadata
+    import pyiceberg.table as tables
+    from pyiceberg.table import Transaction
 
     def table_metadata(self: Any) -> Any:
         base, updates = self._table.metadata, self._updates
         cached = self.__dict__.get("_hub_metadata")
         if cached is not None and cached[0] is base and cached[1] is updates:
             return cached[2]
-        metadata = update_table_metadata(base, updates)
+        metadata = tables.update_table_metadata(base, updates)  # type: ignore[attr-defined]
         self.__dict__["_hub_metadata"] = (base, updates, metadata)
         return metadata
 
@@ -60,9 +64,13 @@ def _skip_defensive_deep_copy() -> None:
     dicts (copy on write; apache/iceberg-python#182 kept the deep copy as a precaution). With
     a few hundred snapshots that copy takes ~17 ms, paid twice per commit. This is pyiceberg
     0.12's function with that last copy shallow: the models are frozen, and neither pyiceberg
-    nor the hub changes a metadata list in place."""
+    nor the hub changes a metadata list in place. Another pyiceberg keeps its own function."""
     from datetime import datetime
 
+    import pyiceberg
+
+    if pyiceberg.__version__ != COPIED_FROM:
+        return
     import pyiceberg.catalog
     import pyiceberg.table
     import pyiceberg.table.update as update
@@ -118,7 +126,7 @@ def _cache_metadata_files() -> None:
     serializers.ToOutputFile.table_metadata = staticmethod(write_table_metadata)  # type: ignore[method-assign]
 
 
-def _cached(cache: LRUCache, key: Any, read: Any) -> Any:
+def _cached(cache: LRUCache[Any, Any], key: Any, read: Callable[[], Any]) -> Any:
     with _lock:
         found = cache.get(key)
     if found is None:
@@ -139,7 +147,7 @@ def _cache_manifests() -> None:
 
     read_list, read_entries = module._manifests, module.ManifestFile.fetch_manifest_entry
 
-    def manifests(io: Any, manifest_list: str) -> tuple[Any, ...]:
+    def manifests(io: Any, manifest_list: str) -> Any:
         return _cached(_manifest_lists, manifest_list, lambda: read_list(io, manifest_list))
 
     def fetch_manifest_entry(self: Any, io: Any, discard_deleted: bool = True) -> list[Any]:

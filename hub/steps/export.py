@@ -11,12 +11,13 @@ import hashlib
 import itertools
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 from sqlalchemy.exc import IntegrityError
 
 from catalog import audit, entries
@@ -75,23 +76,23 @@ def export_version(
     rows = int(snapshot.summary.get("total-records", 0)) if snapshot.summary else 0
     written: list[ExportFile] = []
     point = coordinate_columns(schema.names)
-    formats = ["csv", "parquet"] + (["geojson"] if point else [])
-    streams = itertools.tee(iceberg.stream_batches(scan), len(formats))
-    chunks = {
+    writers: dict[str, Callable[[Iterator[pa.RecordBatch]], Iterator[bytes]]] = {
         "csv": lambda batches: csv_chunks(schema, batches),
         "parquet": lambda batches: parquet_chunks(schema, batches),
-        "geojson": lambda batches: geojson_chunks(schema, batches, *(point or ("", ""))),
     }
+    if point:
+        writers["geojson"] = lambda batches: geojson_chunks(schema, batches, *point)
+    streams = itertools.tee(iceberg.stream_batches(scan), len(writers))
     with tempfile.TemporaryDirectory(prefix="hub-export-") as tmp:
-        paths = [Path(tmp) / f"{dataset_id}.{fmt}" for fmt in formats]
+        paths = [Path(tmp) / f"{dataset_id}.{fmt}" for fmt in writers]
         made = _write_in_step(
             [
-                (path, chunks[fmt](batches))
-                for fmt, path, batches in zip(formats, paths, streams, strict=True)
+                (path, write(batches))
+                for write, path, batches in zip(writers.values(), paths, streams, strict=True)
             ]
         )
 
-        def upload(fmt: str, path: Path, sha: str) -> None:
+        def upload(fmt: str, path: Path, sha: str) -> str:
             key = f"{prefix}/{path.name}"
             store.put_file(
                 "open", key, str(path), content_type=MEDIA_TYPES[fmt], metadata={"sha256": sha}
@@ -99,12 +100,12 @@ def export_version(
             store.put(
                 "open", f"{key}.sha256", f"{sha}  {path.name}\n".encode(), content_type="text/plain"
             )
+            return key
 
         # the uploads wait on S3, not the CPU: side by side
-        with ThreadPoolExecutor(max_workers=len(formats)) as pool:
-            list(pool.map(upload, formats, paths, [sha for _, sha in made]))
-        for fmt, path, (size, sha) in zip(formats, paths, made, strict=True):
-            key = f"{prefix}/{path.name}"
+        with ThreadPoolExecutor(max_workers=len(writers)) as pool:
+            keys = list(pool.map(upload, writers, paths, [sha for _, sha in made]))
+        for fmt, key, (size, sha) in zip(writers, keys, made, strict=True):
             written.append(
                 ExportFile(
                     dataset_id=dataset_id,
