@@ -19,6 +19,7 @@ from hub.core.time import utc_now
 from hub.lake import iceberg, maintenance
 from hub.lake.objectstore import ObjectStore
 from hub.steps.context import RunContext
+from hub.steps.export import export_owed, export_version
 from hub.steps.pipeline import run_pipeline
 from hub.upkeep import rounds
 from hub.web.app import create_app
@@ -28,7 +29,9 @@ KST = ZoneInfo("Asia/Seoul")
 HOURS = 5
 
 
-def _publish_hours(settings, hours: int = HOURS) -> list[dict]:
+def _publish_hours(settings, hours: int = HOURS, *, export_each: bool = False) -> list[dict]:
+    """Run ``hours`` consecutive windows; ``export_each`` also writes every version's download
+    files (the feed's own cadence writes them daily), so retention has export versions to sort."""
     start = datetime(2026, 11, 1, tzinfo=KST)
     results = []
     for h in range(hours):
@@ -40,6 +43,8 @@ def _publish_hours(settings, hours: int = HOURS) -> list[dict]:
             settings=settings,
         )
         results.append(run_pipeline(ctx))
+        if export_each:
+            export_version(settings, FEED)
     return results
 
 
@@ -83,7 +88,7 @@ def test_the_nightly_round_deletes_what_retention_lets_go_and_keeps_every_promis
     hub_settings, agency_api
 ):
     settings, spec = hub_settings, rounds.datasets(hub_settings)[FEED]
-    _publish_hours(settings)
+    _publish_hours(settings, export_each=True)
     open_table = _table(settings, "open")
     released = [s.snapshot_id for s in open_table.snapshots() if s.summary.get("hub.run-id")]
     assert len(released) == HOURS
@@ -218,7 +223,6 @@ def test_a_feed_with_an_export_cadence_writes_its_files_at_most_that_often(
     hourly round writes the files the quiet feed is owed once they are due."""
     from hub.core.time import simulated
     from hub.registry import load_registry
-    from hub.steps.export import export_owed
 
     feed = "traffic_ped_counts"
     spec = load_registry(hub_settings.feeds_dir)[feed]
