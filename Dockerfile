@@ -28,6 +28,7 @@ COPY products ./products
 COPY simulators ./simulators
 COPY dags ./dags
 COPY feeds ./feeds
+COPY policy ./policy
 RUN uv sync --locked --no-dev --compile-bytecode
 
 FROM ${PYTHON_IMAGE}

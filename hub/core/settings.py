@@ -64,6 +64,10 @@ class HubSettings(BaseSettings):
 
     home: Path = Field(default=Path("var"), description="State folder: services, secrets, SQLite.")
     feeds_dir: Path = Field(default=PROJECT_ROOT / "feeds", description="Feed registry folder.")
+    roles_file: Path = Field(
+        default=PROJECT_ROOT / "policy" / "roles.yaml",
+        description="The duty matrix: roles of the hub's people and their permissions.",
+    )
     database_url: str | None = Field(
         default=None, description="Catalog database (SQLAlchemy URL); SQLite under home if unset."
     )

@@ -31,7 +31,7 @@ def load_feed(path: Path) -> FeedSpec:
     try:
         spec = FeedSpec.model_validate(data)
     except ValidationError as exc:
-        raise FeedSpecError(_describe(path, exc)) from None
+        raise FeedSpecError(describe_errors(path, exc)) from None
     if spec.id != path.stem:
         raise FeedSpecError(
             f"{path}: field 'id': {spec.id!r} must match the file name {path.stem!r}"
@@ -39,7 +39,8 @@ def load_feed(path: Path) -> FeedSpec:
     return spec
 
 
-def _describe(path: Path, exc: ValidationError) -> str:
+def describe_errors(path: Path, exc: ValidationError) -> str:
+    """One line per invalid field of a YAML file: the file, the field and the reason."""
     lines = []
     for err in exc.errors(include_url=False):
         where = ".".join(str(part) for part in err["loc"]) or "(top level)"
