@@ -397,3 +397,32 @@ class DataRequest(Base):
     lang: Mapped[str] = mapped_column(String(2))
     status: Mapped[str] = mapped_column(String(20))  # received, answered, refused
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Person(Base):
+    """A member of staff (or a partner's employee) who signs in: a local account with an
+    argon2 hash, or a city IdP's subject (OpenID Connect), or both."""
+
+    __tablename__ = "hub_people"
+
+    login: Mapped[str] = mapped_column(String(63), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    department_id: Mapped[str | None] = mapped_column(String(63))  # a data steward's reach
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("hub_partners.id"))
+    password_hash: Mapped[str | None] = mapped_column(Text)  # argon2id; None: IdP only
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)  # issuer|sub
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PersonRole(Base):
+    """One role of the duty matrix (policy/roles.yaml) held by one person."""
+
+    __tablename__ = "hub_person_roles"
+    __table_args__ = (UniqueConstraint("login", "role", name="uq_hub_person_roles"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(ForeignKey("hub_people.login"), index=True)
+    role: Mapped[str] = mapped_column(String(63))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())

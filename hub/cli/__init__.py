@@ -23,6 +23,7 @@ from hub.cli.partner import partner_app
 from hub.cli.privacy import pii_app, privacy_app, vault_app
 from hub.cli.quality import quality_app
 from hub.cli.services import down, serve, status, up
+from hub.cli.users import users_app
 from hub.core.errors import HubError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="City Data Hub")
@@ -39,6 +40,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(lineage_app, name="lineage")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(partner_app, name="partner")
+app.add_typer(users_app, name="users")
 app.add_typer(backup_app, name="backup")
 app.command()(restore)
 

@@ -1,0 +1,43 @@
+"""people who sign in (staff, partners' employees) and the roles they hold
+
+Revision ID: 0012
+Revises: 0011
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "hub_people",
+        sa.Column("login", sa.String(63), primary_key=True),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("email", sa.Text(), nullable=True),
+        sa.Column("department_id", sa.String(63), nullable=True),
+        sa.Column("partner_id", sa.String(63), sa.ForeignKey("hub_partners.id"), nullable=True),
+        sa.Column("password_hash", sa.Text(), nullable=True),
+        sa.Column("oidc_subject", sa.String(255), nullable=True, unique=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_table(
+        "hub_person_roles",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("login", sa.String(63), sa.ForeignKey("hub_people.login"), nullable=False),
+        sa.Column("role", sa.String(63), nullable=False),
+        sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("login", "role", name="uq_hub_person_roles"),
+    )
+    op.create_index("ix_hub_person_roles_login", "hub_person_roles", ["login"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_hub_person_roles_login", "hub_person_roles")
+    op.drop_table("hub_person_roles")
+    op.drop_table("hub_people")
