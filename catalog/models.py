@@ -426,3 +426,29 @@ class PersonRole(Base):
     login: Mapped[str] = mapped_column(ForeignKey("hub_people.login"), index=True)
     role: Mapped[str] = mapped_column(String(63))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SignIn(Base):
+    """One sign-in of a person on the web: the cookie's token is kept as SHA-256 only; it ends
+    at sign-out, after the idle timeout, or at its lifetime."""
+
+    __tablename__ = "hub_sign_ins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    login: Mapped[str] = mapped_column(ForeignKey("hub_people.login"), index=True)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FailedSignIn(Base):
+    """A refused password, kept to slow down guessing per account and per address."""
+
+    __tablename__ = "hub_failed_sign_ins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(String(63), index=True)
+    client_address: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -16,11 +16,20 @@ from fastapi.openapi.utils import get_openapi
 from hub.core.settings import HubSettings, get_settings
 from hub.web.deps import Hub
 from hub.web.ngsi_ld import routes as ngsi_ld
-from hub.web.routes import datasets, downloads, harvest, pages, portal, records, requests
+from hub.web.routes import (
+    datasets,
+    downloads,
+    harvest,
+    pages,
+    portal,
+    records,
+    requests,
+    signin,
+)
 from hub.web.schemas import REFUSALS
 
 #: The routers in the order /openapi.json lists their paths.
-ROUTERS = (pages, datasets, records, downloads, portal, requests, harvest, ngsi_ld)
+ROUTERS = (pages, datasets, records, downloads, portal, requests, harvest, ngsi_ld, signin)
 
 
 def create_app(settings: HubSettings | None = None) -> FastAPI:

@@ -1,4 +1,4 @@
-"""people who sign in (staff, partners' employees) and the roles they hold
+"""people who sign in (staff, partners' employees), the roles they hold, their sign-ins
 
 Revision ID: 0012
 Revises: 0011
@@ -35,9 +35,33 @@ def upgrade() -> None:
         sa.UniqueConstraint("login", "role", name="uq_hub_person_roles"),
     )
     op.create_index("ix_hub_person_roles_login", "hub_person_roles", ["login"])
+    op.create_table(
+        "hub_sign_ins",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("login", sa.String(63), sa.ForeignKey("hub_people.login"), nullable=False),
+        sa.Column("client_address", sa.String(64), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_hub_sign_ins_login", "hub_sign_ins", ["login"])
+    op.create_table(
+        "hub_failed_sign_ins",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("login", sa.String(63), nullable=False),
+        sa.Column("client_address", sa.String(64), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_hub_failed_sign_ins_login", "hub_failed_sign_ins", ["login"])
+    op.create_index(
+        "ix_hub_failed_sign_ins_client_address", "hub_failed_sign_ins", ["client_address"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("hub_failed_sign_ins")
+    op.drop_table("hub_sign_ins")
     op.drop_index("ix_hub_person_roles_login", "hub_person_roles")
     op.drop_table("hub_person_roles")
     op.drop_table("hub_people")
