@@ -226,3 +226,32 @@ def verify(catalog_url: str) -> tuple[int, Break | None]:
                 return count, Break(entry.id, "its content no longer matches its hash (edited)")
             prev = entry.hash
     return count, None
+
+
+def entries(
+    catalog_url: str,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = 100,
+    offset: int = 0,
+) -> list[AuditEntry]:
+    """Entries newest first, narrowed by who, what, on which target and when (the auditor's
+    filters; ``target`` matches a dataset id inside ``trusted.<id>`` or ``open.<id>`` too)."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if target:
+        query = query.where(AuditEntry.target.in_([target, f"trusted.{target}", f"open.{target}"]))
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    if until:
+        query = query.where(AuditEntry.at < until)
+    query = query.offset(offset).limit(limit) if limit is not None else query.offset(offset)
+    with session_for(catalog_url) as session:
+        return list(session.scalars(query))

@@ -17,6 +17,7 @@ from hub.core.settings import HubSettings, get_settings
 from hub.web.deps import Hub
 from hub.web.ngsi_ld import routes as ngsi_ld
 from hub.web.routes import (
+    audit,
     datasets,
     downloads,
     harvest,
@@ -29,7 +30,18 @@ from hub.web.routes import (
 from hub.web.schemas import REFUSALS
 
 #: The routers in the order /openapi.json lists their paths.
-ROUTERS = (pages, datasets, records, downloads, portal, requests, harvest, ngsi_ld, signin)
+ROUTERS = (
+    pages,
+    datasets,
+    records,
+    downloads,
+    portal,
+    requests,
+    harvest,
+    ngsi_ld,
+    signin,
+    audit,
+)
 
 
 def create_app(settings: HubSettings | None = None) -> FastAPI:

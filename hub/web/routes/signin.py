@@ -18,14 +18,14 @@ from starlette.concurrency import run_in_threadpool
 
 from catalog import signins
 from hub.core import html
-from hub.registry.roles import load_roles
+from hub.web.access import SIGNIN_COOKIE, PolicyDep
 from hub.web.deps import HubDep, client_of
 from hub.web.params import Lang
 
 router = APIRouter()
 # Pages for people, not machines: left out of /openapi.json.
 
-SIGNIN_COOKIE, LOGIN_CSRF_COOKIE = "hub_signin", "hub_login_csrf"
+LOGIN_CSRF_COOKIE = "hub_login_csrf"
 
 WORDS = {
     "ko": {
@@ -121,12 +121,15 @@ async def login(
 
 @router.get("/me", response_class=HTMLResponse, include_in_schema=False)
 def me(
-    hub: HubDep, lang: Lang = "ko", hub_signin: Annotated[str | None, Cookie()] = None
+    hub: HubDep,
+    policy: PolicyDep,
+    lang: Lang = "ko",
+    hub_signin: Annotated[str | None, Cookie()] = None,
 ) -> Response:
     person = signins.signed_in(hub.settings.catalog_url, hub_signin)
     if person is None:
         return RedirectResponse(f"/login?lang={lang}", status_code=303)
-    w, policy = WORDS[lang], load_roles(hub.settings.roles_file)
+    w = WORDS[lang]
     roles = "".join(
         f"<li>{escape(getattr(policy.roles[r].title, lang))} ({escape(r)})</li>"
         for r in person.roles

@@ -1,0 +1,72 @@
+"""The auditor's workspace on the web: only ``audit.read`` opens it, every refusal is itself in
+the log, the filters narrow it, the CSV is safe to open, and an edited chain shows on screen."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from catalog import audit, people
+from catalog.db import engine_for
+from hub.registry.roles import load_roles
+from hub.web.app import create_app
+
+PASSWORD = "correct horse battery"
+
+
+def _signed_in(settings, login: str, role: str) -> TestClient:
+    people.add(
+        settings.catalog_url, load_roles(settings.roles_file), login=login, name=login,
+        roles=[role], by="test", password=PASSWORD,
+    )  # fmt: skip
+    client = TestClient(create_app(settings), base_url="https://hub.test", follow_redirects=False)
+    form = client.get("/login").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    done = client.post("/login", data={"login": login, "password": PASSWORD, "csrf": form})
+    assert done.status_code == 303
+    return client
+
+
+def test_only_an_auditor_reads_the_log_and_refusals_are_logged(hub_settings):
+    url = hub_settings.catalog_url
+    audit.record(url, "partner_add", "seoul-police", purpose="partner registration", who="ada")
+    audit.record(url, "release", "open.bike_trips", purpose="open data", who="pipeline")
+    anonymous = TestClient(create_app(hub_settings), follow_redirects=False)
+    assert anonymous.get("/audit").headers["location"] == "/login?lang=ko"
+    operator = _signed_in(hub_settings, "op", "operator")
+    assert operator.get("/audit").status_code == 403
+    assert operator.get("/audit.csv").status_code == 403
+    refused = audit.entries(url, action="access_refused")
+    assert [(e.actor, e.target) for e in refused] == [
+        ("op", "/audit.csv"),
+        ("op", "/audit"),
+        ("anonymous", "/audit"),
+    ]
+
+    auditor = _signed_in(hub_settings, "lee", "auditor")
+    page = auditor.get("/audit?lang=en")
+    assert page.status_code == 200 and "Chain verified: intact" in page.text
+    assert "seoul-police" in page.text and "open.bike_trips" in page.text
+    narrowed = auditor.get("/audit", params={"lang": "en", "actor": "ada"}).text
+    assert "seoul-police" in narrowed and "open.bike_trips" not in narrowed
+    by_dataset = auditor.get("/audit", params={"target": "bike_trips"}).text
+    assert "open.bike_trips" in by_dataset and "seoul-police" not in by_dataset
+    assert "감사 기록" in auditor.get("/audit").text
+
+
+def test_the_csv_opens_safely_and_an_edited_chain_shows(hub_settings):
+    url = hub_settings.catalog_url
+    audit.record(url, "data_request", '=HYPERLINK("http://evil")', purpose="citizen", who="x")
+    auditor = _signed_in(hub_settings, "lee", "auditor")
+    got = auditor.get("/audit.csv", params={"action": "data_request"})
+    assert got.content.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(got.content.decode("utf-8-sig"))))
+    assert [r["target"] for r in rows] == ['\'=HYPERLINK("http://evil")']
+
+    first = audit.entries(url, action="data_request")[0]
+    with engine_for(url).begin() as conn:  # someone changes what was asked
+        conn.execute(text("UPDATE hub_audit_log SET target = 'x' WHERE id = :i"), {"i": first.id})
+    page = auditor.get("/audit?lang=en").text
+    assert f"broken at entry {first.id}" in page
