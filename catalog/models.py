@@ -452,3 +452,25 @@ class FailedSignIn(Base):
     login: Mapped[str] = mapped_column(String(63), index=True)
     client_address: Mapped[str | None] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProvisionRequest(Base):
+    """A partner's written request for one restricted dataset (the data.go.kr pattern): what,
+    why, under which law, which columns, for how long; then the decision and who made it."""
+
+    __tablename__ = "hub_provision_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("hub_partners.id"), index=True)
+    filed_by: Mapped[str] = mapped_column(String(63))
+    dataset_id: Mapped[str] = mapped_column(String(63), index=True)
+    purpose: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    columns: Mapped[str] = mapped_column(Text)  # JSON list asked for
+    until: Mapped[datetime] = mapped_column(UTCDateTime())  # the end of the period asked for
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))  # filed, approved, narrowed, refused
+    decided_by: Mapped[str | None] = mapped_column(String(63))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(Text)
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("hub_grants.id"))

@@ -1,4 +1,5 @@
-"""people who sign in (staff, partners' employees), the roles they hold, their sign-ins
+"""people who sign in (staff, partners' employees), their roles and sign-ins; partners'
+provision requests
 
 Revision ID: 0012
 Revises: 0011
@@ -57,9 +58,33 @@ def upgrade() -> None:
     op.create_index(
         "ix_hub_failed_sign_ins_client_address", "hub_failed_sign_ins", ["client_address"]
     )
+    op.create_table(
+        "hub_provision_requests",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("partner_id", sa.String(63), sa.ForeignKey("hub_partners.id"), nullable=False),
+        sa.Column("filed_by", sa.String(63), nullable=False),
+        sa.Column("dataset_id", sa.String(63), nullable=False),
+        sa.Column("purpose", sa.Text(), nullable=False),
+        sa.Column("legal_basis", sa.Text(), nullable=False),
+        sa.Column("columns", sa.Text(), nullable=False),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("filed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("decided_by", sa.String(63), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("grant_id", sa.Integer(), sa.ForeignKey("hub_grants.id"), nullable=True),
+    )
+    op.create_index(
+        "ix_hub_provision_requests_partner_id", "hub_provision_requests", ["partner_id"]
+    )
+    op.create_index(
+        "ix_hub_provision_requests_dataset_id", "hub_provision_requests", ["dataset_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("hub_provision_requests")
     op.drop_table("hub_failed_sign_ins")
     op.drop_table("hub_sign_ins")
     op.drop_index("ix_hub_person_roles_login", "hub_person_roles")
