@@ -43,6 +43,16 @@ PersonDep = Annotated[people.Person, Depends(person_of)]
 PolicyDep = Annotated[RolePolicy, Depends(policy_of)]
 
 
+def check_form(request: Request, sent: str | None) -> None:
+    """A state-changing form of a signed-in person carries the sign-in's CSRF token.
+
+    Raises:
+        HTTPException: 403 when it does not (a page of another site posting it).
+    """
+    if not signins.csrf_ok(request.cookies.get(SIGNIN_COOKIE), sent):
+        raise HTTPException(403, detail="the form's CSRF token does not match this sign-in")
+
+
 def permit(
     request: Request,
     hub: HubDep,

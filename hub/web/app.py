@@ -23,6 +23,7 @@ from hub.web.routes import (
     harvest,
     pages,
     portal,
+    provisions,
     records,
     requests,
     signin,
@@ -41,6 +42,7 @@ ROUTERS = (
     ngsi_ld,
     signin,
     audit,
+    provisions,
 )
 
 

@@ -1,0 +1,71 @@
+"""Provision requests through the web forms: a partner's person files one, the personal-data
+manager narrows it, the partner sees the decision; forms without the sign-in's CSRF token and
+people without the role are refused."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fastapi.testclient import TestClient
+
+from catalog import audit, partners, people, provisioning
+from hub.registry.roles import load_roles
+from hub.web.app import create_app
+
+PASSWORD = "correct horse battery"
+
+
+def _signed_in(settings, login: str, role: str, partner: str | None = None) -> TestClient:
+    people.add(
+        settings.catalog_url, load_roles(settings.roles_file), login=login, name=login,
+        roles=[role], by="test", password=PASSWORD, partner_id=partner,
+    )  # fmt: skip
+    client = TestClient(create_app(settings), base_url="https://hub.test", follow_redirects=False)
+    form = client.get("/login").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert client.post("/login", data={"login": login, "password": PASSWORD, "csrf": form})
+    return client
+
+
+def _csrf(page: str) -> str:
+    return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+
+def test_a_partner_files_and_the_manager_narrows_through_the_forms(hub_settings):
+    url = hub_settings.catalog_url
+    partners.add_partner(url, "seoul-police", "Seoul Metropolitan Police")
+    park = _signed_in(hub_settings, "park", "partner", "seoul-police")
+    page = park.get("/provisions?lang=en")
+    assert page.status_code == 200 and 'value="women_crime_incidents"' in page.text
+    until = (date.today() + timedelta(days=90)).isoformat()
+    request = {
+        "dataset_id": "women_crime_incidents",
+        "purpose": "crime-prevention patrols",
+        "legal_basis": "Police Duties Act art. 2",
+        "columns": "case_no, offence_type, occurred_at",
+        "until": until,
+    }
+    assert park.post("/provisions", data={**request, "csrf": "forged"}).status_code == 403
+    assert park.post("/provisions", data={**request, "csrf": _csrf(page.text)}).status_code == 303
+    assert "filed" in park.get("/provisions?lang=en").text
+
+    operator = _signed_in(hub_settings, "op", "operator")
+    assert operator.get("/provisions").status_code == 403
+    han = _signed_in(hub_settings, "han", "pd_manager")
+    listing = han.get("/provisions?lang=en").text
+    assert "crime-prevention patrols" in listing and 'value="approve"' in listing
+    decision = {
+        "decision": "approve",
+        "columns": "case_no, offence_type",
+        "until": until,
+        "reason": "times are not needed",
+        "csrf": _csrf(listing),
+    }
+    policy = load_roles(hub_settings.roles_file)
+    number = provisioning.requests(url, policy, people.find(url, "han"))[0].id
+    assert operator.post(f"/provisions/{number}/decision", data=decision).status_code == 403
+    assert han.post(f"/provisions/{number}/decision", data=decision).status_code == 303
+    seen = park.get("/provisions?lang=en").text
+    assert "approved, narrowed" in seen and "times are not needed" in seen
+    assert 'value="approve"' not in seen  # a partner decides nothing
+    (grant,) = audit.entries(url, action="provision_approve")
+    assert grant.actor == "han" and '"columns": ["case_no", "offence_type"]' in grant.detail
