@@ -474,3 +474,22 @@ class ProvisionRequest(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reason: Mapped[str | None] = mapped_column(Text)
     grant_id: Mapped[int | None] = mapped_column(ForeignKey("hub_grants.id"))
+
+
+class ReidentificationRequest(Base):
+    """A request to resolve one pseudonym, under dual control: one person asks with a reason,
+    a second with the right role approves, then the asker sees the value once."""
+
+    __tablename__ = "hub_reidentification_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    feed_id: Mapped[str] = mapped_column(String(63), index=True)
+    token: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(63))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))  # filed, approved, refused, used
+    decided_by: Mapped[str | None] = mapped_column(String(63))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

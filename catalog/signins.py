@@ -78,9 +78,14 @@ def sign_in(url: str, login: str, password: str, client: str) -> tuple[str, peop
     wait = wait_before_try(url, login, client)
     if wait:
         audit.record(
-            url, "sign_in_refused", login, purpose="access control", who=login, origin=client,
+            url,
+            "sign_in_refused",
+            login,
+            purpose="access control",
+            who=login,
+            origin=client,
             detail={"reason": "too many refused passwords", "wait_s": wait},
-        )  # fmt: skip
+        )
         raise Throttled(f"too many refused passwords; try again in {wait} s", wait)
     person = people.authenticate(url, login, password)
     now = datetime.now(UTC)
@@ -88,9 +93,14 @@ def sign_in(url: str, login: str, password: str, client: str) -> tuple[str, peop
         with session_for(url) as session, session.begin():
             session.add(FailedSignIn(login=login, client_address=client, at=now))
         audit.record(
-            url, "sign_in_refused", login, purpose="access control", who=login, origin=client,
+            url,
+            "sign_in_refused",
+            login,
+            purpose="access control",
+            who=login,
+            origin=client,
             detail={"reason": "wrong password, or no enabled account"},
-        )  # fmt: skip
+        )
         return None
     token = secrets.token_urlsafe(32)
     with session_for(url) as session, session.begin():

@@ -13,7 +13,9 @@ from typing import Annotated, TextIO
 
 import typer
 
+from hub.cli.acting import As, acting
 from hub.core.settings import get_settings
+from hub.registry.roles import Permission, load_roles
 
 pii_app = typer.Typer(no_args_is_help=True, help="Find personal data (PIPA) in text.")
 vault_app = typer.Typer(no_args_is_help=True, help="The key vault: rotate keys, re-identify.")
@@ -65,58 +67,97 @@ def _print_findings(lines: TextIO, min_score: float) -> None:
         typer.echo(json.dumps(record, ensure_ascii=False))
 
 
+def _acting(permission: Permission, what: str, login: str | None):
+    settings = get_settings()
+    policy = load_roles(settings.roles_file)
+    return settings, policy, acting(settings.catalog_url, policy, login, permission, what)
+
+
 @vault_app.command("rotate")
 def vault_rotate(
     feed: str,
-    actor: Annotated[str, typer.Option(help="Who rotates (logged).")],
     purpose: Annotated[str, typer.Option(help="Why (logged).")],
+    as_: As = None,
 ) -> None:
-    """Start a new key version for FEED; old tokens stay resolvable."""
+    """Start a new key version for FEED (the protection officer); old tokens stay resolvable."""
     from catalog import audit
     from privacy.vault import Vault
 
-    settings = get_settings()
-    key = Vault.open(settings).rotate(feed, actor=actor, purpose=purpose)
+    settings, _, person = _acting(Permission.keys_rotate, "vault rotate", as_)
+    key = Vault.open(settings).rotate(feed, actor=person.login, purpose=purpose)
     audit.record(
         settings.catalog_url,
         "key_rotate",
         feed,
         purpose=purpose,
-        who=actor,
+        who=person.login,
         detail={"key_version": key.version},
     )
     typer.echo(f"{feed}: new deliveries are tokenized with key v{key.version}")
 
 
-@vault_app.command("resolve")
-def vault_resolve(
+@vault_app.command("request")
+def vault_request(
     feed: str,
     token: str,
-    actor: Annotated[str, typer.Option(help="Who asks (logged).")],
-    purpose: Annotated[str, typer.Option(help="The lawful purpose (logged).")],
+    reason: Annotated[str, typer.Option(help="Why this person must be re-identified.")],
+    as_: As = None,
 ) -> None:
-    """Re-identify one token of FEED: an explicit operation, always logged."""
-    from catalog import audit
-    from privacy.errors import VaultError
+    """Ask to re-identify one token of FEED; a second person approves before it is resolved."""
+    from catalog import reidentification
+
+    settings, policy, person = _acting(Permission.reidentify_request, "vault request", as_)
+    row = reidentification.ask(settings.catalog_url, policy, person, feed, token, reason)
+    typer.echo(f"re-identification request {row.id} filed; it waits for a second person")
+
+
+@vault_app.command("decide")
+def vault_decide(
+    request: int,
+    refuse: Annotated[bool, typer.Option("--refuse", help="Refuse (give --reason).")] = False,
+    reason: Annotated[str, typer.Option(help="Why (required to refuse).")] = "",
+    as_: As = None,
+) -> None:
+    """Approve or refuse a re-identification request (never one's own)."""
+    from catalog import reidentification
+
+    settings, policy, person = _acting(Permission.reidentify_approve, "vault decide", as_)
+    row = reidentification.decide(
+        settings.catalog_url, policy, person, request, approve=not refuse, reason=reason
+    )
+    typer.echo(f"re-identification request {request}: {row.status}")
+
+
+@vault_app.command("resolve")
+def vault_resolve(request: int, as_: As = None) -> None:
+    """Use an approved request once: print the value its token stands for (logged, the value
+    never is)."""
+    from catalog import audit, reidentification
     from privacy.vault import Vault
 
-    settings = get_settings()
+    settings, policy, person = _acting(Permission.reidentify_request, "vault resolve", as_)
+    row = reidentification.claim(settings.catalog_url, policy, person, request)
+    value = None
     try:
-        value = Vault.open(settings).resolve(feed, token, actor=actor, purpose=purpose)
-    except VaultError as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise typer.Exit(1) from exc
+        value = Vault.open(settings).resolve(
+            row.feed_id, row.token, actor=person.login, purpose=row.reason
+        )
     finally:  # asked is logged, answered or not (the value itself never is)
         audit.record(
             settings.catalog_url,
             "key_resolve",
-            feed,
-            purpose=purpose,
-            who=actor,
-            detail={"token": token},
+            row.feed_id,
+            purpose=row.reason,
+            who=person.login,
+            detail={
+                "request": request,
+                "token": row.token,
+                "approved_by": row.decided_by,
+                "found": value is not None,
+            },
         )
     if value is None:
-        typer.secho(f"{token}: not in the vault's token tables", fg="yellow", err=True)
+        typer.secho(f"{row.token}: not in the vault's token tables", fg="yellow", err=True)
         raise typer.Exit(1)
     typer.echo(value)
 

@@ -14,51 +14,13 @@ from typing import Annotated
 import typer
 
 from catalog import audit, people
+from hub.cli.acting import As, acting
 from hub.core.settings import get_settings
-from hub.registry.roles import Permission, RolePolicy, load_roles
+from hub.registry.roles import Permission, load_roles
 
 users_app = typer.Typer(no_args_is_help=True, help="Staff accounts and their roles.")
 
-As = Annotated[
-    str | None,
-    typer.Option("--as", help="Act as this account (password: HUB_AS_PASSWORD or a prompt)."),
-]
 Roles = Annotated[list[str], typer.Option("--role", help="A role of policy/roles.yaml.")]
-
-
-def acting(
-    url: str, policy: RolePolicy, login: str | None, permission: Permission, what: str
-) -> people.Person:
-    """The signed-in person allowed ``permission``, or a refused (and audited) command."""
-    if not login:
-        raise people.AccessDenied(f"{what}: say who acts (--as LOGIN); the CLI is never anonymous")
-    password = os.environ.get("HUB_AS_PASSWORD") or typer.prompt(
-        f"password of {login}", hide_input=True
-    )
-    person = people.authenticate(url, login, password)
-    if person is None:
-        audit.record(
-            url,
-            "access_refused",
-            what,
-            purpose="access control",
-            who=login,
-            detail={"reason": "sign-in failed", "channel": "cli"},
-        )
-        raise people.AccessDenied(f"{what}: wrong password, or no enabled account {login!r}")
-    try:
-        people.require(policy, person, permission)
-    except people.AccessDenied as exc:
-        audit.record(
-            url,
-            "access_refused",
-            what,
-            purpose="access control",
-            who=login,
-            detail={"reason": exc.message, "channel": "cli"},
-        )
-        raise
-    return person
 
 
 def _new_password(login: str) -> str | None:

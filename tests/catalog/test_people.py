@@ -47,9 +47,17 @@ def test_accounts_are_made_by_a_named_person_and_every_refusal_is_audited(
     anon = _hub(monkeypatch, ["add", "kim", "--name", "Kim", "--role", "data_steward"])
     assert "never anonymous" in str(anon.exception)
     steward = [
-        "add", "kim", "--name", "Kim Minji", "--role", "data_steward", "--department", AIR_DEPT,
-        "--as", "ada",
-    ]  # fmt: skip
+        "add",
+        "kim",
+        "--name",
+        "Kim Minji",
+        "--role",
+        "data_steward",
+        "--department",
+        AIR_DEPT,
+        "--as",
+        "ada",
+    ]
     made = _hub(monkeypatch, steward, as_password=ADMIN_PW, new=STEWARD_PW)
     assert made.exit_code == 0, made.output
     added = {e.target: e for e in _entries(hub_settings, "person_add")}
@@ -105,13 +113,23 @@ def test_a_steward_reaches_their_department_and_a_partner_its_own_requests(hub_s
     partners.add_partner(url, "seoul-police", "Seoul Metropolitan Police")
     partners.add_partner(url, "gunpo-city", "Gunpo City")
     steward = people.add(
-        url, policy, login="kim", name="Kim", roles=["data_steward"], by="t",
+        url,
+        policy,
+        login="kim",
+        name="Kim",
+        roles=["data_steward"],
+        by="t",
         department_id=AIR_DEPT,
-    )  # fmt: skip
+    )
     officer = people.add(
-        url, policy, login="park", name="Park", roles=["partner"], by="t",
+        url,
+        policy,
+        login="park",
+        name="Park",
+        roles=["partner"],
+        by="t",
         partner_id="seoul-police",
-    )  # fmt: skip
+    )
     people.require(policy, steward, Permission.datasets_steward, department_id=AIR_DEPT)
     with pytest.raises(people.AccessDenied, match="for department transport"):
         people.require(policy, steward, Permission.datasets_steward, department_id="transport")

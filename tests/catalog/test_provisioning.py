@@ -41,16 +41,29 @@ def city(hub_settings):
 
 def _file(url, policy, who, columns=("case_no", "offence_type", "occurred_at"), days=90):
     return provisioning.file(
-        url, policy, who, dataset_id=DATASET, purpose=PURPOSE, legal_basis=LAW,
-        columns=list(columns), until=datetime.now(UTC) + timedelta(days=days), available=COLUMNS,
-    )  # fmt: skip
+        url,
+        policy,
+        who,
+        dataset_id=DATASET,
+        purpose=PURPOSE,
+        legal_basis=LAW,
+        columns=list(columns),
+        until=datetime.now(UTC) + timedelta(days=days),
+        available=COLUMNS,
+    )
 
 
 def _serve(url, key: str, columns: list[str] | None = None):
     return partners.authorize(
-        url, key=key, dataset_id=DATASET, access_class="restricted", available=COLUMNS,
-        open_columns=[], purpose=PURPOSE, columns=columns,
-    )  # fmt: skip
+        url,
+        key=key,
+        dataset_id=DATASET,
+        access_class="restricted",
+        available=COLUMNS,
+        open_columns=[],
+        purpose=PURPOSE,
+        columns=columns,
+    )
 
 
 def test_a_narrowed_approval_grants_exactly_what_was_decided(city):
@@ -63,9 +76,15 @@ def test_a_narrowed_approval_grants_exactly_what_was_decided(city):
         provisioning.decide(url, policy, who["park"], asked.id, approve=True)
     shorter = datetime.now(UTC) + timedelta(days=30)
     decided = provisioning.decide(
-        url, policy, who["han"], asked.id, approve=True, columns=["case_no", "offence_type"],
-        until=shorter, reason="occurrence times are not needed for patrol planning",
-    )  # fmt: skip
+        url,
+        policy,
+        who["han"],
+        asked.id,
+        approve=True,
+        columns=["case_no", "offence_type"],
+        until=shorter,
+        reason="occurrence times are not needed for patrol planning",
+    )
     assert decided.status == "narrowed" and decided.decided_by == "han"
     served = _serve(url, key)
     assert served.allowed and sorted(served.columns) == ["case_no", "offence_type"]

@@ -38,8 +38,16 @@ PERSONAL = {
 
 def test_the_repo_policy_loads_and_every_permission_has_a_holder():
     policy = load_roles(POLICY)
-    assert {"administrator", "data_steward", "pd_manager", "protection_officer", "auditor",
-            "operator", "partner", "citizen"} <= set(policy.roles)  # fmt: skip
+    assert {
+        "administrator",
+        "data_steward",
+        "pd_manager",
+        "protection_officer",
+        "auditor",
+        "operator",
+        "partner",
+        "citizen",
+    } <= set(policy.roles)
     assert [p for p in Permission if not policy.holders(p)] == []
     assert policy.allows([policy.anonymous], Permission.open_data_read)
     assert not policy.allows([policy.anonymous], Permission.catalog_read)

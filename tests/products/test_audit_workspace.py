@@ -19,9 +19,14 @@ PASSWORD = "correct horse battery"
 
 def _signed_in(settings, login: str, role: str) -> TestClient:
     people.add(
-        settings.catalog_url, load_roles(settings.roles_file), login=login, name=login,
-        roles=[role], by="test", password=PASSWORD,
-    )  # fmt: skip
+        settings.catalog_url,
+        load_roles(settings.roles_file),
+        login=login,
+        name=login,
+        roles=[role],
+        by="test",
+        password=PASSWORD,
+    )
     client = TestClient(create_app(settings), base_url="https://hub.test", follow_redirects=False)
     form = client.get("/login").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
     done = client.post("/login", data={"login": login, "password": PASSWORD, "csrf": form})

@@ -25,9 +25,14 @@ def _client(settings) -> TestClient:
 def _person(settings, login: str = "kim", roles: tuple[str, ...] = ("auditor",)) -> None:
     policy = load_roles(settings.roles_file)
     people.add(
-        settings.catalog_url, policy, login=login, name="김민지", roles=list(roles), by="test",
+        settings.catalog_url,
+        policy,
+        login=login,
+        name="김민지",
+        roles=list(roles),
+        by="test",
         password=PASSWORD,
-    )  # fmt: skip
+    )
 
 
 def _form_token(client: TestClient, lang: str = "ko") -> str:

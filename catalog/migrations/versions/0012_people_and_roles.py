@@ -1,5 +1,5 @@
 """people who sign in (staff, partners' employees), their roles and sign-ins; partners'
-provision requests
+provision requests; re-identification requests under dual control
 
 Revision ID: 0012
 Revises: 0011
@@ -81,9 +81,27 @@ def upgrade() -> None:
     op.create_index(
         "ix_hub_provision_requests_dataset_id", "hub_provision_requests", ["dataset_id"]
     )
+    op.create_table(
+        "hub_reidentification_requests",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("feed_id", sa.String(63), nullable=False),
+        sa.Column("token", sa.String(200), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("requested_by", sa.String(63), nullable=False),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("decided_by", sa.String(63), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decision_reason", sa.Text(), nullable=True),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index(
+        "ix_hub_reidentification_requests_feed_id", "hub_reidentification_requests", ["feed_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("hub_reidentification_requests")
     op.drop_table("hub_provision_requests")
     op.drop_table("hub_failed_sign_ins")
     op.drop_table("hub_sign_ins")

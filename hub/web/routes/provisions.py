@@ -181,20 +181,31 @@ async def file_request(
 ) -> Response:
     check_form(request, csrf)
     await run_in_threadpool(
-        permit, request, hub, policy, person, Permission.provisions_request,
+        permit,
+        request,
+        hub,
+        policy,
+        person,
+        Permission.provisions_request,
         partner_id=person.partner_id,
-    )  # fmt: skip
+    )
     available = _restricted(hub).get(dataset_id)
     if available is None:
         raise HTTPException(400, detail=f"{dataset_id!r} is not a restricted dataset")
     try:
         await run_in_threadpool(
             lambda: provisioning.file(
-                hub.settings.catalog_url, policy, person, dataset_id=dataset_id,
-                purpose=purpose, legal_basis=legal_basis, columns=_columns(columns),
-                until=_end_of(until), available=available,
+                hub.settings.catalog_url,
+                policy,
+                person,
+                dataset_id=dataset_id,
+                purpose=purpose,
+                legal_basis=legal_basis,
+                columns=_columns(columns),
+                until=_end_of(until),
+                available=available,
             )
-        )  # fmt: skip
+        )
     except provisioning.RequestError as exc:
         raise HTTPException(400, detail=exc.message) from None
     return RedirectResponse(f"/provisions?lang={lang}", status_code=303)
@@ -219,12 +230,16 @@ async def decide_request(
     try:
         await run_in_threadpool(
             lambda: provisioning.decide(
-                hub.settings.catalog_url, policy, person, request_id,
-                approve=decision == "approve", reason=reason,
+                hub.settings.catalog_url,
+                policy,
+                person,
+                request_id,
+                approve=decision == "approve",
+                reason=reason,
                 columns=_columns(columns) if columns else None,
                 until=_end_of(until) if until else None,
             )
-        )  # fmt: skip
+        )
     except provisioning.RequestError as exc:
         raise HTTPException(400, detail=exc.message) from None
     return RedirectResponse(f"/provisions?lang={lang}", status_code=303)
