@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 
 from hub.core.settings import HubSettings, get_settings
 from hub.web.deps import Hub
+from hub.web.headers import SecurityHeaders
 from hub.web.ngsi_ld import routes as ngsi_ld
 from hub.web.routes import (
     audit,
@@ -56,6 +57,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         responses=REFUSALS,
     )
     app.state.hub = Hub.load(settings)
+    app.add_middleware(SecurityHeaders)
     for module in ROUTERS:
         app.include_router(module.router)
     app.openapi = lambda: document(app, app.state.hub.dataset_ids)  # type: ignore[method-assign]

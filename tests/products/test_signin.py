@@ -115,3 +115,14 @@ def test_an_idle_or_disabled_sign_in_ends(hub_settings):
     assert signins.signed_in(url, token, now=idle) is None
     people.disable(url, "kim", by="test")
     assert signins.signed_in(url, token) is None
+
+
+def test_every_page_and_answer_carries_the_security_headers(hub_settings):
+    client = _client(hub_settings)
+    for path in ("/", "/login", "/api/v1/datasets", "/catalog.jsonld", "/audit"):
+        got = client.get(path)
+        assert got.headers["x-content-type-options"] == "nosniff", path
+        assert got.headers["referrer-policy"] == "strict-origin-when-cross-origin", path
+        policy = got.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self';" in policy, path
+        assert "unsafe-inline" not in policy.split("script-src", 1)[1].split(";", 1)[0]
