@@ -3,7 +3,7 @@ and the same selection as CSV. Reading needs ``audit.read``; nothing here change
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 from typing import Annotated
 from urllib.parse import urlencode
@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from catalog import audit
+from catalog.inspection import inspect
 from catalog.models import AuditEntry
 from hub.core import html
 from hub.lake.formats import csv_chunks
@@ -45,6 +46,15 @@ WORDS = {
         "purpose": "목적",
         "origin": "출처",
         "detail": "내용",
+        "inspection": "개인정보 처리 현황 점검 보고서",
+        "period": "점검 기간",
+        "processing": "가명처리 (처리 대장)",
+        "provisions": "제공 (제공 대장)",
+        "destructions": "파기 (파기 대장)",
+        "decisions": "제공 신청과 결정",
+        "reidentifications": "재식별",
+        "anomalies": "이상 사항",
+        "totals": "합계",
     },
     "en": {
         "title": "Audit log",
@@ -63,6 +73,15 @@ WORDS = {
         "purpose": "Purpose",
         "origin": "Origin",
         "detail": "Detail",
+        "inspection": "Personal-data inspection report",
+        "period": "Period inspected",
+        "processing": "Pseudonymization (processing register)",
+        "provisions": "Provisions (provision register)",
+        "destructions": "Destructions (destruction register)",
+        "decisions": "Provision requests and decisions",
+        "reidentifications": "Re-identifications",
+        "anomalies": "Anomalies",
+        "totals": "Totals",
     },
 }
 
@@ -168,3 +187,92 @@ async def audit_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
     )
+
+
+def _table(heads: list[str], rows: list[list[object]]) -> str:
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return "<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in heads) + f"</tr>{cells}</table>"
+
+
+def _half_year(now: datetime) -> tuple[datetime, datetime]:
+    """The last half year that has ended: January-June or July-December."""
+    first = now.replace(
+        month=1 if now.month <= 6 else 7, day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    back = (
+        first.replace(year=first.year - 1, month=7) if first.month == 1 else first.replace(month=1)
+    )
+    return back, first
+
+
+@router.get("/audit/inspection", response_class=HTMLResponse, include_in_schema=False)
+async def inspection_page(
+    request: Request,
+    hub: HubDep,
+    policy: PolicyDep,
+    person: PersonDep,
+    lang: Lang = "ko",
+    since: When = None,
+    until: When = None,
+) -> Response:
+    await run_in_threadpool(permit, request, hub, policy, person, Permission.inspection_report)
+    if since is None or until is None:
+        since, until = _half_year(datetime.now(UTC))
+    report = await run_in_threadpool(inspect, hub.settings.catalog_url, since, until)
+    w = WORDS[lang]
+    parts = [
+        f"<h1>{w['inspection']}</h1><p>{w['period']}: {since.isoformat()} – {until.isoformat()}</p>",
+        f"<h2>{w['totals']}</h2>" + _table(list(report.totals), [list(report.totals.values())]),
+        f"<h2>{w['processing']}</h2>"
+        + _table(
+            ["dataset", "column", "technique", "records", "values changed"],
+            [[*k, *v] for k, v in sorted(report.processing.items())],
+        ),
+        f"<h2>{w['provisions']}</h2>"
+        + _table(
+            ["recipient", "dataset", "channel", "answers", "rows"],
+            [[*k, *v] for k, v in sorted(report.provisions.items())],
+        ),
+        f"<h2>{w['destructions']}</h2>"
+        + _table(
+            ["dataset", "reason", "objects", "bytes"],
+            [[*k, *v] for k, v in sorted(report.destructions.items())],
+        ),
+        f"<h2>{w['decisions']}</h2>"
+        + _table(
+            ["#", "partner", "dataset", "purpose", "status", "decided by", "reason"],
+            [
+                [
+                    r.id,
+                    r.partner_id,
+                    r.dataset_id,
+                    r.purpose,
+                    r.status,
+                    r.decided_by or "",
+                    r.reason or "",
+                ]
+                for r in report.decisions
+            ],
+        ),
+        f"<h2>{w['reidentifications']}</h2>"
+        + _table(
+            ["#", "dataset", "asked by", "reason", "status", "approved by", "used at"],
+            [
+                [
+                    q.id,
+                    q.feed_id,
+                    q.requested_by,
+                    q.reason,
+                    q.status,
+                    q.decided_by or "",
+                    q.used_at or "",
+                ]
+                for q in report.reidentifications
+            ],
+        ),
+        f"<h2>{w['anomalies']}</h2>"
+        + _table(["kind", "who", "what", "when"], [list(a) for a in report.anomalies]),
+    ]
+    return HTMLResponse(html.page(w["inspection"], "".join(parts), lang=lang))
