@@ -179,7 +179,6 @@ async def file_request(
     csrf: Annotated[str, Form(max_length=100)],
     lang: Lang = "ko",
 ) -> Response:
-    check_form(request, csrf)
     await run_in_threadpool(
         permit,
         request,
@@ -189,6 +188,7 @@ async def file_request(
         Permission.provisions_request,
         partner_id=person.partner_id,
     )
+    check_form(request, csrf)
     available = _restricted(hub).get(dataset_id)
     if available is None:
         raise HTTPException(400, detail=f"{dataset_id!r} is not a restricted dataset")
@@ -225,8 +225,8 @@ async def decide_request(
     reason: Annotated[str, Form(max_length=500)] = "",
     lang: Lang = "ko",
 ) -> Response:
-    check_form(request, csrf)
     await run_in_threadpool(permit, request, hub, policy, person, Permission.provisions_decide)
+    check_form(request, csrf)
     try:
         await run_in_threadpool(
             lambda: provisioning.decide(
