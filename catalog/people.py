@@ -208,6 +208,15 @@ def find(url: str, login: str) -> Person | None:
         return Person(row.login, row.name, tuple(sorted(roles)), row.department_id, row.partner_id)
 
 
+def by_subject(url: str, subject: str) -> Person | None:
+    """The enabled account the city IdP's ``issuer|sub`` belongs to, or None: the IdP proves
+    who someone is; only an account made in the hub gives them roles."""
+    ensure_current(url)
+    with session_for(url) as session:
+        login = session.scalar(select(PersonRow.login).where(PersonRow.oidc_subject == subject))
+    return find(url, login) if login else None
+
+
 def everyone(url: str) -> list[tuple[PersonRow, list[str]]]:
     ensure_current(url)
     with session_for(url) as session:

@@ -102,19 +102,33 @@ def sign_in(url: str, login: str, password: str, client: str) -> tuple[str, peop
             detail={"reason": "wrong password, or no enabled account"},
         )
         return None
-    token = secrets.token_urlsafe(32)
+    return start(url, person, client, "password"), person
+
+
+def start(url: str, person: people.Person, client: str, how: str) -> str:
+    """A new sign-in for a person already authenticated (by password or by the city IdP):
+    its token, for the cookie. Audited with how the person proved who they are."""
+    token, now = secrets.token_urlsafe(32), datetime.now(UTC)
     with session_for(url) as session, session.begin():
         session.add(
             SignIn(
                 token_hash=_hash(token),
-                login=login,
+                login=person.login,
                 client_address=client,
                 created_at=now,
                 last_seen=now,
             )
         )
-    audit.record(url, "sign_in", login, purpose="access control", who=login, origin=client)
-    return token, person
+    audit.record(
+        url,
+        "sign_in",
+        person.login,
+        purpose="access control",
+        who=person.login,
+        origin=client,
+        detail={"by": how},
+    )
+    return token
 
 
 def signed_in(url: str, token: str | None, now: datetime | None = None) -> people.Person | None:

@@ -118,6 +118,21 @@ class HubSettings(BaseSettings):
         "vault master key and from the backups; generated under home/secrets on first use if "
         "unset (production passes it from a secret manager).",
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="The city IdP's OpenID Connect issuer URL (Keycloak realm, Azure AD tenant); "
+        "staff then sign in there. Unset: local accounts only.",
+    )
+    oidc_client_id: str | None = Field(default=None, description="The hub's client id at the IdP.")
+    oidc_client_secret: str | None = Field(
+        default=None, description="The hub's client secret at the IdP (from a secret manager)."
+    )
+    web_session_secret: str | None = Field(
+        default=None,
+        description="Signs the short-lived cookie that carries an OpenID Connect sign-in's state "
+        "and nonce; generated under home/secrets on first use if unset (a deployed hub with an "
+        "IdP passes it, the same to every web worker).",
+    )
     task_retries: int = Field(
         default=2,
         ge=0,
@@ -156,6 +171,11 @@ class HubSettings(BaseSettings):
                 raise ValueError(
                     "HUB_PRODUCTION is set but these variables are not: " + ", ".join(missing)
                 )
+        if self.production and self.oidc_issuer and not self.web_session_secret:
+            raise ValueError(
+                "HUB_OIDC_ISSUER is set on a deployed hub but HUB_WEB_SESSION_SECRET is not: "
+                "every web worker must sign the sign-in state with the same secret"
+            )
         if self.role == "web":
             given = [f"HUB_{name.upper()}" for name in VAULT_SETTINGS if getattr(self, name)]
             if given:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from catalog import audit, people, signins
@@ -41,6 +42,19 @@ async def person_of(request: Request, hub: HubDep) -> people.Person:
 
 PersonDep = Annotated[people.Person, Depends(person_of)]
 PolicyDep = Annotated[RolePolicy, Depends(policy_of)]
+
+
+def guarded_cookie(response: Response, request: Request, name: str, value: str) -> None:
+    """A cookie script cannot read, no other site sends, and TLS alone carries when the
+    request came over TLS (uvicorn takes the scheme from a trusted proxy's X-Forwarded-Proto)."""
+    response.set_cookie(
+        name,
+        value,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
 
 
 def check_form(request: Request, sent: str | None) -> None:

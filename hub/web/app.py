@@ -22,6 +22,7 @@ from hub.web.routes import (
     datasets,
     downloads,
     harvest,
+    oidc,
     pages,
     portal,
     provisions,
@@ -44,6 +45,7 @@ ROUTERS = (
     signin,
     audit,
     provisions,
+    oidc,
 )
 
 
@@ -57,6 +59,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         responses=REFUSALS,
     )
     app.state.hub = Hub.load(settings)
+    oidc.enable(app, settings)
     app.add_middleware(SecurityHeaders)
     for module in ROUTERS:
         app.include_router(module.router)

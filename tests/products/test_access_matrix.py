@@ -61,6 +61,8 @@ ROUTES: dict[tuple[str, str], tuple[Permission | None, str, dict | None]] = {
     ("GET", "/login"): (OPEN, "/login", None),
     ("POST", "/login"): (OPEN, "/login", {"login": "x", "password": "y", "csrf": "z"}),
     ("GET", "/me"): (OPEN, "/me", None),
+    ("GET", "/login/oidc"): (OPEN, "/login/oidc", None),
+    ("GET", "/login/oidc/callback"): (OPEN, "/login/oidc/callback", None),
     ("POST", "/logout"): (OPEN, "/logout", {"csrf": "z"}),
     ("GET", "/audit"): (Permission.audit_read, "/audit", None),
     ("GET", "/audit.csv"): (Permission.audit_read, "/audit.csv", None),

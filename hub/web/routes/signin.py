@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from catalog import signins
 from hub.core import html
-from hub.web.access import SIGNIN_COOKIE, PolicyDep
+from hub.web.access import SIGNIN_COOKIE, PolicyDep, guarded_cookie
 from hub.web.deps import HubDep, client_of
 from hub.web.params import Lang
 
@@ -38,6 +38,7 @@ WORDS = {
         "roles": "역할",
         "out": "로그아웃",
         "stale": "양식이 만료되었습니다. 다시 시도해 주세요.",
+        "idp": "시 통합인증(SSO)으로 로그인",
     },
     "en": {
         "title": "Staff sign-in",
@@ -49,23 +50,20 @@ WORDS = {
         "roles": "Roles",
         "out": "Sign out",
         "stale": "The form has expired. Please try again.",
+        "idp": "Sign in with the city's single sign-on",
     },
 }
 
 
-def _cookie(response: Response, request: Request, name: str, value: str) -> None:
-    response.set_cookie(
-        name,
-        value,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
-
-
-def _login_page(lang: str, csrf: str, problem: str = "", status: int = 200) -> HTMLResponse:
+def _login_page(
+    request: Request, lang: str, csrf: str, problem: str = "", status: int = 200
+) -> HTMLResponse:
     w = WORDS[lang]
+    idp = (
+        f'<p><a href="/login/oidc?lang={lang}">{w["idp"]}</a></p>'
+        if getattr(request.app.state, "oidc", None)
+        else ""
+    )
     note = f'<p class="fail" role="alert">{escape(problem)}</p>' if problem else ""
     body = (
         f"<h1>{w['title']}</h1>{note}"
@@ -75,7 +73,7 @@ def _login_page(lang: str, csrf: str, problem: str = "", status: int = 200) -> H
         f'autocomplete="username"></label></p>'
         f'<p><label>{w["password"]}<br><input name="password" type="password" required '
         f'maxlength="200" autocomplete="current-password"></label></p>'
-        f'<p><button type="submit">{w["go"]}</button></p></form>'
+        f'<p><button type="submit">{w["go"]}</button></p></form>{idp}'
     )
     return HTMLResponse(html.page(w["title"], body, lang=lang), status_code=status)
 
@@ -83,8 +81,8 @@ def _login_page(lang: str, csrf: str, problem: str = "", status: int = 200) -> H
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
 def login_form(request: Request, lang: Lang = "ko") -> Response:
     csrf = secrets.token_urlsafe(24)
-    page = _login_page(lang, csrf)
-    _cookie(page, request, LOGIN_CSRF_COOKIE, csrf)
+    page = _login_page(request, lang, csrf)
+    guarded_cookie(page, request, LOGIN_CSRF_COOKIE, csrf)
     return page
 
 
@@ -101,21 +99,21 @@ async def login(
     w, url, client = WORDS[lang], hub.settings.catalog_url, client_of(request)
     fresh = secrets.token_urlsafe(24)
     if not hub_login_csrf or not secrets.compare_digest(hub_login_csrf, csrf):
-        page = _login_page(lang, fresh, w["stale"], 403)
+        page = _login_page(request, lang, fresh, w["stale"], 403)
     else:
         try:
             done = await run_in_threadpool(signins.sign_in, url, login, password, client)
         except signins.Throttled as exc:
-            page = _login_page(lang, fresh, exc.message, 429)
+            page = _login_page(request, lang, fresh, exc.message, 429)
             page.headers["Retry-After"] = str(exc.retry_after)
         else:
             if done is not None:
                 redirect = RedirectResponse(f"/me?lang={lang}", status_code=303)
-                _cookie(redirect, request, SIGNIN_COOKIE, done[0])
+                guarded_cookie(redirect, request, SIGNIN_COOKIE, done[0])
                 redirect.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
                 return redirect
-            page = _login_page(lang, fresh, w["wrong"], 401)
-    _cookie(page, request, LOGIN_CSRF_COOKIE, fresh)
+            page = _login_page(request, lang, fresh, w["wrong"], 401)
+    guarded_cookie(page, request, LOGIN_CSRF_COOKIE, fresh)
     return page
 
 
