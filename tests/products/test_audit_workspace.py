@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from catalog import audit, people
 from catalog.db import engine_for
+from catalog.models import Provision
 from hub.registry.roles import load_roles
 from hub.web.app import create_app
 
@@ -75,3 +77,34 @@ def test_the_csv_opens_safely_and_an_edited_chain_shows(hub_settings):
         conn.execute(text("UPDATE hub_audit_log SET target = 'x' WHERE id = :i"), {"i": first.id})
     page = auditor.get("/audit?lang=en").text
     assert f"broken at entry {first.id}" in page
+
+
+def test_the_registers_are_listed_and_exported_for_their_readers(hub_settings):
+    url = hub_settings.catalog_url
+    rows = [
+        Provision(
+            dataset_id="bike_trips",
+            snapshot_id=7,
+            recipient=r,
+            channel="api",
+            purpose="patrols",
+            legal_basis="art. 2",
+            rows=n,
+            client_address="10.0.0.1",
+            provided_at=datetime.now(UTC),
+        )
+        for r, n in (("seoul-police", 40), ("public", 9))
+    ]
+    audit.record(url, "api_pull", "bike_trips", purpose="patrols", who="seoul-police", rows=rows)
+    operator = _signed_in(hub_settings, "op", "operator")
+    assert operator.get("/audit/registers/provision").status_code == 403
+    officer = _signed_in(hub_settings, "lee", "protection_officer")
+    page = officer.get("/audit/registers/provision?lang=en")
+    assert page.status_code == 200 and "seoul-police" in page.text and "10.0.0.1" in page.text
+    got = officer.get("/audit/registers/provision", params={"format": "csv"})
+    listed = list(csv.DictReader(io.StringIO(got.content.decode("utf-8-sig"))))
+    assert sorted((r["recipient"], r["rows"]) for r in listed) == [
+        ("public", "9"),
+        ("seoul-police", "40"),
+    ]
+    assert officer.get("/audit/registers/nothing").status_code == 422

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from html import escape
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 import pyarrow as pa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from catalog import audit
+from catalog.db import session_for
 from catalog.inspection import inspect
-from catalog.models import AuditEntry
+from catalog.models import AuditEntry, DestructionRecord, ProcessingRecord, Provision
 from hub.core import html
 from hub.lake.formats import csv_chunks
 from hub.registry.roles import Permission
@@ -49,6 +51,7 @@ WORDS = {
         "inspection": "개인정보 처리 현황 점검 보고서",
         "period": "점검 기간",
         "processing": "가명처리 (처리 대장)",
+        "destruction": "파기 대장",
         "provisions": "제공 (제공 대장)",
         "destructions": "파기 (파기 대장)",
         "decisions": "제공 신청과 결정",
@@ -76,6 +79,7 @@ WORDS = {
         "inspection": "Personal-data inspection report",
         "period": "Period inspected",
         "processing": "Pseudonymization (processing register)",
+        "destruction": "Destruction register",
         "provisions": "Provisions (provision register)",
         "destructions": "Destructions (destruction register)",
         "decisions": "Provision requests and decisions",
@@ -276,3 +280,106 @@ async def inspection_page(
         + _table(["kind", "who", "what", "when"], [list(a) for a in report.anomalies]),
     ]
     return HTMLResponse(html.page(w["inspection"], "".join(parts), lang=lang))
+
+
+#: The registers an auditor reads: model, the time it is kept by, and the columns shown
+REGISTERS = {
+    "processing": (
+        ProcessingRecord,
+        "recorded_at",
+        (
+            "id",
+            "recorded_at",
+            "dataset_id",
+            "run_id",
+            "column_name",
+            "classification",
+            "technique",
+            "key_version",
+            "values_changed",
+            "legal_basis",
+            "purpose",
+        ),
+    ),
+    "provision": (
+        Provision,
+        "provided_at",
+        (
+            "id",
+            "provided_at",
+            "dataset_id",
+            "snapshot_id",
+            "recipient",
+            "channel",
+            "purpose",
+            "legal_basis",
+            "rows",
+            "client_address",
+        ),
+    ),
+    "destruction": (
+        DestructionRecord,
+        "destroyed_at",
+        (
+            "id",
+            "destroyed_at",
+            "dataset_id",
+            "run_id",
+            "bucket",
+            "object_key",
+            "sha256",
+            "size",
+            "reason",
+        ),
+    ),
+}
+Kind = Literal["processing", "provision", "destruction"]
+
+
+def _register(hub, kind: str, dataset: str | None, since, until, limit: int | None) -> list:
+    model, at, _ = REGISTERS[kind]
+    query = select(model).order_by(model.id.desc())
+    if dataset:
+        query = query.where(model.dataset_id == dataset)
+    if since:
+        query = query.where(getattr(model, at) >= since)
+    if until:
+        query = query.where(getattr(model, at) < until)
+    with session_for(hub.settings.catalog_url) as session:
+        return list(session.scalars(query.limit(limit)))
+
+
+@router.get("/audit/registers/{kind}", response_class=HTMLResponse, include_in_schema=False)
+async def register_page(
+    kind: Kind,
+    request: Request,
+    hub: HubDep,
+    policy: PolicyDep,
+    person: PersonDep,
+    lang: Lang = "ko",
+    dataset: Text = None,
+    since: When = None,
+    until: When = None,
+    format: Annotated[Literal["html", "csv"], Query()] = "html",
+) -> Response:
+    await run_in_threadpool(permit, request, hub, policy, person, Permission.registers_read)
+    limit = None if format == "csv" else 500
+    rows = await run_in_threadpool(_register, hub, kind, dataset, since, until, limit)
+    columns = REGISTERS[kind][2]
+    if format == "csv":
+        schema = pa.schema([(c, pa.string()) for c in columns])
+        data = [[str(getattr(r, c)) for r in rows] for c in columns]
+        return Response(
+            b"".join(csv_chunks(schema, [pa.record_batch(data, schema=schema)])),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{kind}-register.csv"'},
+        )
+    title = WORDS[lang][kind if kind != "provision" else "provisions"]
+    kept = {k: v for k, v in (("dataset", dataset), ("lang", lang)) if v}
+    body = (
+        f"<h1>{escape(title)}</h1>"
+        f'<p><a href="/audit/registers/{kind}?{urlencode({**kept, "format": "csv"})}">'
+        f"{WORDS[lang]['csv']}</a></p>"
+        + _table(list(columns), [[getattr(r, c) for c in columns] for r in rows])
+    )
+    return HTMLResponse(html.page(title, body, lang=lang))
