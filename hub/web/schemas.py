@@ -20,7 +20,10 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": Refusal, "description": "No valid API key where one is needed"},
     403: {"model": Refusal, "description": "Not granted (dataset class, purpose, columns)"},
     404: {"model": Refusal, "description": "No such dataset, version or file"},
-    429: {"model": Refusal, "description": "The key's quota is used up (see Retry-After)"},
+    429: {
+        "model": Refusal,
+        "description": "The key's quota, or an address's data requests, used up (see Retry-After)",
+    },
 }
 
 

@@ -118,3 +118,19 @@ def test_a_citizens_data_request_from_the_map_lands_in_the_catalog(hub_settings)
             select(AuditEntry.target).where(AuditEntry.action == "data_request")
         )
         assert list(logged) == ["catalog", "bike_trips"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_one_address_files_a_few_data_requests_an_hour_not_a_flood(hub_settings):
+    from hub.web.routes.requests import PER_ADDRESS_PER_HOUR
+
+    client = TestClient(create_app(hub_settings))
+    ask = {"title": "bus stops", "description": "every stop with its shelter"}
+    codes = [
+        client.post("/api/v1/requests", json=ask).status_code
+        for _ in range(PER_ADDRESS_PER_HOUR + 2)
+    ]
+    assert codes == [201] * PER_ADDRESS_PER_HOUR + [429, 429]
+    refused = client.post("/requests", data=ask)
+    assert refused.status_code == 429 and 0 < int(refused.headers["retry-after"]) <= 3600
+    assert len(client.get("/api/v1/requests").json()) == PER_ADDRESS_PER_HOUR

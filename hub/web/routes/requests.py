@@ -3,15 +3,16 @@ listed for everyone (scrubbed of personal data, without the contacts)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from catalog import audit, entries
 from catalog.db import session_for
-from catalog.models import DataRequest
+from catalog.models import AuditEntry, DataRequest
 from hub.core.time import utc_now
 from hub.web.deps import Hub, HubDep, client_of
 from hub.web.pages import request_received
@@ -23,11 +24,41 @@ router = APIRouter()
 # A route's docstring becomes its description in /openapi.json: only requests_list has one.
 
 
+#: Data requests one address may file in an hour: a citizen files a few, a script thousands.
+PER_ADDRESS_PER_HOUR = 10
+
+
+def _too_many(url: str, client: str) -> int:
+    """Seconds until ``client`` may file again (0: now), counted from the audit log, which
+    every web worker shares."""
+    since = utc_now() - timedelta(hours=1)
+    with session_for(url) as session:
+        recent = list(
+            session.scalars(
+                select(AuditEntry.at)
+                .where(AuditEntry.action == "data_request", AuditEntry.origin == client)
+                .where(AuditEntry.at >= since)
+                .order_by(AuditEntry.at.desc())
+                .limit(PER_ADDRESS_PER_HOUR)
+            )
+        )
+    if len(recent) < PER_ADDRESS_PER_HOUR:
+        return 0
+    return max(1, int((recent[-1] + timedelta(hours=1) - utc_now()).total_seconds()))
+
+
 def file_request(hub: Hub, fields: DataRequestIn, lang: str, client: str) -> int:
     """Store a request in the catalog and the audit log; its number. 404 for an unknown
-    dataset named in it."""
+    dataset named in it; 429 for an address that filed too many in the last hour."""
     url = hub.settings.catalog_url
     hub.registry()  # the catalog is migrated once the registry is read
+    wait = _too_many(url, client)
+    if wait:
+        raise HTTPException(
+            429,
+            detail=f"{PER_ADDRESS_PER_HOUR} requests an hour from one address; try in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     if fields.dataset_id:
         hub.spec(fields.dataset_id)
     row = DataRequest(
