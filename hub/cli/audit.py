@@ -10,16 +10,27 @@ import typer
 from catalog.audit import verify as walk
 from catalog.db import session_for
 from catalog.models import AuditEntry
+from hub.cli.acting import As, acting
 from hub.core.settings import get_settings
+from hub.registry.roles import Permission, load_roles
 
 audit_app = typer.Typer(no_args_is_help=True, help="The append-only audit log.")
 
 
+def _reader(what: str, login: str | None) -> str:
+    """The catalog of the auditor (audit.read) who runs ``what``."""
+    settings = get_settings()
+    acting(
+        settings.catalog_url, load_roles(settings.roles_file), login, Permission.audit_read, what
+    )
+    return settings.catalog_url
+
+
 @audit_app.command()
-def verify() -> None:
+def verify(as_: As = None) -> None:
     """Prove the audit log is one unbroken chain; name the first entry that is not (exit 1)."""
 
-    count, broken = walk(get_settings().catalog_url)
+    count, broken = walk(_reader("audit verify", as_))
     if broken is not None:
         typer.secho(
             f"audit log BROKEN at entry {broken.entry_id}: {broken.reason}", fg="red", err=True
@@ -32,6 +43,7 @@ def verify() -> None:
 def list_entries(
     action: Annotated[str | None, typer.Option(help="Only this action, e.g. release.")] = None,
     last: Annotated[int, typer.Option(help="How many of the newest entries.")] = 50,
+    as_: As = None,
 ) -> None:
     """The newest entries, oldest first, one JSON object a line."""
     from sqlalchemy import select
@@ -39,7 +51,7 @@ def list_entries(
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(last)
     if action:
         query = query.where(AuditEntry.action == action)
-    with session_for(get_settings().catalog_url) as session:
+    with session_for(_reader("audit list", as_)) as session:
         rows = list(session.scalars(query))
     for e in reversed(rows):
         typer.echo(

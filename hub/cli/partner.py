@@ -8,9 +8,17 @@ from typing import Annotated
 import typer
 
 from catalog import audit, partners
-from hub.core.settings import get_settings
+from hub.cli.acting import As, acting
+from hub.core.settings import HubSettings, get_settings
+from hub.registry.roles import Permission, load_roles
 
 partner_app = typer.Typer(no_args_is_help=True, help="Partner agencies: keys and grants.")
+
+
+def _as(permission: Permission, what: str, login: str | None) -> tuple[HubSettings, str]:
+    settings = get_settings()
+    policy = load_roles(settings.roles_file)
+    return settings, acting(settings.catalog_url, policy, login, permission, what).login
 
 
 @partner_app.command("add")
@@ -18,13 +26,20 @@ def partner_add(
     partner_id: str,
     name: Annotated[str, typer.Option(help="The agency's name.")],
     contact: Annotated[str | None, typer.Option(help="Who to reach there.")] = None,
+    as_: As = None,
 ) -> None:
-    """Register a partner agency."""
+    """Register a partner agency (partners.manage)."""
 
-    url = get_settings().catalog_url
+    settings, who = _as(Permission.partners_manage, "partner add", as_)
+    url = settings.catalog_url
     partners.add_partner(url, partner_id, name, contact)
     audit.record(
-        url, "partner_add", partner_id, purpose="partner registration", detail={"name": name}
+        url,
+        "partner_add",
+        partner_id,
+        purpose="partner registration",
+        who=who,
+        detail={"name": name},
     )
     typer.echo(f"partner {partner_id} added")
 
@@ -36,10 +51,13 @@ def partner_key(
     per_minute: Annotated[int, typer.Option(help="Requests a minute before 429.")] = 120,
     per_day: Annotated[int, typer.Option(help="Requests a day before 429.")] = 20_000,
     revoke: Annotated[str | None, typer.Option(help="Revoke the key with this prefix.")] = None,
+    as_: As = None,
 ) -> None:
-    """Issue a key (printed once; only its hash is kept), or revoke one by its prefix."""
+    """Issue a key (printed once; only its hash is kept), or revoke one by its prefix
+    (partners.manage)."""
 
-    url = get_settings().catalog_url
+    settings, who = _as(Permission.partners_manage, "partner key", as_)
+    url = settings.catalog_url
     if revoke:
         count = partners.revoke_key(url, revoke)
         audit.record(
@@ -47,6 +65,7 @@ def partner_key(
             "key_revoke",
             partner_id,
             purpose="access control",
+            who=who,
             detail={"prefix": revoke, "keys": count},
         )
         typer.echo(f"revoked {count} key(s) starting {revoke}")
@@ -59,6 +78,7 @@ def partner_key(
         "key_issue",
         partner_id,
         purpose="access control",
+        who=who,
         detail={"prefix": key[:12], "days": days, "per_minute": per_minute, "per_day": per_day},
     )
     typer.echo(key)
@@ -73,10 +93,13 @@ def partner_grant(
     legal_basis: Annotated[str, typer.Option(help="The law or agreement it rests on.")],
     columns: Annotated[str, typer.Option(help="Comma-separated columns allowed.")],
     until: Annotated[str, typer.Option(help="ISO date-time the grant ends.")],
+    as_: As = None,
 ) -> None:
-    """Grant a partner a dataset for a purpose, some columns, until a date."""
+    """Grant a partner a dataset for a purpose, some columns, until a date: a provision
+    decision (provisions.decide), as an approved request on /provisions is."""
 
-    url = get_settings().catalog_url
+    settings, who = _as(Permission.provisions_decide, "partner grant", as_)
+    url = settings.catalog_url
     valid_until = datetime.fromisoformat(until)
     if valid_until.tzinfo is None:
         raise typer.BadParameter("--until needs a time zone, e.g. 2027-12-31T23:59+09:00")
@@ -94,6 +117,7 @@ def partner_grant(
         "grant",
         dataset,
         purpose=purpose,
+        who=who,
         detail={"partner": partner_id, "grant": grant.id, "columns": columns, "until": until},
     )
     typer.echo(f"grant {grant.id}: {partner_id} may pull {dataset} for {purpose!r}")

@@ -97,6 +97,27 @@ ALSO = {
 #: ``hub`` commands that act as a person -> the permission they ask for, and their arguments
 COMMANDS: dict[str, tuple[Permission, list[str]]] = {
     "users list": (Permission.users_manage, ["users", "list"]),
+    "partner add": (Permission.partners_manage, ["partner", "add", "p-x", "--name", "X"]),
+    "partner key": (Permission.partners_manage, ["partner", "key", "nobody"]),
+    "partner grant": (
+        Permission.provisions_decide,
+        [
+            "partner",
+            "grant",
+            "nobody",
+            "bike_trips",
+            "--purpose",
+            "p",
+            "--legal-basis",
+            "l",
+            "--columns",
+            "c",
+            "--until",
+            "2099-01-01T00:00Z",
+        ],
+    ),
+    "audit verify": (Permission.audit_read, ["audit", "verify"]),
+    "audit list": (Permission.audit_read, ["audit", "list", "--last", "1"]),
     "users role": (Permission.users_manage, ["users", "role", "nobody", "--role", "auditor"]),
     "users disable": (Permission.users_manage, ["users", "disable", "nobody"]),
     "vault rotate": (Permission.keys_rotate, ["vault", "rotate", "nofeed", "--purpose", "p"]),
