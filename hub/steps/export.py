@@ -163,11 +163,16 @@ def export_due(
 
 
 def export_owed(settings: HubSettings, spec: DatasetSpec, now: datetime) -> list[ExportFile]:
-    """The hourly round's catch-up for a feed with a cadence: the current open version's
-    files, once due, so a feed that goes quiet after a skipped export still gets them."""
+    """The hourly round's catch-up for a feed with a cadence: the files written for the
+    current open version, once due and if it has none, so a feed that goes quiet after a
+    skipped export still gets them (nothing when it already has them)."""
     every = getattr(spec, "exports_every", None)
     if every is None or not export_due(settings, spec.id, every, now):
         return []
-    if not iceberg.table_catalog(settings).table_exists(("open", spec.id)):
+    catalog = iceberg.table_catalog(settings)
+    if not catalog.table_exists(("open", spec.id)):
         return []
-    return export_version(settings, spec.id)
+    current = catalog.load_table(("open", spec.id)).current_snapshot()
+    if current is None or entries.exports_of(settings.catalog_url, spec.id, current.snapshot_id):
+        return []  # the current version has its files: a quiet feed is owed nothing
+    return export_version(settings, spec.id, current.snapshot_id)

@@ -249,6 +249,8 @@ def test_a_feed_with_an_export_cadence_writes_its_files_at_most_that_often(
         assert export_owed(hub_settings, spec, utc_now()) == []
         now["at"] = start + timedelta(minutes=17 + 60)
         owed = export_owed(hub_settings, spec, utc_now())
+        now["at"] = start + timedelta(minutes=17 + 120)  # an hour on: it has its files
+        assert export_owed(hub_settings, spec, utc_now()) == []
     assert {e.snapshot_id for e in owed} == {open_now}
     client = TestClient(create_app(hub_settings))
     files = client.get(f"/api/v1/datasets/{feed}").json()["files"]
