@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 
 from hub.core.settings import HubSettings, get_settings
 from hub.web.deps import Hub
+from hub.web.fastapi_fixes import remember_sequence_checks
 from hub.web.headers import SecurityHeaders
 from hub.web.ngsi_ld import routes as ngsi_ld
 from hub.web.routes import (
@@ -52,6 +53,7 @@ ROUTERS = (
 def create_app(settings: HubSettings | None = None) -> FastAPI:
     """The web app over ``settings`` (default: the environment's), its registry read now."""
     settings = settings or get_settings()
+    remember_sequence_checks()
     app = FastAPI(
         title="City Data Hub",
         description="Seoul's open data map and sharing hub: catalog, lineage, DCAT-AP 3.",
