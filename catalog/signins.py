@@ -77,32 +77,29 @@ def sign_in(url: str, login: str, password: str, client: str) -> tuple[str, peop
     """
     wait = wait_before_try(url, login, client)
     if wait:
-        audit.record(
-            url,
-            "sign_in_refused",
-            login,
-            purpose="access control",
-            who=login,
-            origin=client,
-            detail={"reason": "too many refused passwords", "wait_s": wait},
-        )
+        refused(url, login, client, "too many refused passwords", wait_s=wait)
         raise Throttled(f"too many refused passwords; try again in {wait} s", wait)
     person = people.authenticate(url, login, password)
     now = datetime.now(UTC)
     if person is None:
         with session_for(url) as session, session.begin():
             session.add(FailedSignIn(login=login, client_address=client, at=now))
-        audit.record(
-            url,
-            "sign_in_refused",
-            login,
-            purpose="access control",
-            who=login,
-            origin=client,
-            detail={"reason": "wrong password, or no enabled account"},
-        )
+        refused(url, login, client, "wrong password, or no enabled account")
         return None
     return start(url, person, client, "password"), person
+
+
+def refused(url: str, who: str, client: str, reason: str, **detail: object) -> None:
+    """Audit a sign-in that did not happen, with why."""
+    audit.record(
+        url,
+        "sign_in_refused",
+        who,
+        purpose="access control",
+        who=who,
+        origin=client,
+        detail={"reason": reason, **detail},
+    )
 
 
 def start(url: str, person: people.Person, client: str, how: str) -> str:

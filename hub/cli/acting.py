@@ -31,25 +31,22 @@ def acting(
     )
     person = people.authenticate(url, login, password)
     if person is None:
-        audit.record(
-            url,
-            "access_refused",
-            what,
-            purpose="access control",
-            who=login,
-            detail={"reason": "sign-in failed", "channel": "cli"},
-        )
+        _refused(url, what, login, "sign-in failed")
         raise people.AccessDenied(f"{what}: wrong password, or no enabled account {login!r}")
     try:
         people.require(policy, person, permission)
     except people.AccessDenied as exc:
-        audit.record(
-            url,
-            "access_refused",
-            what,
-            purpose="access control",
-            who=login,
-            detail={"reason": exc.message, "channel": "cli"},
-        )
+        _refused(url, what, login, exc.message)
         raise
     return person
+
+
+def _refused(url: str, what: str, login: str, reason: str) -> None:
+    audit.record(
+        url,
+        "access_refused",
+        what,
+        purpose="access control",
+        who=login,
+        detail={"reason": reason, "channel": "cli"},
+    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from catalog import partners, people, provisioning, reidentification
@@ -15,17 +14,8 @@ from catalog.db import session_for
 from catalog.inspection import inspect
 from catalog.models import DestructionRecord, ProcessingRecord, Provision
 from hub.registry.roles import load_roles
-from hub.web.app import create_app
 from tests.privacy.test_protect_pipeline import DAY1, run_bikes
-
-PASSWORD = "correct horse battery"
-
-
-def _signed_in(settings, login: str) -> TestClient:
-    client = TestClient(create_app(settings), base_url="https://hub.test", follow_redirects=False)
-    form = client.get("/login").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    assert client.post("/login", data={"login": login, "password": PASSWORD, "csrf": form})
-    return client
+from tests.support.staff import PASSWORD, signed_in
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
@@ -87,8 +77,8 @@ def test_the_inspection_report_matches_the_registers_and_names_every_approver(hu
         a[:3] for a in report.anomalies
     ]
 
-    assert _signed_in(hub_settings, "op").get("/audit/inspection").status_code == 403
-    page = _signed_in(hub_settings, "aud").get(
+    assert signed_in(hub_settings, "op").get("/audit/inspection").status_code == 403
+    page = signed_in(hub_settings, "aud").get(
         "/audit/inspection",
         params={"lang": "en", "since": began.isoformat(), "until": datetime.now(UTC).isoformat()},
     )

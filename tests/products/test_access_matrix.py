@@ -18,8 +18,9 @@ from catalog.models import SignIn
 from hub.cli import app as cli
 from hub.registry.roles import Permission, load_roles
 from hub.web.app import create_app
+from tests.support import staff
+from tests.support.staff import PASSWORD, signed_in
 
-PASSWORD = "correct horse battery"
 OPEN = None  # anyone, signed in or not
 #: (method, route) -> the permission it needs, and a request that exercises it
 ROUTES: dict[tuple[str, str], tuple[Permission | None, str, dict | None]] = {
@@ -161,12 +162,7 @@ def people_of_every_role(hub_settings):
 
 
 def _client(settings, login: str | None) -> TestClient:
-    client = TestClient(create_app(settings), base_url="https://hub.test", follow_redirects=False)
-    if login:
-        form = client.get("/login").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-        done = client.post("/login", data={"login": login, "password": PASSWORD, "csrf": form})
-        assert done.status_code == 303, login
-    return client
+    return signed_in(settings, login) if login else staff.client(settings)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -10,30 +10,16 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from catalog import audit, people
+from catalog import audit
 from catalog.db import engine_for
 from catalog.models import Provision
-from hub.registry.roles import load_roles
 from hub.web.app import create_app
+from tests.support.staff import account, signed_in
 
-PASSWORD = "correct horse battery"
 
-
-def _signed_in(settings, login: str, role: str) -> TestClient:
-    people.add(
-        settings.catalog_url,
-        load_roles(settings.roles_file),
-        login=login,
-        name=login,
-        roles=[role],
-        by="test",
-        password=PASSWORD,
-    )
-    client = TestClient(create_app(settings), base_url="https://hub.test", follow_redirects=False)
-    form = client.get("/login").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    done = client.post("/login", data={"login": login, "password": PASSWORD, "csrf": form})
-    assert done.status_code == 303
-    return client
+def _staff(settings, login: str, role: str) -> TestClient:
+    account(settings, login, role)
+    return signed_in(settings, login)
 
 
 def test_only_an_auditor_reads_the_log_and_refusals_are_logged(hub_settings):
@@ -42,7 +28,7 @@ def test_only_an_auditor_reads_the_log_and_refusals_are_logged(hub_settings):
     audit.record(url, "release", "open.bike_trips", purpose="open data", who="pipeline")
     anonymous = TestClient(create_app(hub_settings), follow_redirects=False)
     assert anonymous.get("/audit").headers["location"] == "/login?lang=ko"
-    operator = _signed_in(hub_settings, "op", "operator")
+    operator = _staff(hub_settings, "op", "operator")
     assert operator.get("/audit").status_code == 403
     assert operator.get("/audit.csv").status_code == 403
     refused = audit.entries(url, action="access_refused")
@@ -52,7 +38,7 @@ def test_only_an_auditor_reads_the_log_and_refusals_are_logged(hub_settings):
         ("anonymous", "/audit"),
     ]
 
-    auditor = _signed_in(hub_settings, "lee", "auditor")
+    auditor = _staff(hub_settings, "lee", "auditor")
     page = auditor.get("/audit?lang=en")
     assert page.status_code == 200 and "Chain verified: intact" in page.text
     assert "seoul-police" in page.text and "open.bike_trips" in page.text
@@ -66,7 +52,7 @@ def test_only_an_auditor_reads_the_log_and_refusals_are_logged(hub_settings):
 def test_the_csv_opens_safely_and_an_edited_chain_shows(hub_settings):
     url = hub_settings.catalog_url
     audit.record(url, "data_request", '=HYPERLINK("http://evil")', purpose="citizen", who="x")
-    auditor = _signed_in(hub_settings, "lee", "auditor")
+    auditor = _staff(hub_settings, "lee", "auditor")
     got = auditor.get("/audit.csv", params={"action": "data_request"})
     assert got.content.startswith("\ufeff".encode())
     rows = list(csv.DictReader(io.StringIO(got.content.decode("utf-8-sig"))))
@@ -96,9 +82,9 @@ def test_the_registers_are_listed_and_exported_for_their_readers(hub_settings):
         for r, n in (("seoul-police", 40), ("public", 9))
     ]
     audit.record(url, "api_pull", "bike_trips", purpose="patrols", who="seoul-police", rows=rows)
-    operator = _signed_in(hub_settings, "op", "operator")
+    operator = _staff(hub_settings, "op", "operator")
     assert operator.get("/audit/registers/provision").status_code == 403
-    officer = _signed_in(hub_settings, "lee", "protection_officer")
+    officer = _staff(hub_settings, "lee", "protection_officer")
     page = officer.get("/audit/registers/provision?lang=en")
     assert page.status_code == 200 and "seoul-police" in page.text and "10.0.0.1" in page.text
     got = officer.get("/audit/registers/provision", params={"format": "csv"})

@@ -10,30 +10,12 @@ from fastapi.testclient import TestClient
 
 from catalog import audit, partners, people, provisioning
 from hub.registry.roles import load_roles
-from hub.web.app import create_app
-
-PASSWORD = "correct horse battery"
+from tests.support.staff import account, form_token, signed_in
 
 
 def _signed_in(settings, login: str, role: str, partner: str | None = None) -> TestClient:
-    people.add(
-        settings.catalog_url,
-        load_roles(settings.roles_file),
-        login=login,
-        name=login,
-        roles=[role],
-        by="test",
-        password=PASSWORD,
-        partner_id=partner,
-    )
-    client = TestClient(create_app(settings), base_url="https://hub.test", follow_redirects=False)
-    form = client.get("/login").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    assert client.post("/login", data={"login": login, "password": PASSWORD, "csrf": form})
-    return client
-
-
-def _csrf(page: str) -> str:
-    return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    account(settings, login, role, partner)
+    return signed_in(settings, login)
 
 
 def test_a_partner_files_and_the_manager_narrows_through_the_forms(hub_settings):
@@ -51,7 +33,9 @@ def test_a_partner_files_and_the_manager_narrows_through_the_forms(hub_settings)
         "until": until,
     }
     assert park.post("/provisions", data={**request, "csrf": "forged"}).status_code == 403
-    assert park.post("/provisions", data={**request, "csrf": _csrf(page.text)}).status_code == 303
+    assert (
+        park.post("/provisions", data={**request, "csrf": form_token(page.text)}).status_code == 303
+    )
     assert "filed" in park.get("/provisions?lang=en").text
 
     operator = _signed_in(hub_settings, "op", "operator")
@@ -64,7 +48,7 @@ def test_a_partner_files_and_the_manager_narrows_through_the_forms(hub_settings)
         "columns": "case_no, offence_type",
         "until": until,
         "reason": "times are not needed",
-        "csrf": _csrf(listing),
+        "csrf": form_token(listing),
     }
     policy = load_roles(hub_settings.roles_file)
     number = provisioning.requests(url, policy, people.find(url, "han"))[0].id

@@ -14,6 +14,7 @@ from catalog.db import session_for
 from catalog.models import AuditEntry
 from hub.registry.roles import load_roles
 from hub.web.app import create_app
+from tests.support.staff import form_token
 
 PASSWORD = "correct horse battery"
 
@@ -38,7 +39,7 @@ def _person(settings, login: str = "kim", roles: tuple[str, ...] = ("auditor",))
 def _form_token(client: TestClient, lang: str = "ko") -> str:
     page = client.get(f"/login?lang={lang}")
     assert page.status_code == 200
-    return page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    return form_token(page.text)
 
 
 def _sign_in(client: TestClient, password: str = PASSWORD, login: str = "kim"):
@@ -67,7 +68,7 @@ def test_sign_in_sets_a_guarded_cookie_and_sign_out_ends_it(hub_settings):
     # sign-out is a form with the sign-in's CSRF token: without it, nothing happens
     assert client.post("/logout", data={"csrf": "forged"}).status_code == 403
     assert client.get("/me").status_code == 200
-    csrf = me.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    csrf = form_token(me.text)
     assert client.post("/logout", data={"csrf": csrf}).status_code == 303
     assert client.get("/me").headers["location"].startswith("/login")
     # the old token, replayed, is no one

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
-from catalog import audit, people, signins
+from catalog import people, signins
 from hub.core.settings import HubSettings, run_time_secret
 from hub.web.access import SIGNIN_COOKIE, guarded_cookie
 from hub.web.deps import HubDep, client_of
@@ -81,28 +81,16 @@ async def oidc_callback(request: Request, hub: HubDep) -> Response:
         token = await _client(request).authorize_access_token(request)
     except OAuthError as exc:
         reason = f"the identity provider's answer was refused: {exc.error}"
-        await run_in_threadpool(_refused, url, "(oidc)", client, reason)
+        await run_in_threadpool(signins.refused, url, "(oidc)", client, reason, by="oidc")
         raise HTTPException(400, detail=reason) from None
     claims = token.get("userinfo") or {}
     subject = f"{claims.get('iss')}|{claims.get('sub')}"
     person = await run_in_threadpool(people.by_subject, url, subject)
     if person is None:
         reason = f"no enabled hub account for the IdP subject {subject}"
-        await run_in_threadpool(_refused, url, subject, client, reason)
+        await run_in_threadpool(signins.refused, url, subject, client, reason, by="oidc")
         raise HTTPException(403, detail=reason)
     cookie = await run_in_threadpool(signins.start, url, person, client, "oidc")
     response = RedirectResponse(f"/me?lang={lang}", status_code=303)
     guarded_cookie(response, request, SIGNIN_COOKIE, cookie)
     return response
-
-
-def _refused(url: str, who: str, client: str, reason: str) -> None:
-    audit.record(
-        url,
-        "sign_in_refused",
-        who,
-        purpose="access control",
-        who=who,
-        origin=client,
-        detail={"reason": reason, "by": "oidc"},
-    )
