@@ -118,6 +118,12 @@ class HubSettings(BaseSettings):
         "vault master key and from the backups; generated under home/secrets on first use if "
         "unset (production passes it from a secret manager).",
     )
+    web_rate_per_minute: int = Field(
+        default=1200,
+        ge=0,
+        description="Requests a minute one address may make without an API key, per web "
+        "worker (a burst of as many, then 429 with Retry-After); 0: no limit.",
+    )
     oidc_issuer: str | None = Field(
         default=None,
         description="The city IdP's OpenID Connect issuer URL (Keycloak realm, Azure AD tenant); "

@@ -18,6 +18,7 @@ from hub.web.deps import Hub
 from hub.web.fastapi_fixes import remember_sequence_checks
 from hub.web.headers import SecurityHeaders
 from hub.web.ngsi_ld import routes as ngsi_ld
+from hub.web.ratelimit import PerAddress
 from hub.web.routes import (
     audit,
     datasets,
@@ -62,6 +63,8 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     )
     app.state.hub = Hub.load(settings)
     oidc.enable(app, settings)
+    if settings.web_rate_per_minute:
+        app.add_middleware(PerAddress, per_minute=settings.web_rate_per_minute)
     app.add_middleware(SecurityHeaders)
     for module in ROUTERS:
         app.include_router(module.router)

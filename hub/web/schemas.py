@@ -22,7 +22,7 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     404: {"model": Refusal, "description": "No such dataset, version or file"},
     429: {
         "model": Refusal,
-        "description": "The key's quota, or an address's data requests, used up (see Retry-After)",
+        "description": "A key's quota, an address's rate or its data requests used up (see Retry-After)",
     },
 }
 

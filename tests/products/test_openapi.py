@@ -25,6 +25,8 @@ EXAMPLES = 60
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_no_request_makes_a_server_error_or_an_undocumented_response(lake):
     settings, _ = lake
+    # every generated case reaches its operation: the per-address limit has a test of its own
+    settings = settings.model_copy(update={"web_rate_per_minute": 0})
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(settings))
     failures: dict[str, str] = {}
     tried, calls = 0, []

@@ -134,3 +134,19 @@ def test_one_address_files_a_few_data_requests_an_hour_not_a_flood(hub_settings)
     refused = client.post("/requests", data=ask)
     assert refused.status_code == 429 and 0 < int(refused.headers["retry-after"]) <= 3600
     assert len(client.get("/api/v1/requests").json()) == PER_ADDRESS_PER_HOUR
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_an_address_without_a_key_is_slowed_past_its_rate(hub_settings):
+    settings = hub_settings.model_copy(update={"web_rate_per_minute": 5})
+    client = TestClient(create_app(settings))
+    codes = [client.get("/api/v1/datasets").status_code for _ in range(7)]
+    assert codes == [200] * 5 + [429, 429]
+    slowed = client.get("/catalog.jsonld")
+    assert slowed.status_code == 429 and 0 < int(slowed.headers["retry-after"]) <= 12
+    assert slowed.headers["x-content-type-options"] == "nosniff"
+    # a partner's request carries a key: its own quota decides, not the address's
+    keyed = client.get("/api/v1/datasets/bike_trips/records", headers={"X-API-Key": "hubk_x"})
+    assert keyed.status_code == 401
+    other = TestClient(create_app(settings), client=("10.1.2.3", 5000))
+    assert other.get("/api/v1/datasets").status_code == 200  # another address is not slowed
