@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from hub.core.errors import ServiceError
 from hub.core.settings import HubSettings, embedded_secret_key
-from hub.services.process import free_port, pid_alive, port_is_free, stop_pid, wait_until
+from hub.services.process import free_port, pid_alive, port_is_free, stop_pid
 
 
 class SeaweedState(BaseModel):
@@ -77,7 +77,36 @@ class SeaweedFS:
                 )
             return running, False
 
-        s3_port = self._s3_port or free_port(also_free=10000)
+        # Ports picked here are free when picked, not when weed binds them a moment later: a
+        # process starting beside this one (a second test worker, another hub) may take one
+        # meanwhile. weed then runs on without that part, so its S3 API is checked for by its
+        # answer, and ports picked here are picked afresh for another try.
+        tries = 1 if self._s3_port else 3
+        why = {
+            "gone": "it exited",
+            "other": "another server answers on its port",
+            "late": f"nothing answered within {timeout_s:.0f} s",
+        }
+        for attempt in range(1, tries + 1):
+            try:
+                state, proc, log_file = self._launch(self._s3_port or free_port(also_free=10000))
+            except ServiceError:
+                if attempt == tries:
+                    raise
+                continue  # a picked port was taken before weed could start: pick again
+            outcome = _wait_for_s3(proc, state.endpoint, timeout_s)
+            if outcome == "s3":
+                return state, True
+            self.stop()
+            if attempt == tries:
+                raise ServiceError(
+                    f"SeaweedFS did not start its S3 API on {state.endpoint}: {why[outcome]}; "
+                    f"see {log_file}"
+                )
+        raise AssertionError("unreachable")
+
+    def _launch(self, s3_port: int) -> tuple[SeaweedState, subprocess.Popen[bytes], Path]:
+        """Start ``weed server`` with its S3 API on ``s3_port`` and record its state."""
         if not (port_is_free(s3_port) and port_is_free(s3_port + 10000)):
             raise ServiceError(
                 f"S3 port {s3_port} (or its gRPC port {s3_port + 10000}) on 127.0.0.1 is taken: "
@@ -145,18 +174,7 @@ class SeaweedFS:
             started_at=time.time(),
         )
         self.state_file.write_text(state.model_dump_json(indent=2))
-        if not wait_until(
-            lambda: proc.poll() is None and _s3_answers(state.endpoint),
-            timeout_s=timeout_s,
-            interval_s=0.2,
-        ):
-            code = proc.poll()
-            self.stop()
-            raise ServiceError(
-                f"SeaweedFS did not answer on {state.endpoint} within {timeout_s:.0f} s"
-                f"{f' (it exited with {code})' if code is not None else ''}; see {log_file}"
-            )
-        return state, True
+        return state, proc, log_file
 
     def stop(self) -> bool:
         """Stop the server this home started. Returns whether one was running."""
@@ -195,9 +213,31 @@ class SeaweedFS:
         path.chmod(0o600)
 
 
+def _wait_for_s3(proc: subprocess.Popen[bytes], endpoint: str, timeout_s: float) -> str:
+    """'s3' once our S3 API answers; 'other' as soon as something else answers on its port
+    (taken meanwhile), 'gone' if weed exited, 'late' at the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return "gone"
+        try:
+            answer = httpx.get(endpoint, timeout=1.0)
+        except httpx.HTTPError:
+            time.sleep(0.2)
+            continue
+        return "s3" if _is_s3(answer) else "other"
+    return "late"
+
+
+def _is_s3(answer: httpx.Response) -> bool:
+    return "xml" in answer.headers.get("content-type", "") or answer.text.startswith("<?xml")
+
+
 def _s3_answers(endpoint: str) -> bool:
+    """Whether an S3 API answers there: its answers are XML (an unsigned request gets an XML
+    error). Another server on the port (say another weed's volume server, which answers JSON)
+    is not ours: weed keeps running when one of its ports was taken meanwhile."""
     try:
-        httpx.get(endpoint, timeout=1.0)
+        return _is_s3(httpx.get(endpoint, timeout=1.0))
     except httpx.HTTPError:
         return False
-    return True

@@ -91,3 +91,43 @@ def test_up_against_production_services_starts_nothing_and_prints_no_password(hu
     assert f"S3 at {hub_settings.s3_endpoint} (external; nothing started)" in up.stdout
     assert "catalog-pw" not in up.stdout + up.stderr
     assert "catalog: postgresql+psycopg2://postgres:***@" in up.stdout
+
+
+def test_a_port_taken_by_another_server_is_never_taken_for_the_lake(tmp_path, monkeypatch):
+    """Two hubs (or two test workers) starting side by side can pick the same free port. The
+    port another server holds is not mistaken for the lake's S3 API: weed starts on another."""
+    import http.server
+    import threading
+
+    from hub.services import SeaweedFS, seaweedfs
+    from hub.services.process import free_port
+
+    class Json(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b'{"error": "volume id inbox not found"}'
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # quiet
+            pass
+
+    other = http.server.HTTPServer(("127.0.0.1", 0), Json)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    taken = other.server_address[1]
+    assert not seaweedfs._s3_answers(f"http://127.0.0.1:{taken}")  # JSON is not S3
+    picks = iter([taken])
+    monkeypatch.setattr(
+        seaweedfs,
+        "free_port",
+        lambda also_free=0: next(picks, None) or free_port(also_free=also_free),
+    )
+    server = SeaweedFS(HubSettings(home=tmp_path / "var", s3_port=0))
+    try:
+        state, started = server.start()
+        assert started and state.s3_port != taken
+        assert seaweedfs._s3_answers(state.endpoint)
+    finally:
+        server.stop()
+        other.shutdown()
