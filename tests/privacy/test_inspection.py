@@ -4,15 +4,16 @@ are the registers' own, and the auditor's page names every approver and anomaly.
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from catalog import partners, people, provisioning, reidentification
+from catalog import entries, partners, people, provisioning, reidentification
 from catalog.db import session_for
 from catalog.inspection import inspect
-from catalog.models import DestructionRecord, ProcessingRecord, Provision
+from catalog.models import DestructionRecord, ProcessingRecord, Provision, Release
 from hub.registry.roles import load_roles
 from tests.privacy.test_protect_pipeline import DAY1, run_bikes
 from tests.support.staff import PASSWORD, signed_in
@@ -78,6 +79,12 @@ def test_the_inspection_report_matches_the_registers_and_names_every_approver(hu
     ]
 
     assert signed_in(hub_settings, "op").get("/audit/inspection").status_code == 403
+    # the dataset as the auditor reviews it: lineage drawn and each release's report
+    review = signed_in(hub_settings, "aud").get("/audit/datasets/bike_trips?lang=en")
+    releases = entries.listing(url, Release, "bike_trips")
+    assert review.status_code == 200 and "<svg" in review.text and releases
+    first_line = releases[-1].report_en.splitlines()[0]
+    assert html.escape(first_line) in review.text
     page = signed_in(hub_settings, "aud").get(
         "/audit/inspection",
         params={"lang": "en", "since": began.isoformat(), "until": datetime.now(UTC).isoformat()},

@@ -68,6 +68,11 @@ ROUTES: dict[tuple[str, str], tuple[Permission | None, str, dict | None]] = {
     ("GET", "/audit"): (Permission.audit_read, "/audit", None),
     ("GET", "/audit.csv"): (Permission.audit_read, "/audit.csv", None),
     ("GET", "/audit/inspection"): (Permission.inspection_report, "/audit/inspection", None),
+    ("GET", "/audit/datasets/{dataset_id}"): (
+        Permission.audit_read,
+        "/audit/datasets/bike_trips",
+        None,
+    ),
     ("GET", "/audit/registers/{kind}"): (
         Permission.registers_read,
         "/audit/registers/provision",

@@ -14,15 +14,22 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from catalog import audit
+from catalog import audit, entries
 from catalog.db import session_for
 from catalog.inspection import inspect
-from catalog.models import AuditEntry, DestructionRecord, ProcessingRecord, Provision
+from catalog.models import (
+    AuditEntry,
+    DestructionRecord,
+    ProcessingRecord,
+    Provision,
+    Release,
+)
 from hub.core import html
 from hub.lake.formats import csv_chunks
 from hub.registry.roles import Permission
 from hub.web.access import PersonDep, PolicyDep, permit
 from hub.web.deps import HubDep
+from hub.web.pages import lineage_svg
 from hub.web.params import Lang
 
 router = APIRouter()
@@ -58,6 +65,8 @@ WORDS = {
         "reidentifications": "재식별",
         "anomalies": "이상 사항",
         "totals": "합계",
+        "lineage": "계보",
+        "releases": "개방·제공 보고서",
     },
     "en": {
         "title": "Audit log",
@@ -86,6 +95,8 @@ WORDS = {
         "reidentifications": "Re-identifications",
         "anomalies": "Anomalies",
         "totals": "Totals",
+        "lineage": "Lineage",
+        "releases": "Release reports",
     },
 }
 
@@ -383,3 +394,33 @@ async def register_page(
         + _table(list(columns), [[getattr(r, c) for c in columns] for r in rows])
     )
     return HTMLResponse(html.page(title, body, lang=lang))
+
+
+@router.get("/audit/datasets/{dataset_id}", response_class=HTMLResponse, include_in_schema=False)
+async def dataset_review(
+    dataset_id: str,
+    request: Request,
+    hub: HubDep,
+    policy: PolicyDep,
+    person: PersonDep,
+    lang: Lang = "ko",
+) -> Response:
+    """A dataset as the auditor reviews it: its lineage drawn, then every release with the
+    measured risk and its report in the page's language, newest first."""
+    await run_in_threadpool(permit, request, hub, policy, person, Permission.audit_read)
+    hub.spec(dataset_id)  # 404 for an unknown id
+    graph = lineage_svg(await run_in_threadpool(hub.lineage, dataset_id))
+    releases = await run_in_threadpool(
+        entries.listing, hub.settings.catalog_url, Release, dataset_id
+    )
+    w = WORDS[lang]
+    reports = "".join(
+        f"<h3>{escape(r.zone)} · {escape(r.status)} · {r.created_at.isoformat()}</h3>"
+        f"<pre>{escape(r.report_ko if lang == 'ko' else r.report_en)}</pre>"
+        for r in reversed(releases)
+    )
+    body = (
+        f"<h1>{escape(dataset_id)}</h1><h2>{w['lineage']}</h2>{graph}"
+        f"<h2>{w['releases']}</h2>{reports or '<p>' + w['none'] + '</p>'}"
+    )
+    return HTMLResponse(html.page(dataset_id, body, lang=lang))
