@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from catalog.db import ensure_current, hold, session_for, sqlite_lock
+from catalog.db import ensure_current, session_for
 from catalog.models import AuditEntry, Base
+from hub.core.database import hold, sqlite_lock
 
 GENESIS = "0" * 64
 ATTEMPTS = 20

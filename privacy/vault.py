@@ -36,8 +36,7 @@ from sqlalchemy import (
     update,
 )
 
-from catalog.db import serialized
-from hub.core.database import engine_for
+from hub.core.database import engine_for, serialized
 from hub.core.settings import HubSettings, run_time_secret
 from privacy.errors import VaultError
 

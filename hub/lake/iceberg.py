@@ -20,7 +20,7 @@ import pyarrow as pa
 from cachetools import LRUCache
 from sqlalchemy import text
 
-from hub.core.database import engine_for
+from hub.core.database import engine_for, serialized
 from hub.core.delivery import Window
 from hub.core.errors import CommitFailedError, CommitStateUnknownError, LakeError
 from hub.core.settings import HubSettings
@@ -77,11 +77,9 @@ def table_catalog(settings: HubSettings) -> SqlCatalog:
         found = _catalogs.get(key)
     if found is not None:
         return found
-    try:
-        made = SqlCatalog(settings.catalog_name, **properties)
-    except Exception:
-        # A new catalog creates its tables (check, then CREATE): processes starting together
-        # race on that, and the loser's CREATE fails; the tables exist now, so open it again.
+    # A new catalog creates its tables (check, then CREATE one by one): processes starting
+    # together on an empty database race on that, so they take turns.
+    with serialized(properties["uri"], "iceberg-tables"):
         made = SqlCatalog(settings.catalog_name, **properties)
     with _caching:
         kept = _catalogs.setdefault(key, made)
