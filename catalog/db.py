@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.core.database import engine_for, serialized
@@ -51,3 +53,14 @@ def migrate(url: str) -> None:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
     _current.add(url)
+
+
+def move(
+    session: Session, model: Any, key: int, *, when: dict[str, Any], to: dict[str, Any]
+) -> bool:
+    """Change row ``key`` from the state ``when`` describes to ``to``, in the session's
+    transaction, unless another process changed it first (a compare-and-set: two people
+    deciding the same request at once cannot both win). True when this call moved it."""
+    guards = [getattr(model, column) == value for column, value in when.items()]
+    moved = session.execute(update(model).where(model.id == key, *guards).values(**to))
+    return moved.rowcount == 1

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from catalog.db import ensure_current, session_for
 from catalog.models import ApiKey, ApiUsage, Grant, Partner
@@ -86,18 +87,41 @@ def add_grant(
 ) -> Grant:
     ensure_current(url)
     with session_for(url) as session, session.begin():
-        if session.get(Partner, partner_id) is None:
-            raise ValueError(f"no partner {partner_id!r}")
-        row = Grant(
-            partner_id=partner_id,
-            dataset_id=dataset_id,
+        return new_grant(
+            session,
+            partner_id,
+            dataset_id,
             purpose=purpose,
             legal_basis=legal_basis,
-            columns=json.dumps(sorted(columns)),
+            columns=columns,
             valid_until=valid_until,
-            created_at=datetime.now(UTC),
         )
-        session.add(row)
+
+
+def new_grant(
+    session: Session,
+    partner_id: str,
+    dataset_id: str,
+    *,
+    purpose: str,
+    legal_basis: str,
+    columns: list[str],
+    valid_until: datetime,
+) -> Grant:
+    """A grant added in the caller's transaction (an approval and its grant commit together)."""
+    if session.get(Partner, partner_id) is None:
+        raise ValueError(f"no partner {partner_id!r}")
+    row = Grant(
+        partner_id=partner_id,
+        dataset_id=dataset_id,
+        purpose=purpose,
+        legal_basis=legal_basis,
+        columns=json.dumps(sorted(columns)),
+        valid_until=valid_until,
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    session.flush()  # its id, for the decision that refers to it
     return row
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from catalog import audit, partners, people
-from catalog.db import ensure_current, session_for
+from catalog.db import ensure_current, move, session_for
 from catalog.models import Grant, ProvisionRequest
 from hub.registry.roles import Permission, RolePolicy
 
@@ -95,41 +95,41 @@ def decide(
     """
     ensure_current(url)
     people.require(policy, person, Permission.provisions_decide)
-    with session_for(url) as session:
-        row = session.get(ProvisionRequest, request_id)
-    if row is None or row.status != FILED:
-        state = "no such request" if row is None else f"decided already ({row.status})"
-        raise RequestError(f"provision request {request_id}: {state}")
-    asked = json.loads(row.columns)
-    given = sorted(set(columns)) if columns is not None else asked
-    end = min(until, row.until) if until is not None else row.until
-    if set(given) - set(asked) or (approve and not given):
-        raise RequestError(
-            f"provision request {request_id}: a decision gives some of {', '.join(asked)}"
-        )
-    if not approve and not reason.strip():
-        raise RequestError(f"provision request {request_id}: a refusal gives its reason")
-    grant: Grant | None = None
-    status = REFUSED
-    if approve:
-        status = APPROVED if (given == asked and end == row.until) else NARROWED
-        grant = partners.add_grant(
-            url,
-            row.partner_id,
-            row.dataset_id,
-            purpose=row.purpose,
-            legal_basis=row.legal_basis,
-            columns=given,
-            valid_until=end,
-        )
     with session_for(url) as session, session.begin():
-        stored = session.get(ProvisionRequest, request_id)
-        assert stored is not None
-        stored.status, stored.decided_by = status, person.login
-        stored.decided_at, stored.reason = datetime.now(UTC), reason.strip() or None
-        stored.grant_id = grant.id if grant else None
+        # Take the request first: a second decider's same update waits for this transaction
+        # and then finds it decided (and on SQLite, takes the write lock before reading).
+        decider = {"decided_by": person.login, "decided_at": datetime.now(UTC)}
+        taken = move(session, ProvisionRequest, request_id, when={"status": FILED}, to=decider)
+        row = session.get(ProvisionRequest, request_id)
+        if row is None or not taken:
+            state = "no such request" if row is None else f"decided already ({row.status})"
+            raise RequestError(f"provision request {request_id}: {state}")
+        asked = json.loads(row.columns)
+        given = sorted(set(columns)) if columns is not None else asked
+        end = min(until, row.until) if until is not None else row.until
+        if set(given) - set(asked) or (approve and not given):
+            raise RequestError(
+                f"provision request {request_id}: a decision gives some of {', '.join(asked)}"
+            )
+        if not approve and not reason.strip():
+            raise RequestError(f"provision request {request_id}: a refusal gives its reason")
+        grant: Grant | None = None
+        status = REFUSED
+        if approve:
+            status = APPROVED if (given == asked and end == row.until) else NARROWED
+            grant = partners.new_grant(
+                session,
+                row.partner_id,
+                row.dataset_id,
+                purpose=row.purpose,
+                legal_basis=row.legal_basis,
+                columns=given,
+                valid_until=end,
+            )
+        row.status, row.reason = status, reason.strip() or None
+        row.grant_id = grant.id if grant else None
         session.flush()
-        session.expunge(stored)
+        session.expunge(row)
     audit.record(
         url,
         f"provision_{'refuse' if status == REFUSED else 'approve'}",
@@ -146,7 +146,7 @@ def decide(
             "grant": grant.id if grant else None,
         },
     )
-    return stored
+    return row
 
 
 def requests(

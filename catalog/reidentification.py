@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from catalog import audit, people
-from catalog.db import ensure_current, session_for
+from catalog.db import ensure_current, move, session_for
 from catalog.models import ReidentificationRequest
 from hub.registry.roles import Permission, RolePolicy
 
@@ -69,8 +69,13 @@ def decide(
     ensure_current(url)
     people.require(policy, person, Permission.reidentify_approve)
     with session_for(url) as session, session.begin():
+        # Take the request first, so two deciders at once cannot both decide it.
+        decider = {"decided_by": person.login, "decided_at": datetime.now(UTC)}
+        taken = move(
+            session, ReidentificationRequest, request_id, when={"status": FILED}, to=decider
+        )
         row = session.get(ReidentificationRequest, request_id)
-        if row is None or row.status != FILED:
+        if row is None or not taken:
             state = "no such request" if row is None else f"decided already ({row.status})"
             raise ReidentificationError(f"re-identification request {request_id}: {state}")
         if row.requested_by == person.login:
@@ -81,7 +86,6 @@ def decide(
         if not approve and not reason.strip():
             raise ReidentificationError("a refusal gives its reason")
         row.status = APPROVED if approve else REFUSED
-        row.decided_by, row.decided_at = person.login, datetime.now(UTC)
         row.decision_reason = reason.strip() or None
     audit.record(
         url,
@@ -111,15 +115,13 @@ def claim(
     people.require(policy, person, Permission.reidentify_request)
     now = datetime.now(UTC)
     with session_for(url) as session, session.begin():
-        taken = session.execute(
-            update(ReidentificationRequest)
-            .where(
-                ReidentificationRequest.id == request_id,
-                ReidentificationRequest.status == APPROVED,
-                ReidentificationRequest.requested_by == person.login,
-            )
-            .values(status=USED, used_at=now)
-        ).rowcount
+        taken = move(
+            session,
+            ReidentificationRequest,
+            request_id,
+            when={"status": APPROVED, "requested_by": person.login},
+            to={"status": USED, "used_at": now},
+        )
         row = session.get(ReidentificationRequest, request_id)
     if not taken or row is None:
         state = "no such request" if row is None else row.status

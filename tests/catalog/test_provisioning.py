@@ -4,11 +4,16 @@ is served exactly what was granted; every step is audited with who took it."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from catalog import audit, partners, people, provisioning
+from catalog.db import session_for
+from catalog.models import Grant
 from hub.registry.roles import load_roles
 
 DATASET = "women_crime_incidents"
@@ -122,3 +127,33 @@ def test_refusals_need_a_reason_and_each_agency_sees_its_own(city):
         _file(url, policy, who["park"], columns=("case_no", "victim_name"))
     with pytest.raises(provisioning.RequestError, match="gives some of"):
         provisioning.decide(url, policy, who["han"], mine.id, approve=True, columns=["gu_code"])
+
+
+def test_two_managers_deciding_one_request_at_once_make_one_decision_and_one_grant(city):
+    url, policy, who = city
+    second = people.add(url, policy, login="kim", name="kim", roles=["pd_manager"], by="test")
+    key = partners.issue_key(url, "seoul-police")
+    asked = _file(url, policy, who["park"])
+    start = threading.Barrier(2)
+
+    def decide(person, approve):
+        start.wait()
+        try:
+            return provisioning.decide(
+                url, policy, person, asked.id, approve=approve, reason="" if approve else "no"
+            )
+        except provisioning.RequestError as refused:
+            return refused
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(decide, [who["han"], second], [True, False]))
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(errors) == 1 and "decided already" in str(errors[0]), outcomes
+    (won,) = [o for o in outcomes if not isinstance(o, Exception)]
+    approved = won.status == "approved"
+    with session_for(url) as session:
+        grants = session.scalars(select(Grant).where(Grant.dataset_id == DATASET)).all()
+    assert len(grants) == (1 if approved else 0) and _serve(url, key).allowed == approved
+    decisions = [e.action for e in audit.entries(url) if e.action.startswith("provision_")]
+    decided = "provision_approve" if approved else "provision_refuse"
+    assert sorted(decisions) == sorted(["provision_request", decided])
