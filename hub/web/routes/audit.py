@@ -11,17 +11,12 @@ from urllib.parse import urlencode
 import pyarrow as pa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from catalog import audit, entries
-from catalog.db import session_for
+from catalog import audit, entries, registers
 from catalog.inspection import inspect
 from catalog.models import (
     AuditEntry,
-    DestructionRecord,
-    ProcessingRecord,
-    Provision,
     Release,
 )
 from hub.core import html
@@ -293,71 +288,7 @@ async def inspection_page(
     return HTMLResponse(html.page(w["inspection"], "".join(parts), lang=lang))
 
 
-#: The registers an auditor reads: model, the time it is kept by, and the columns shown
-REGISTERS = {
-    "processing": (
-        ProcessingRecord,
-        "recorded_at",
-        (
-            "id",
-            "recorded_at",
-            "dataset_id",
-            "run_id",
-            "column_name",
-            "classification",
-            "technique",
-            "key_version",
-            "values_changed",
-            "legal_basis",
-            "purpose",
-        ),
-    ),
-    "provision": (
-        Provision,
-        "provided_at",
-        (
-            "id",
-            "provided_at",
-            "dataset_id",
-            "snapshot_id",
-            "recipient",
-            "channel",
-            "purpose",
-            "legal_basis",
-            "rows",
-            "client_address",
-        ),
-    ),
-    "destruction": (
-        DestructionRecord,
-        "destroyed_at",
-        (
-            "id",
-            "destroyed_at",
-            "dataset_id",
-            "run_id",
-            "bucket",
-            "object_key",
-            "sha256",
-            "size",
-            "reason",
-        ),
-    ),
-}
 Kind = Literal["processing", "provision", "destruction"]
-
-
-def _register(hub, kind: str, dataset: str | None, since, until, limit: int | None) -> list:
-    model, at, _ = REGISTERS[kind]
-    query = select(model).order_by(model.id.desc())
-    if dataset:
-        query = query.where(model.dataset_id == dataset)
-    if since:
-        query = query.where(getattr(model, at) >= since)
-    if until:
-        query = query.where(getattr(model, at) < until)
-    with session_for(hub.settings.catalog_url) as session:
-        return list(session.scalars(query.limit(limit)))
 
 
 @router.get("/audit/registers/{kind}", response_class=HTMLResponse, include_in_schema=False)
@@ -375,8 +306,9 @@ async def register_page(
 ) -> Response:
     await run_in_threadpool(permit, request, hub, policy, person, Permission.registers_read)
     limit = None if format == "csv" else 500
-    rows = await run_in_threadpool(_register, hub, kind, dataset, since, until, limit)
-    columns = REGISTERS[kind][2]
+    url = hub.settings.catalog_url
+    rows = await run_in_threadpool(registers.read, url, kind, dataset, since, until, limit)
+    columns = registers.REGISTERS[kind].columns
     if format == "csv":
         schema = pa.schema([(c, pa.string()) for c in columns])
         data = [[str(getattr(r, c)) for r in rows] for c in columns]
