@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,9 +31,14 @@ ATTEMPTS = 20
 _appending = threading.Lock()  # one appender per process at a time; APPEND_LOCK orders processes
 
 
+#: The signed-in person a ``hub`` command acts as (hub/cli/acting.py), for its whole run.
+acting_person: ContextVar[str | None] = ContextVar("acting_person", default=None)
+
+
 def actor() -> str:
-    """Who acts: ``HUB_ACTOR`` when set (a service names its caller), else the OS user."""
-    return os.environ.get("HUB_ACTOR") or getpass.getuser()
+    """Who acts: the person a command signed in as, else ``HUB_ACTOR`` (a service names
+    itself), else the OS user."""
+    return acting_person.get() or os.environ.get("HUB_ACTOR") or getpass.getuser()
 
 
 def entry_hash(

@@ -7,12 +7,13 @@ matrix is then asked for the command's permission, and a refusal is an audit ent
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import typer
 
 from catalog import audit, people
-from hub.registry.roles import Permission, RolePolicy
+from hub.core.settings import HubSettings, get_settings
+from hub.registry.roles import Permission, RolePolicy, load_roles
 
 As = Annotated[
     str | None,
@@ -38,7 +39,21 @@ def acting(
     except people.AccessDenied as exc:
         _refused(url, what, login, exc.message)
         raise
+    audit.acting_person.set(person.login)  # what the command records, it records as them
     return person
+
+
+class Acting(NamedTuple):
+    settings: HubSettings
+    policy: RolePolicy
+    person: people.Person
+
+
+def signed(permission: Permission, what: str, login: str | None) -> Acting:
+    """The settings, the duty matrix and the person a command runs as (see ``acting``)."""
+    settings = get_settings()
+    policy = load_roles(settings.roles_file)
+    return Acting(settings, policy, acting(settings.catalog_url, policy, login, permission, what))
 
 
 def _refused(url: str, what: str, login: str, reason: str) -> None:

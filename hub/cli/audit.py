@@ -10,20 +10,15 @@ import typer
 from catalog.audit import verify as walk
 from catalog.db import session_for
 from catalog.models import AuditEntry
-from hub.cli.acting import As, acting
-from hub.core.settings import get_settings
-from hub.registry.roles import Permission, load_roles
+from hub.cli.acting import As, signed
+from hub.registry.roles import Permission
 
 audit_app = typer.Typer(no_args_is_help=True, help="The append-only audit log.")
 
 
 def _reader(what: str, login: str | None) -> str:
     """The catalog of the auditor (audit.read) who runs ``what``."""
-    settings = get_settings()
-    acting(
-        settings.catalog_url, load_roles(settings.roles_file), login, Permission.audit_read, what
-    )
-    return settings.catalog_url
+    return signed(Permission.audit_read, what, login).settings.catalog_url
 
 
 @audit_app.command()

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hub.cli.acting import As, signed
 from hub.cli.errors import fail
 from hub.core.settings import get_settings
+from hub.registry.roles import Permission
 
 if TYPE_CHECKING:
     from hub.upkeep.backup import DatabaseCopy
@@ -29,6 +31,7 @@ def backup(
             min=1, help="Backups to keep, this one included; older go. [default: HUB_BACKUP_KEEP]"
         ),
     ] = None,
+    as_: As = None,
 ) -> None:
     """Back up the catalog database and the key vault (`hub backup list` lists the backups).
 
@@ -39,7 +42,7 @@ def backup(
         return
     from hub.upkeep.backup import backup as make_backup
 
-    settings = get_settings()
+    settings = signed(Permission.pipelines_run, "backup", as_).settings
     done = make_backup(settings, keep=keep, purpose="backup on request (hub backup)")
     m = done.manifest
     typer.echo(f"backup {m.id} written to {done.location}")
@@ -66,11 +69,11 @@ def backup(
 
 
 @backup_app.command("list")
-def list_backups() -> None:
+def list_backups(as_: As = None) -> None:
     """The backups at HUB_BACKUP_LOCATION, newest first (an unfinished one has no manifest)."""
     from hub.upkeep.backup import list_backups as listing
 
-    found = listing(get_settings())
+    found = listing(signed(Permission.pipelines_run, "backup list", as_).settings)
     if not found:
         typer.echo("no backups yet (`hub backup` makes one)")
     for b in found:

@@ -243,7 +243,9 @@ def run_demo(*, serve: bool, at: datetime | None = None) -> int:
         index = write_report(
             settings.catalog_url, list(feeds.values()), settings.home_dir / "quality"
         )
-        print(f"\nquality report (HTML): {index}; per feed: `hub quality show FEED`")
+        print(
+            f"\nquality report (HTML): {index}; per feed: `hub quality show FEED --as LOGIN` (the first account: `hub users add`)"
+        )
         props = {"name": settings.catalog_name, **settings.iceberg_properties()}
         props["s3.secret-access-key"] = "<see `hub status --json --show-secrets`>"
         print("\nread the tables with any pyiceberg client:")

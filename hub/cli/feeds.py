@@ -10,9 +10,11 @@ from typing import Annotated
 
 import typer
 
+from hub.cli.acting import As, signed
 from hub.cli.errors import fail
 from hub.core.errors import HubError
 from hub.core.settings import get_settings
+from hub.registry.roles import Permission
 
 feeds_app = typer.Typer(no_args_is_help=True, help="The feed registry (feeds/*.yaml).")
 
@@ -63,12 +65,13 @@ def run(
     end: Annotated[
         str | None, typer.Option(help="Window end (ISO); default: the last one.")
     ] = None,
+    as_: As = None,
 ) -> None:
     """Run one feed's steps here, without Airflow, for the window ending at END."""
     from hub.steps.context import RunContext
     from hub.steps.pipeline import run_pipeline
 
-    settings = get_settings()
+    settings = signed(Permission.pipelines_run, "run", as_).settings
     try:
         from hub.registry import load_feed
         from hub.registry.schedule import last_window

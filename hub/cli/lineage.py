@@ -9,8 +9,10 @@ import typer
 
 from catalog import audit, lineage
 from catalog.lineage import events
+from hub.cli.acting import As, signed
 from hub.cli.output import emit
-from hub.core.settings import HubSettings, get_settings
+from hub.core.settings import HubSettings
+from hub.registry.roles import Permission
 
 lineage_app = typer.Typer(no_args_is_help=True, help="Lineage (OpenLineage run events).")
 
@@ -26,10 +28,11 @@ def _dataset_name(settings: HubSettings, name: str) -> str:
 @lineage_app.command("export")
 def lineage_export(
     out: Annotated[str, typer.Option(help="File to write; stdout when '-'.")] = "-",
+    as_: As = None,
 ) -> None:
     """Every stored OpenLineage run event, one JSON object a line, oldest first."""
 
-    settings = get_settings()
+    settings = signed(Permission.audit_read, "lineage export", as_).settings
     lines = [
         json.dumps(e, ensure_ascii=False, separators=(",", ":"))
         for e in events(settings.catalog_url)
@@ -54,10 +57,11 @@ def lineage_show(
     hops: Annotated[int | None, typer.Option(help="At most this many steps away.")] = None,
     downstream: Annotated[bool, typer.Option(help="What is computed from it, instead.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
+    as_: As = None,
 ) -> None:
     """Upstream (or downstream) datasets of DATASET, or the column-level path of one column."""
 
-    settings = get_settings()
+    settings = signed(Permission.audit_read, "lineage show", as_).settings
     target = _dataset_name(settings, dataset)
     if column:
         paths = lineage.column_paths(settings.catalog_url, target, column)

@@ -9,9 +9,10 @@ from typing import Annotated
 
 import typer
 
+from hub.cli.acting import As, signed
 from hub.cli.errors import fail
-from hub.core.settings import get_settings
 from hub.core.time import as_utc, utc_now
+from hub.registry.roles import Permission
 
 
 def maintain(
@@ -25,12 +26,13 @@ def maintain(
         str | None,
         typer.Option(help="Judge retention at this ISO instant instead of now (a drill)."),
     ] = None,
+    as_: As = None,
 ) -> None:
     """Compact crowded partitions; unless --compact-only, also apply retention, expire
     snapshots nobody is owed and remove orphan files. Prints what was done as JSON."""
     from hub.upkeep import rounds
 
-    settings = get_settings()
+    settings = signed(Permission.pipelines_run, "maintain", as_).settings
     known = rounds.datasets(settings)
     unknown = [d for d in datasets or [] if d not in known]
     if unknown:

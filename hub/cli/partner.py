@@ -8,17 +8,16 @@ from typing import Annotated
 import typer
 
 from catalog import audit, partners
-from hub.cli.acting import As, acting
-from hub.core.settings import HubSettings, get_settings
-from hub.registry.roles import Permission, load_roles
+from hub.cli.acting import As, signed
+from hub.core.settings import HubSettings
+from hub.registry.roles import Permission
 
 partner_app = typer.Typer(no_args_is_help=True, help="Partner agencies: keys and grants.")
 
 
 def _as(permission: Permission, what: str, login: str | None) -> tuple[HubSettings, str]:
-    settings = get_settings()
-    policy = load_roles(settings.roles_file)
-    return settings, acting(settings.catalog_url, policy, login, permission, what).login
+    settings, _, person = signed(permission, what, login)
+    return settings, person.login
 
 
 @partner_app.command("add")

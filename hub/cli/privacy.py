@@ -13,9 +13,8 @@ from typing import Annotated, TextIO
 
 import typer
 
-from hub.cli.acting import As, acting
-from hub.core.settings import get_settings
-from hub.registry.roles import Permission, load_roles
+from hub.cli.acting import As, signed
+from hub.registry.roles import Permission
 
 pii_app = typer.Typer(no_args_is_help=True, help="Find personal data (PIPA) in text.")
 vault_app = typer.Typer(no_args_is_help=True, help="The key vault: rotate keys, re-identify.")
@@ -67,12 +66,6 @@ def _print_findings(lines: TextIO, min_score: float) -> None:
         typer.echo(json.dumps(record, ensure_ascii=False))
 
 
-def _acting(permission: Permission, what: str, login: str | None):
-    settings = get_settings()
-    policy = load_roles(settings.roles_file)
-    return settings, policy, acting(settings.catalog_url, policy, login, permission, what)
-
-
 @vault_app.command("rotate")
 def vault_rotate(
     feed: str,
@@ -83,7 +76,7 @@ def vault_rotate(
     from catalog import audit
     from privacy.vault import Vault
 
-    settings, _, person = _acting(Permission.keys_rotate, "vault rotate", as_)
+    settings, _, person = signed(Permission.keys_rotate, "vault rotate", as_)
     key = Vault.open(settings).rotate(feed, actor=person.login, purpose=purpose)
     audit.record(
         settings.catalog_url,
@@ -106,7 +99,7 @@ def vault_request(
     """Ask to re-identify one token of FEED; a second person approves before it is resolved."""
     from catalog import reidentification
 
-    settings, policy, person = _acting(Permission.reidentify_request, "vault request", as_)
+    settings, policy, person = signed(Permission.reidentify_request, "vault request", as_)
     row = reidentification.ask(settings.catalog_url, policy, person, feed, token, reason)
     typer.echo(f"re-identification request {row.id} filed; it waits for a second person")
 
@@ -121,7 +114,7 @@ def vault_decide(
     """Approve or refuse a re-identification request (never one's own)."""
     from catalog import reidentification
 
-    settings, policy, person = _acting(Permission.reidentify_approve, "vault decide", as_)
+    settings, policy, person = signed(Permission.reidentify_approve, "vault decide", as_)
     row = reidentification.decide(
         settings.catalog_url, policy, person, request, approve=not refuse, reason=reason
     )
@@ -135,7 +128,7 @@ def vault_resolve(request: int, as_: As = None) -> None:
     from catalog import audit, reidentification
     from privacy.vault import Vault
 
-    settings, policy, person = _acting(Permission.reidentify_request, "vault resolve", as_)
+    settings, policy, person = signed(Permission.reidentify_request, "vault resolve", as_)
     row = reidentification.claim(settings.catalog_url, policy, person, request)
     value = None
     try:
@@ -167,12 +160,14 @@ def privacy_report(
     feed: str,
     lang: Annotated[str, typer.Option(help="ko or en.")] = "ko",
     zone: Annotated[str | None, typer.Option(help="trusted or open; both when omitted.")] = None,
+    as_: As = None,
 ) -> None:
     """Print the latest release report(s) of FEED for a privacy officer."""
     from catalog import entries
     from catalog.models import Release
 
-    releases = entries.listing(get_settings().catalog_url, Release, feed)
+    settings = signed(Permission.audit_read, "privacy report", as_).settings
+    releases = entries.listing(settings.catalog_url, Release, feed)
     latest = {r.zone: r for r in releases if zone in (None, r.zone)}
     if not latest:
         typer.secho(f"{feed}: no release recorded yet", fg="yellow", err=True)
@@ -182,14 +177,13 @@ def privacy_report(
 
 
 @privacy_app.command("registers")
-def privacy_registers(feed: str) -> None:
-    """Print FEED's processing and destruction registers as JSON lines."""
-    from catalog import entries
-    from catalog.models import DestructionRecord, ProcessingRecord
+def privacy_registers(feed: str, as_: As = None) -> None:
+    """Print FEED's processing, provision and destruction registers as JSON lines."""
+    from catalog import registers
 
-    url = get_settings().catalog_url
-    for register, model in (("processing", ProcessingRecord), ("destruction", DestructionRecord)):
-        for row in entries.listing(url, model, feed):
+    url = signed(Permission.registers_read, "privacy registers", as_).settings.catalog_url
+    for register, (model, _, _) in registers.REGISTERS.items():
+        for row in reversed(registers.read(url, register, feed)):
             fields = {c: getattr(row, c) for c in model.__table__.columns.keys()}  # noqa: SIM118
             typer.echo(
                 json.dumps({"register": register, **fields}, ensure_ascii=False, default=str)

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from hub.cli.acting import As, signed
 from hub.cli.errors import fail
-from hub.core.settings import HubSettings, get_settings
+from hub.core.settings import HubSettings
+from hub.registry.roles import Permission
 
 if TYPE_CHECKING:
     from hub.registry import FeedSpec
@@ -19,11 +21,14 @@ if TYPE_CHECKING:
 quality_app = typer.Typer(no_args_is_help=True, help="Data quality: scores, checks, reports.")
 
 
-def _feeds(names: list[str] | None) -> tuple[HubSettings, list[FeedSpec]]:
-    """The settings and the named feeds (all of them when ``names`` is empty); exit 1 on a typo."""
+def _feeds(
+    names: list[str] | None, what: str, login: str | None
+) -> tuple[HubSettings, list[FeedSpec]]:
+    """The settings and the named feeds (all of them when ``names`` is empty), for a person
+    who may read the catalog; exit 1 on a typo."""
     from hub.registry.loader import load_registry
 
-    settings = get_settings()
+    settings = signed(Permission.catalog_read, what, login).settings
     registry = load_registry(settings.feeds_dir)
     unknown = [n for n in names or [] if n not in registry]
     if unknown:
@@ -35,12 +40,13 @@ def _feeds(names: list[str] | None) -> tuple[HubSettings, list[FeedSpec]]:
 def show(
     feed: Annotated[str, typer.Argument(help="Feed id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
+    as_: As = None,
 ) -> None:
     """The dataset's latest quality score, what each part is made of, its checks and trend."""
     from quality.history import quality_view
     from quality.score import timeliness_text
 
-    settings, (spec,) = _feeds([feed])
+    settings, (spec,) = _feeds([feed], "quality show", as_)
     view = quality_view(settings.catalog_url, spec.id)
     latest = view.latest
     if latest is None:
@@ -139,6 +145,7 @@ def _as_dict(view: QualityView, latest: ScoredVersion) -> dict[str, Any]:
 def freshness(
     feeds: Annotated[list[str] | None, typer.Argument(help="Feed ids; all when omitted.")] = None,
     at: Annotated[str | None, typer.Option(help="Judge at this ISO time (default: now).")] = None,
+    as_: As = None,
 ) -> None:
     """Check that each feed has delivered the windows its schedule has closed (with its grace).
 
@@ -147,7 +154,7 @@ def freshness(
     from quality.freshness import NeverPublished, sweep
     from quality.score import timeliness_text
 
-    settings, specs = _feeds(feeds)
+    settings, specs = _feeds(feeds, "quality freshness", as_)
     when = datetime.fromisoformat(at) if at else datetime.now(UTC)
     if when.tzinfo is None:
         fail("--at needs a time zone, e.g. 2026-11-01T05:00+09:00")
@@ -171,10 +178,11 @@ def freshness(
 @quality_app.command()
 def report(
     out: Annotated[Path, typer.Option(help="Folder for the HTML pages.")] = Path("var/quality"),
+    as_: As = None,
 ) -> None:
     """Write the quality report (HTML, one page per dataset and an index) for departments."""
     from quality.report import write_report
 
-    settings, specs = _feeds(None)
+    settings, specs = _feeds(None, "quality report", as_)
     index = write_report(settings.catalog_url, specs, out)
     typer.echo(f"quality report: {index}")

@@ -59,6 +59,13 @@ class Scope(StrEnum):
     partner = "partner"
 
 
+#: What a role's narrower scope narrows: a steward looks after their department's datasets but
+#: reads the whole catalog; a partner's person files and sees their own agency's requests.
+SCOPED = {
+    Scope.department: frozenset({Permission.datasets_steward}),
+    Scope.partner: frozenset({Permission.provisions_request, Permission.provisions_own}),
+}
+
 _ROLE_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
@@ -112,9 +119,9 @@ class RolePolicy(BaseModel):
         """The scopes in which ``roles`` carry ``permission``: the caller narrows to the
         person's department or partner when ``Scope.city`` is not among them."""
         return {
-            self.roles[r].scope
-            for r in roles
-            if r in self.roles and permission in self.roles[r].permissions
+            role.scope if permission in SCOPED.get(role.scope, ()) else Scope.city
+            for role in (self.roles[r] for r in roles if r in self.roles)
+            if permission in role.permissions
         }
 
     def holders(self, permission: Permission) -> list[str]:

@@ -22,6 +22,7 @@ from hub.steps.context import RunContext
 from hub.steps.pipeline import run_pipeline
 from simulators import startups
 from tests.privacy.test_protect_pipeline import leaked
+from tests.support.staff import CLI_ENV, acting_as
 
 KST = ZoneInfo("Asia/Seoul")
 Q3 = (datetime(2026, 7, 1, tzinfo=KST), datetime(2026, 10, 1, tzinfo=KST))
@@ -132,7 +133,6 @@ def test_a_quarter_without_changes_is_a_healthy_delivery_and_keeps_its_score(
     first, quiet = scores[-2], scores[-1]
     assert json.loads(quiet.detail)["content"]["rows_delivered"] == 0
     assert quiet.timeliness == 1.0 and quiet.score == first.score
-    fresh = CliRunner().invoke(
-        app, ["quality", "freshness", "startup_tenants", "--at", Q4[1].isoformat()]
-    )
+    args = ["quality", "freshness", "startup_tenants", "--at", Q4[1].isoformat()]
+    fresh = CliRunner(env=CLI_ENV).invoke(app, [*args, *acting_as("operator")])
     assert fresh.exit_code == 0 and "startup_tenants: fresh" in fresh.output, fresh.output

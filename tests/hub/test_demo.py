@@ -16,6 +16,7 @@ import pytest
 from hub.core.settings import PROJECT_ROOT
 from hub.services.process import free_port, pid_alive
 from tests.dags.test_feed_dags import FEEDS
+from tests.support.staff import PASSWORD
 
 HUB = str(PROJECT_ROOT / ".venv" / "bin" / "hub")
 
@@ -69,6 +70,11 @@ def test_demo_runs_every_feed_serves_the_ui_and_ctrl_c_stops_what_it_started(tmp
         assert _healthy(port), "the Airflow UI never became healthy"
         data_map = httpx.get(f"http://127.0.0.1:{web_port}/", timeout=10)
         assert data_map.status_code == 200 and "서울시 데이터 맵" in data_map.text
+        # the sweep is a person's command: the installer's first account (an administrator)
+        first = {**env, "HUB_NEW_PASSWORD": PASSWORD}
+        add = [HUB, "users", "add", "ada", "--name", "Ada", "--role", "administrator"]
+        added = subprocess.run(add, env=first, cwd=tmp_path, capture_output=True, text=True)
+        assert added.returncode == 0, added.stdout + added.stderr
         # the freshness sweep right after the demo: every feed has delivered its windows
         # (10 minutes to quarterly), however old the rows of the monthly and quarterly ones are
         fresh, stale = sweep_at("2026-11-01T05:05:00+09:00", env, tmp_path)
@@ -90,7 +96,11 @@ def test_demo_runs_every_feed_serves_the_ui_and_ctrl_c_stops_what_it_started(tmp
 def sweep_at(at: str, env: dict[str, str], cwd: Path) -> tuple[list[str], list[str]]:
     """The feeds ``hub quality freshness --at`` calls fresh and stale."""
     swept = subprocess.run(
-        [HUB, "quality", "freshness", "--at", at], env=env, cwd=cwd, capture_output=True, text=True
+        [HUB, "quality", "freshness", "--at", at, "--as", "ada"],
+        env={**env, "HUB_AS_PASSWORD": PASSWORD},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
     )
     lines = swept.stdout.splitlines()
     fresh = [line.split(":")[0] for line in lines if ": fresh:" in line]

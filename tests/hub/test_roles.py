@@ -65,6 +65,8 @@ def test_the_duties_stay_apart():
     assert policy.holders(Permission.keys_rotate) == ["protection_officer"]
     assert policy.scopes(["data_steward"], Permission.datasets_steward) == {Scope.department}
     assert policy.scopes(["partner"], Permission.provisions_own) == {Scope.partner}
+    # ...while what every member of staff reads stays city-wide for a steward, too
+    assert policy.scopes(["data_steward"], Permission.catalog_read) == {Scope.city}
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import typer
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from catalog import audit, partners, people, signins
+from catalog import audit, partners, people, provisioning, signins
 from catalog.db import session_for
 from catalog.models import SignIn
 from hub.cli import app as cli
@@ -134,6 +135,37 @@ COMMANDS: dict[str, tuple[Permission, list[str]]] = {
     "vault decide": (Permission.reidentify_approve, ["vault", "decide", "999"]),
     "vault resolve": (Permission.reidentify_request, ["vault", "resolve", "999"]),
 }
+COMMANDS |= {
+    "users add": (
+        Permission.users_manage,
+        ["users", "add", "newbie", "--name", "N", "--role", "auditor"],
+    ),
+    "run": (Permission.pipelines_run, ["run", "nofeed"]),
+    "maintain": (Permission.pipelines_run, ["maintain", "nodataset"]),
+    "backup": (Permission.pipelines_run, ["backup", "--keep", "1"]),
+    "backup list": (Permission.pipelines_run, ["backup", "list"]),
+    "quality show": (Permission.catalog_read, ["quality", "show", "nofeed"]),
+    "quality freshness": (Permission.catalog_read, ["quality", "freshness", "nofeed"]),
+    "quality report": (Permission.catalog_read, ["quality", "report", "--out", "report"]),
+    "lineage export": (Permission.audit_read, ["lineage", "export", "--out", "events.jsonl"]),
+    "lineage show": (Permission.audit_read, ["lineage", "show", "trusted.nothing"]),
+    "privacy report": (Permission.audit_read, ["privacy", "report", "nofeed"]),
+    "privacy registers": (Permission.registers_read, ["privacy", "registers", "nofeed"]),
+}
+#: commands of the machine, not of a person, and why
+MACHINE = {
+    "serve": "starts the web app, where people sign in",
+    "up": "starts the embedded services of this home",
+    "down": "stops what this home started, by PID",
+    "status": "where the services are; secrets only with --show-secrets, from the environment",
+    "demo": "the embedded miniature on a fresh machine, before any account exists",
+    "bench": "measures the code on synthetic data in a home of its own",
+    "restore": "disaster recovery: the catalog with its accounts may be gone; needs HUB_BACKUP_KEY",
+    "feeds list": "reads feeds/*.yaml from the repository",
+    "feeds validate": "checks YAML files on disk",
+    "pii scan": "scans a local file or stdin; touches no hub data",
+    "catalog export": "the same document /catalog.jsonld serves to anyone",
+}
 NO_ONE = ("signed out", "idle sign-in", "disabled account")
 
 
@@ -163,6 +195,17 @@ def people_of_every_role(hub_settings):
     people.add(
         url, policy, login="p-gone", name="g", roles=["administrator"], by="t", password=PASSWORD
     )
+    partners.add_partner(url, "gunpo-city", "Gunpo City")
+    people.add(
+        url,
+        policy,
+        login="p-other",
+        name="o",
+        roles=["partner"],
+        by="t",
+        password=PASSWORD,
+        partner_id="gunpo-city",
+    )
     return url, policy, logins
 
 
@@ -189,6 +232,7 @@ def test_only_the_cells_the_duty_matrix_allows_get_through(hub_settings, people_
     url, policy, logins = people_of_every_role
     identities = {role: _client(hub_settings, login) for role, login in logins.items()}
     identities["citizen"] = identities["signed out"] = _client(hub_settings, None)
+    identities["partner of another agency"] = _client(hub_settings, "p-other")
     identities["idle sign-in"] = _client(hub_settings, "p-idle")
     identities["disabled account"] = _client(hub_settings, "p-gone")
     with session_for(url) as session, session.begin():
@@ -204,7 +248,7 @@ def test_only_the_cells_the_duty_matrix_allows_get_through(hub_settings, people_
         if permission is None:
             continue
         for who, client in identities.items():
-            roles = [who] if who in policy.roles else []
+            roles = [who] if who in policy.roles else ["partner"] if "agency" in who else []
             needed = (permission, *ALSO.get((method, route), ()))
             allowed = any(policy.allows(roles, p) for p in needed)
             before = len(audit.entries(url, action="access_refused", limit=None))
@@ -226,11 +270,61 @@ def test_only_the_cells_the_duty_matrix_allows_get_through(hub_settings, people_
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_partner_sees_only_their_own_agencys_requests(hub_settings, people_of_every_role):
+    url, policy, logins = people_of_every_role
+    asked = provisioning.file(
+        url,
+        policy,
+        people.find(url, logins["partner"]),
+        dataset_id="women_crime_incidents",
+        purpose="night patrols around Yeouido station",
+        legal_basis="Police Duties Act art. 2",
+        columns=["case_no"],
+        until=datetime.now(UTC) + timedelta(days=30),
+        available=["case_no", "gu_code"],
+    )
+    own = _client(hub_settings, logins["partner"]).get("/provisions")
+    them = _client(hub_settings, "p-other")
+    other = them.get("/provisions")
+    assert own.status_code == other.status_code == 200
+    assert asked.purpose in own.text and asked.purpose not in other.text
+    token = signins.csrf_token(them.cookies.get("hub_signin") or "")
+    before = len(audit.entries(url, action="access_refused", actor="p-other"))
+    denied = them.post(
+        f"/provisions/{asked.id}/decision", data={"decision": "approve", "csrf": token}
+    )
+    assert denied.status_code == 403
+    assert len(audit.entries(url, action="access_refused", actor="p-other")) == before + 1
+
+
+def _command_names(group, prefix: str = "") -> set[str]:
+    names = set()
+    for name, command in group.commands.items():
+        full = f"{prefix}{name}"
+        if hasattr(command, "commands"):  # a group (typer bundles its own click)
+            names |= _command_names(command, f"{full} ")
+            if command.invoke_without_command:  # `hub backup` runs by itself too
+                names.add(full)
+        else:
+            names.add(full)
+    return names
+
+
+def test_every_command_is_in_the_matrix_or_named_a_machine_command():
+    commands = _command_names(typer.main.get_command(cli))
+    assert commands - set(COMMANDS) - set(MACHINE) == set(), "commands missing from the matrix"
+    assert (set(COMMANDS) | set(MACHINE)) - commands == set(), "the matrix lists lost commands"
+    assert set(COMMANDS) & set(MACHINE) == set()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_every_command_that_acts_as_a_person_asks_the_duty_matrix(
-    hub_settings, people_of_every_role, monkeypatch
+    hub_settings, people_of_every_role, monkeypatch, tmp_path
 ):
     url, policy, logins = people_of_every_role
     monkeypatch.setenv("HUB_AS_PASSWORD", PASSWORD)
+    monkeypatch.setenv("HUB_NEW_PASSWORD", PASSWORD)
+    monkeypatch.chdir(tmp_path)  # where the commands that write a file write it
     people.disable(url, "p-gone", by="test")
     for name, (permission, args) in COMMANDS.items():
         for who in [*logins, "disabled account"]:
@@ -238,5 +332,8 @@ def test_every_command_that_acts_as_a_person_asks_the_duty_matrix(
             got = CliRunner().invoke(cli, [*args, "--as", login])
             denied = isinstance(got.exception, people.AccessDenied)
             assert denied != policy.allows([who], permission), f"hub {name} as {who}: {got}"
+            if denied:  # and the refusal is on record under the person's name
+                (last,) = audit.entries(url, action="access_refused", limit=1)
+                assert (last.actor, last.target) == (login, name), f"hub {name} as {who}"
         anonymous = CliRunner().invoke(cli, args)
         assert "never anonymous" in str(anonymous.exception), f"hub {name} without --as"

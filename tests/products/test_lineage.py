@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.core.settings import PROJECT_ROOT
+from tests.support.staff import CLI_ENV, acting_as
 
 VALIDATORS = PROJECT_ROOT / "tests" / "validators"  # the shared checkers, vendored
 
@@ -19,7 +20,8 @@ VALIDATORS = PROJECT_ROOT / "tests" / "validators"  # the shared checkers, vendo
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_lineage_export_passes_the_openlineage_checker(lake, tmp_path):
     out = tmp_path / "events.jsonl"
-    result = CliRunner().invoke(app, ["lineage", "export", "--out", str(out)])
+    args = ["lineage", "export", "--out", str(out), *acting_as("auditor")]
+    result = CliRunner(env=CLI_ENV).invoke(app, args)
     assert result.exit_code == 0, result.output
     events = [json.loads(line) for line in out.read_text().splitlines()]
     assert {e["eventType"] for e in events} == {"START", "COMPLETE"}
@@ -36,8 +38,8 @@ def test_lineage_export_passes_the_openlineage_checker(lake, tmp_path):
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_product_column_leads_back_to_the_agency_fields_with_masked_steps(lake):
     settings, _ = lake
-    runner = CliRunner()
-    up = runner.invoke(app, ["lineage", "show", "trusted.street_safety", "--json"])
+    runner, auditor = CliRunner(env=CLI_ENV), acting_as("auditor")
+    up = runner.invoke(app, ["lineage", "show", "trusted.street_safety", "--json", *auditor])
     assert up.exit_code == 0, up.output
     upstream = json.loads(up.output)
     inputs = [
@@ -52,14 +54,15 @@ def test_a_product_column_leads_back_to_the_agency_fields_with_masked_steps(lake
     assert not any("air_quality" in name for name in upstream)  # nothing it does not read
     two = json.loads(
         runner.invoke(
-            app, ["lineage", "show", "trusted.street_safety", "--json", "--hops", "1"]
+            app, ["lineage", "show", "trusted.street_safety", "--json", "--hops", "1", *auditor]
         ).output
     )
     assert set(two) == {f"s3://{settings.bucket('trusted')}/{f}" for f in inputs}
 
     paths = json.loads(
         runner.invoke(
-            app, ["lineage", "show", "trusted.street_safety", "--column", "crimes", "--json"]
+            app,
+            ["lineage", "show", "trusted.street_safety", "--column", "crimes", "--json", *auditor],
         ).output
     )
     by_source = {tuple(p[-1]["input"]): p for p in paths}
@@ -73,5 +76,7 @@ def test_a_product_column_leads_back_to_the_agency_fields_with_masked_steps(lake
     assert case_no[1]["masking"] is True  # tokenized before the trusted zone
     assert by_source[(raw, "위도")][1]["masking"] is True  # snapped to a 10 m cell
 
-    text = runner.invoke(app, ["lineage", "show", "trusted.street_safety", "--column", "crimes"])
+    text = runner.invoke(
+        app, ["lineage", "show", "trusted.street_safety", "--column", "crimes", *auditor]
+    )
     assert "women_crime_incidents:사건번호 [masked]" in text.output

@@ -24,6 +24,7 @@ from hub.steps.pipeline import run_pipeline
 from quality.checks import Regex
 from simulators import bikes
 from simulators.defects import Defect, picked
+from tests.support.staff import CLI_ENV, acting_as
 
 KST = ZoneInfo("Asia/Seoul")
 DAY = datetime(2026, 11, 1, tzinfo=KST)
@@ -191,7 +192,7 @@ def test_a_failed_hard_check_stops_the_run_whatever_the_error_rate(hub_settings,
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_stale_feed_fails_its_freshness_check_and_loses_score(hub_settings, agency_api):
     run_pipeline(air_context(hub_settings, "fresh"))
-    runner = CliRunner()
+    runner, auditor = CliRunner(env=CLI_ENV), acting_as("auditor")
     soon = runner.invoke(
         app,
         [
@@ -200,6 +201,7 @@ def test_a_stale_feed_fails_its_freshness_check_and_loses_score(hub_settings, ag
             "air_quality_hourly",
             "--at",
             (AIR_END + timedelta(minutes=50)).isoformat(),
+            *auditor,
         ],
     )
     assert soon.exit_code == 0, soon.output
@@ -212,12 +214,13 @@ def test_a_stale_feed_fails_its_freshness_check_and_loses_score(hub_settings, ag
             "air_quality_hourly",
             "--at",
             (AIR_END + timedelta(hours=6)).isoformat(),
+            *auditor,
         ],
     )
     assert late.exit_code == 1
     assert "air_quality_hourly: STALE" in late.output
 
-    shown = runner.invoke(app, ["quality", "show", "air_quality_hourly", "--json"])
+    shown = runner.invoke(app, ["quality", "show", "air_quality_hourly", "--json", *auditor])
     assert shown.exit_code == 0, shown.output
     view = json.loads(shown.output)
     fresh_checks = [
@@ -229,7 +232,7 @@ def test_a_stale_feed_fails_its_freshness_check_and_loses_score(hub_settings, ag
     assert swept_stale["score"] < delivered["score"]
     assert view["parts"]["timeliness"] == 0 and view["parts"]["content"] > 0.9
 
-    text = runner.invoke(app, ["quality", "show", "air_quality_hourly"]).output
+    text = runner.invoke(app, ["quality", "show", "air_quality_hourly", *auditor]).output
     assert "FAIL fresh(schedule)" in text and "quality score" in text
 
 
@@ -237,7 +240,8 @@ def test_a_stale_feed_fails_its_freshness_check_and_loses_score(hub_settings, ag
 def test_quality_report_is_readable_html_with_failing_checks(hub_settings, agency_api, tmp_path):
     agency_api.state.defects = [Defect("out_of_range", "pm10Value", rows=2, value=9999, seed=6)]
     run_pipeline(air_context(hub_settings, "r1"))
-    result = CliRunner().invoke(app, ["quality", "report", "--out", str(tmp_path)])
+    args = ["quality", "report", "--out", str(tmp_path), *acting_as("operator")]
+    result = CliRunner(env=CLI_ENV).invoke(app, args)
     assert result.exit_code == 0, result.output
     page = (tmp_path / "air_quality_hourly.html").read_text(encoding="utf-8")
     assert "대기오염" in page or "대기" in page

@@ -18,6 +18,7 @@ from hub.lake import iceberg
 from hub.lake.objectstore import ObjectStore
 from hub.registry import FeedSpec, load_feed
 from hub.registry.schedule import last_window
+from tests.support.staff import CLI_ENV, acting_as
 
 KST = ZoneInfo("Asia/Seoul")
 AT = datetime(2026, 11, 1, 5, tzinfo=KST)
@@ -49,7 +50,8 @@ def drop(settings: HubSettings, files: dict[str, bytes], *, clear: str | None = 
 
 def hub_run(feed_id: str) -> Ran:
     """``hub run FEED --end AT``: the whole plan in this process, as an engineer runs it."""
-    out = CliRunner().invoke(app, ["run", feed_id, "--end", AT.isoformat()])
+    args = ["run", feed_id, "--end", AT.isoformat(), *acting_as("operator")]
+    out = CliRunner(env=CLI_ENV).invoke(app, args)
     if out.exception is not None and not isinstance(out.exception, SystemExit):
         raise out.exception  # a bare exception reached the command: that is a bug to see
     if out.exit_code:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from catalog import people
-from hub.core.settings import HubSettings
+from hub.core.settings import HubSettings, get_settings
 from hub.registry.roles import load_roles
 from hub.web.app import create_app
 
@@ -28,6 +28,20 @@ def account(settings: HubSettings, login: str, role: str, partner: str | None = 
         password=PASSWORD,
         partner_id=partner,
     )
+
+
+#: What a CliRunner needs to act ``--as`` an account made here (its password).
+CLI_ENV = {"HUB_AS_PASSWORD": PASSWORD}
+
+
+def acting_as(role: str, settings: HubSettings | None = None) -> list[str]:
+    """``--as LOGIN`` for a person of ``role`` in the current hub (made on first use); run
+    the command with ``CliRunner(env=CLI_ENV)``."""
+    settings = settings or get_settings()
+    login = f"cli-{role}"
+    if people.find(settings.catalog_url, login) is None:
+        account(settings, login, role)
+    return ["--as", login]
 
 
 def client(settings: HubSettings) -> TestClient:

@@ -37,6 +37,7 @@ from hub.upkeep.backup import BackupError, backup, list_backups, restore
 from privacy.techniques import tokenize
 from privacy.vault import Vault
 from tests.privacy.test_protect_pipeline import DAY1, _applications, _drop_childcare
+from tests.support.staff import CLI_ENV, acting_as
 
 #: One monthly workbook feeds both: its facilities sheet is public (an open release and
 #: downloads), its applications sheet holds children's names (tokens, resolvable in the vault).
@@ -214,16 +215,16 @@ def test_a_damaged_or_unfinished_backup_is_refused_naming_the_file(hub_settings)
 def test_the_cli_backs_up_keeps_the_newest_and_restores_only_when_told(hub_settings):
     migrate(hub_settings.catalog_url)
     Vault.open(hub_settings).current_key(PERSONAL)
-    runner = CliRunner()
+    runner, operator = CliRunner(env=CLI_ENV), acting_as("operator")
     made = []
     for _ in range(3):
-        out = runner.invoke(app, ["backup", "--keep", "2"])
+        out = runner.invoke(app, ["backup", "--keep", "2", *operator])
         assert out.exit_code == 0, out.output
         assert "catalog." in out.output and "vault." in out.output and ".enc" in out.output
         made.append(out.output.split()[1])
     assert f"removed {made[0]}" in out.output
     assert [b.id for b in list_backups(hub_settings)] == made[:0:-1]
-    listed = runner.invoke(app, ["backup", "list"])
+    listed = runner.invoke(app, ["backup", "list", *operator])
     assert listed.exit_code == 0 and made[2] in listed.output and made[0] not in listed.output
 
     refused = runner.invoke(app, ["restore", made[1]])
