@@ -6,6 +6,7 @@
 - ``protect_rows_per_s`` / ``protect_presidio_rows_per_s``: see ``bench/protect.py``.
 - ``validate_rows_per_s`` / ``validate_naive_gx_rows_per_s``: see ``bench/validation.py``.
 - ``lineage_3hop_p95_ms``: see ``bench/lineage_query.py``.
+- ``search_2000_p95_ms``: see ``bench/search.py``.
 - ``dags_parse_s``: wall time to parse the whole ``dags/`` folder into a DagBag in a fresh
   process with Airflow already imported (what a DAG processor pays per parse). Median.
 """
@@ -426,6 +427,18 @@ def lineage_figures(args) -> tuple[dict, dict]:
     }
 
 
+def search_figures(args) -> tuple[dict, dict]:
+    from search import bench_search
+
+    print("search benchmark: /api/v1/search over 2,000 generated datasets", flush=True)
+    with tempfile.TemporaryDirectory() as home:
+        p95, detail = bench_search(HubSettings(home=Path(home)))
+    print(f"  p95 {p95:.2f} ms, median {detail['median_ms']} ms")
+    return {"search_2000_p95_ms": {"value": round(p95, 2), "unit": "ms"}}, {
+        f"search_{k}": v for k, v in detail.items()
+    }
+
+
 def dags_figures(args) -> tuple[dict, dict]:
     parse_s, dags = bench_dags_parse(5)
     print(f"dags/ parse: {parse_s:.3f} s for {dags} DAG(s)")
@@ -469,6 +482,7 @@ GROUPS = {
     "quality": quality_figures,
     "lineage": lineage_figures,
     "dags": dags_figures,
+    "search": search_figures,
     "web": web_figures,
     "year": year_figures,
 }

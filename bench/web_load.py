@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 from archive import FEED, open_archive
@@ -121,16 +122,21 @@ def _one_backend(settings: HubSettings, label: str) -> tuple[dict, dict]:
     server = _serve(settings, port)
     base = f"http://127.0.0.1:{port}/api/v1/datasets/{FEED}"
     gu = httpx.get(f"{base}/records?limit=1", timeout=30).json()["items"][0]["gu_code"]
-    urls = {
-        "metadata": base,
-        "records": f"{base}/records?limit=100",
-        "records_gu": f"{base}/records?limit=100&gu_code={gu}",
+    home = f"http://127.0.0.1:{port}/"
+    urls = {  # name -> (url, connections)
+        "metadata": (base, CONNECTIONS),
+        "records": (f"{base}/records?limit=100", CONNECTIONS),
+        "records_gu": (f"{base}/records?limit=100&gu_code={gu}", CONNECTIONS),
+        # the citizen's pages, at the load issue 19 names
+        "home": (home, 32),
+        "home_search": (f"{home}?{urlencode({'q': '미세먼지', 'type': 'sensor'})}", 32),
+        "search_api": (f"http://127.0.0.1:{port}/api/v1/search?{urlencode({'q': 'bike'})}", 32),
     }
     figures: dict[str, dict] = {}
     reports: dict[str, list[str]] = {}
     try:
-        for name, url in urls.items():
-            rate, p99, report = load(url, connections=CONNECTIONS)
+        for name, (url, connections) in urls.items():
+            rate, p99, report = load(url, connections=connections)
             print(f"  {label} {name}: {rate:,.0f} req/s, p99 {p99:.1f} ms", flush=True)
             figures[f"{name}_req_per_s"] = {"value": round(rate), "unit": "req/s"}
             figures[f"{name}_p99_ms"] = {"value": round(p99, 2), "unit": "ms"}
@@ -157,6 +163,9 @@ NAMES = {
     ("postgres", "records_p99_ms"): "web_records_p99_ms",
     ("postgres", "records_gu_req_per_s"): "web_records_gu_req_per_s",
     ("postgres", "records_gu_p99_ms"): "web_records_gu_p99_ms",
+    ("postgres", "home_p99_ms"): "web_home_p99_ms",
+    ("postgres", "home_search_p99_ms"): "web_home_search_p99_ms",
+    ("postgres", "search_api_p99_ms"): "web_search_api_p99_ms",
 }
 
 

@@ -24,7 +24,11 @@ def style(width: str, spacing: str) -> str:
         ".muted{color:#777}\n.late{color:#b00020}.fresh{color:#1b7a1b}"
         ".badge{padding:0 .4rem;border-radius:.3rem;background:#eef}\n"
         ".fail{color:#b00020;font-weight:600}.ok{color:#1b7a1b}"
-        ".score{font-size:2rem;font-weight:700}"
+        ".score{font-size:2rem;font-weight:700}\n"
+        ".cols{display:flex;flex-wrap:wrap;gap:0 2rem}.cols nav{flex:0 0 13rem}"
+        ".cols main{flex:1 1 30rem;min-width:0;overflow-x:auto}nav ul{padding-left:1rem}"
+        "caption{text-align:left;position:absolute;left:-9999px}"
+        "@media (max-width:40rem){body{margin:1rem}.cols nav{flex:1 1 100%}}"
     )
 
 
@@ -32,6 +36,7 @@ def page(title: str, body: str, *, lang: str = "ko", layout: tuple[str, str] = W
     """A whole HTML document around ``body`` (already HTML); ``title`` is escaped here."""
     return (
         f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title><style>{style(*layout)}</style></head>"
         f"<body>{body}</body></html>"
     )

@@ -47,6 +47,7 @@ class DatasetCard:
     quality_parts: dict[str, float] = field(default_factory=dict)
     columns: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)  # the citizen downloads
+    keywords: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,6 +135,7 @@ def card(catalog_url: str, spec: Any, kind: str, now: datetime | None = None) ->
         else {},
         columns=_columns(spec),
         files=files_of(catalog_url, spec),
+        keywords=list(spec.keywords),
     )
 
 

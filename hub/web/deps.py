@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from hub.core.settings import HubSettings
 from hub.registry.loader import load_registry
 from hub.registry.spec import DatasetSpec, FeedSpec
 from hub.web.catalog_view import DatasetCard, Lineage, all_cards, card, lineage
+from hub.web.search import Indexed, SearchQuery, SearchResult, index, search
 from products import load_products
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,11 @@ log = logging.getLogger(__name__)
 #: Seconds a rendered metadata answer is fresh (also its Cache-Control max-age); a new
 #: rendering is started after that, and the old answer served until it is done.
 METADATA_TTL_S = 2.0
+
+
+def as_json(value: Any) -> bytes:
+    """A metadata answer's body (Korean as it is, times as ISO text)."""
+    return json.dumps(value, ensure_ascii=False, default=str).encode()
 
 
 class Hub:
@@ -41,6 +48,8 @@ class Hub:
         #: touches them (no lock).
         self._rendered: LRUCache[tuple[Any, ...], tuple[bytes, float]] = LRUCache(maxsize=512)
         self._rendering: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
+        self._index: tuple[list[Indexed], float] | None = None
+        self._indexing = threading.Lock()
 
     async def rendered(self, key: tuple[Any, ...], make: Callable[[], Any]) -> bytes:
         """``make()`` as JSON, rendered at most once per METADATA_TTL_S. Once that has passed,
@@ -68,8 +77,7 @@ class Hub:
             log.warning("metadata %s: could not be rendered: %s", key, failure)
 
     async def _render(self, key: tuple[Any, ...], make: Callable[[], Any]) -> bytes:
-        value = await run_in_threadpool(make)
-        body = json.dumps(value, ensure_ascii=False, default=str).encode()
+        body = as_json(await run_in_threadpool(make))
         self._rendered[key] = (body, time.monotonic())
         return body
 
@@ -102,6 +110,26 @@ class Hub:
     def cards(self) -> list[DatasetCard]:
         """Every dataset's card, as the map lists them."""
         return all_cards(self.settings.catalog_url, *self.registry())
+
+    def indexed(self) -> list[Indexed]:
+        """Every card, folded for search, rebuilt at most once per METADATA_TTL_S: while one
+        thread rebuilds it, the others search the previous one."""
+        kept = self._index
+        if kept is not None and time.monotonic() - kept[1] < METADATA_TTL_S:
+            return kept[0]
+        if not self._indexing.acquire(blocking=kept is None):
+            return kept[0]  # type: ignore[index]  # kept is set: a rebuild is under way
+        try:
+            if self._index is not kept:  # rebuilt while this thread waited
+                return self._index[0]  # type: ignore[index]
+            built = index(self.cards())
+            self._index = (built, time.monotonic())
+            return built
+        finally:
+            self._indexing.release()
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        return search(self.indexed(), query)
 
     def card(self, dataset_id: str) -> DatasetCard:
         """One dataset's card; 404 for an unknown id."""

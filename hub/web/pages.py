@@ -4,10 +4,12 @@ and a page per dataset with its columns, quality and a drawn lineage graph. Plai
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import urlencode
 
 from hub.core import html
 from hub.core.downloads import CSV_FORMULA_NOTE
 from hub.web.catalog_view import DatasetCard, Lineage
+from hub.web.search import SearchQuery, SearchResult
 
 WORDS = {
     "ko": {
@@ -44,6 +46,25 @@ WORDS = {
         "request_contact": "연락처(선택)",
         "send": "신청",
         "received": "신청이 접수되었습니다. 접수 번호",
+        "search": "검색",
+        "search_label": "데이터셋 검색 (제목, 설명, 키워드, 컬럼)",
+        "results": "검색 결과",
+        "found": "건",
+        "clear": "조건 지우기",
+        "sort": "정렬",
+        "relevance": "관련도",
+        "name": "이름",
+        "updated": "갱신 시각",
+        "facets": "찾아보기",
+        "licence": "이용 조건",
+        "format": "파일 형식",
+        "freshness": "최신성",
+        "access_class": "공개 구분",
+        "update_cycle": "갱신 주기",
+        "unknown": "판정 전",
+        "nothing": "찾는 데이터셋이 없습니다. 아래에서 제공을 신청할 수 있습니다.",
+        "previous": "이전",
+        "next": "다음",
     },
     "en": {
         "title": "Seoul data map",
@@ -79,6 +100,25 @@ WORDS = {
         "request_contact": "Contact (optional)",
         "send": "Send",
         "received": "Your request was received. Request number",
+        "search": "Search",
+        "search_label": "Search datasets (titles, descriptions, keywords, columns)",
+        "results": "Results",
+        "found": "datasets",
+        "clear": "Clear all",
+        "sort": "Sort by",
+        "relevance": "relevance",
+        "name": "name",
+        "updated": "last update",
+        "facets": "Browse",
+        "licence": "Licence",
+        "format": "File format",
+        "freshness": "Freshness",
+        "access_class": "Access",
+        "update_cycle": "Update cycle",
+        "unknown": "not judged",
+        "nothing": "No dataset matches. You can ask for one below.",
+        "previous": "Previous",
+        "next": "Next",
     },
 }
 CYCLES = {
@@ -100,7 +140,7 @@ def cycle(value: str, lang: str) -> str:
     """An update cycle in words; products, rebuilt when an input publishes, say so."""
     if value in CYCLES:
         return CYCLES[value][0 if lang == "ko" else 1]
-    if value.startswith("on publish of "):
+    if value.startswith("on publish"):
         return "입력 갱신 시" if lang == "ko" else "when an input publishes"
     return value
 
@@ -116,32 +156,122 @@ def _t(card: DatasetCard, lang: str, name: str) -> str:
     return getattr(card, f"{name}_{lang}")
 
 
-def map_page(cards: list[DatasetCard], lang: str) -> str:
-    """The data map: every dataset, grouped by department and type, then the request form."""
+def _row(c: DatasetCard, lang: str) -> str:
     w = WORDS[lang]
-    groups: dict[tuple[str, str], list[DatasetCard]] = {}
-    for c in cards:
-        groups.setdefault((_t(c, lang, "department"), c.type), []).append(c)
-    sections = []
-    for (department, kind), members in groups.items():
-        rows = "".join(
-            f'<tr><td><a href="/datasets/{c.id}?lang={lang}">{escape(_t(c, lang, "title"))}</a>'
-            f'<br><span class="muted">{escape(c.id)}</span></td>'
-            f'<td><span class="badge">{w.get(c.access_class, c.access_class)}</span></td>'
-            f"<td>{escape(cycle(c.update_cycle, lang))}</td>"
-            f"<td>{_fresh(c, w)}</td>"
-            f"<td>{'' if c.quality_score is None else f'{c.quality_score:.1f}'}</td>"
-            f"<td>{c.latest_version or w['none']}</td><td>{_links(c)}</td></tr>"
-            for c in members
+    return (
+        f'<tr><td><a href="/datasets/{c.id}?lang={lang}">{escape(_t(c, lang, "title"))}</a>'
+        f'<br><span class="muted">{escape(c.id)}</span></td>'
+        f'<td><span class="badge">{w.get(c.access_class, c.access_class)}</span></td>'
+        f"<td>{escape(cycle(c.update_cycle, lang))}</td>"
+        f"<td>{_fresh(c, w)}</td>"
+        f"<td>{'' if c.quality_score is None else f'{c.quality_score:.1f}'}</td>"
+        f"<td>{c.latest_version or w['none']}</td><td>{_links(c)}</td></tr>"
+    )
+
+
+def _table(cards: list[DatasetCard], lang: str, caption: str) -> str:
+    w = WORDS[lang]
+    return (
+        f"<table><caption>{escape(caption)}</caption><tr><th scope='col'>{w['dataset']}</th>"
+        f"<th scope='col'>{w['access']}</th><th scope='col'>{w['cycle']}</th>"
+        f"<th scope='col'>{w['fresh']}</th><th scope='col'>{w['quality']}</th>"
+        f"<th scope='col'>{w['version']}</th><th scope='col'>{w['downloads']}</th></tr>"
+        + "".join(_row(c, lang) for c in cards)
+        + "</table>"
+    )
+
+
+def map_page(found: SearchResult, query: SearchQuery, cards: list[DatasetCard], lang: str) -> str:
+    """The data map: the search form and facets, then every dataset grouped by department and
+    type, or the datasets a search found in its order; then the request form."""
+    w = WORDS[lang]
+    searched = query != SearchQuery()
+    if searched:
+        listing = f"<h2>{w['results']}: {found.total} {w['found']}</h2>" + (
+            _table(found.cards, lang, w["results"]) if found.cards else f"<p>{w['nothing']}</p>"
         )
-        sections.append(
-            f"<h2>{escape(department)} · {escape(kind)}</h2><table><tr><th>{w['dataset']}</th>"
-            f"<th>{w['access']}</th><th>{w['cycle']}</th><th>{w['fresh']}</th>"
-            f"<th>{w['quality']}</th><th>{w['version']}</th><th>{w['downloads']}</th></tr>"
-            f"{rows}</table>"
+        pages = [
+            (w["previous"], query.offset - query.limit) if query.offset > 0 else None,
+            (w["next"], query.offset + query.limit)
+            if query.offset + query.limit < found.total
+            else None,
+        ]
+        listing += "".join(
+            f'<a href="{escape(search_url(query, lang, offset=str(max(0, at))))}">{label}</a> '
+            for label, at in filter(None, pages)
         )
-    body = f"<h1>{w['title']}</h1>" + "".join(sections) + request_form(lang)
-    return _page(lang, w["title"], body, f"/?lang={'en' if lang == 'ko' else 'ko'}")
+    else:
+        groups: dict[tuple[str, str], list[DatasetCard]] = {}
+        for c in cards:
+            groups.setdefault((_t(c, lang, "department"), c.type), []).append(c)
+        listing = "".join(
+            f"<h2>{escape(department)} · {escape(kind)}</h2>"
+            + _table(members, lang, f"{department} · {kind}")
+            for (department, kind), members in sorted(groups.items())
+        )
+    body = (
+        f"<h1>{w['title']}</h1>{_search_form(query, lang)}"
+        f'<div class="cols"><nav aria-label="{w["facets"]}">{_facets(found, query, cards, lang)}'
+        f"</nav><main>{listing}</main></div>" + request_form(lang)
+    )
+    switch = search_url(query, "en" if lang == "ko" else "ko")
+    return _page(lang, w["title"], body, switch)
+
+
+def search_url(query: SearchQuery, lang: str, **change: str | None) -> str:
+    """The stable URL of a search: its parameters in one order, the language last."""
+    values = {**query.model_dump(exclude_defaults=True), "offset": None, **change}
+    params = [(k, v) for k, v in values.items() if v not in (None, "")]
+    return "/?" + urlencode([*params, ("lang", lang)])
+
+
+def _search_form(query: SearchQuery, lang: str) -> str:
+    w = WORDS[lang]
+    kept = "".join(
+        f'<input type="hidden" name="{name}" value="{escape(value)}">'
+        for name, value in query.chosen().items()
+    )
+    orders = "".join(
+        f'<option value="{o}"{" selected" if query.sort == o else ""}>{w[o]}</option>'
+        for o in ("relevance", "name", "updated", "quality")
+    )
+    return (
+        f'<form role="search" method="get" action="/"><label for="q">{w["search_label"]}</label>'
+        f'<br><input id="q" name="q" type="search" value="{escape(query.q or "")}" size="40" '
+        f'maxlength="200"> <label for="sort">{w["sort"]}</label> <select id="sort" name="sort">'
+        f'<option value="">—</option>{orders}</select>{kept}'
+        f'<input type="hidden" name="lang" value="{lang}"> <button type="submit">{w["search"]}'
+        f'</button> <a href="/?lang={lang}">{w["clear"]}</a></form>'
+    )
+
+
+def _facets(found: SearchResult, query: SearchQuery, cards: list[DatasetCard], lang: str) -> str:
+    """Each facet's values with their counts; a chosen value links back to the search without
+    it, the others to the search narrowed to them."""
+    w = WORDS[lang]
+    departments = {c.department_ko: _t(c, lang, "department") for c in cards}
+    shown = {
+        "department": lambda v: departments.get(v, v),
+        "access_class": lambda v: w.get(v, v),
+        "update_cycle": lambda v: cycle(v, lang),
+        "format": str.upper,
+        "freshness": lambda v: w.get({"fresh": "yes", "late": "no"}.get(v, v), v),
+    }
+    out = []
+    for name, counts in found.facets.items():
+        if not counts:
+            continue
+        chosen = getattr(query, name)
+        current = ' aria-current="true"'
+        items = "".join(
+            f'<li><a href="{escape(search_url(query, lang, **{name: None if v == chosen else v}))}"'
+            f"{current if v == chosen else ''}>"
+            f"{'✓ ' if v == chosen else ''}{escape(shown.get(name, str)(v))}</a> "
+            f'<span class="muted">({n})</span></li>'
+            for v, n in counts
+        )
+        out.append(f"<h3>{w.get(name, name)}</h3><ul>{items}</ul>")
+    return "".join(out)
 
 
 def _links(c: DatasetCard) -> str:

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from hub.web.catalog_view import DatasetCard
+
 
 class Refusal(BaseModel):
     """Why a request was not answered with data."""
@@ -114,3 +116,16 @@ STREAMED = {
     "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
 }
 FILES = {**STREAMED, "application/geo+json": {"schema": {"type": "object"}}}
+
+
+class FacetCount(BaseModel):
+    value: str
+    count: int
+
+
+class SearchOut(BaseModel):
+    """A search's datasets in order, and for each facet the datasets each value would give."""
+
+    total: int
+    results: list[DatasetCard]
+    facets: dict[str, list[FacetCount]]

@@ -32,6 +32,7 @@ ROUTES: dict[tuple[str, str], tuple[Permission | None, str, dict | None]] = {
     ("GET", "/"): (OPEN, "/", None),
     ("GET", "/datasets/{dataset_id}"): (OPEN, "/datasets/bike_trips", None),
     ("GET", "/api/v1/datasets"): (OPEN, "/api/v1/datasets", None),
+    ("GET", "/api/v1/search"): (OPEN, "/api/v1/search?q=bike", None),
     ("GET", "/api/v1/datasets/{dataset_id}"): (OPEN, "/api/v1/datasets/bike_trips", None),
     ("GET", "/api/v1/datasets/{dataset_id}/lineage"): (
         OPEN,

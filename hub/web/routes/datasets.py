@@ -7,10 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from hub.web.catalog_view import DatasetCard
-from hub.web.deps import METADATA_TTL_S, Hub, HubDep
-from hub.web.schemas import LineageOut
+from hub.web.deps import METADATA_TTL_S, Hub, HubDep, as_json
+from hub.web.schemas import LineageOut, SearchOut
+from hub.web.search import SearchQuery
 
 router = APIRouter()
 # A route's docstring becomes its description in /openapi.json: the routes here have none.
@@ -26,27 +28,37 @@ async def cached_json(hub: Hub, key: tuple[Any, ...], make: Callable[[], Any]) -
     )
 
 
+Search = Annotated[SearchQuery, Query()]
+
+
 @router.get(
     "/api/v1/datasets",
-    summary="Every dataset's metadata (no rows)",
+    summary="Every dataset's metadata (no rows), or those a search finds",
     response_model=list[DatasetCard],
 )
-async def list_datasets(
-    hub: HubDep,
-    q: Annotated[str | None, Query(description="Text in the id or title.")] = None,
-) -> Response:
-    def make() -> list[dict[str, Any]]:
-        found = [c.as_dict() for c in hub.cards()]
-        if q:
-            needle = q.lower()
-            found = [
-                c
-                for c in found
-                if needle in c["id"] or needle in c["title_ko"] or needle in c["title_en"].lower()
-            ]
-        return found
+async def list_datasets(hub: HubDep, query: Search) -> Response:
+    if query == SearchQuery():  # the whole catalog, as harvesters read it (never paged)
+        return await cached_json(hub, ("datasets",), lambda: [c.as_dict() for c in hub.cards()])
+    found = await run_in_threadpool(hub.search, query)
+    return Response(as_json([c.as_dict() for c in found.cards]), media_type="application/json")
 
-    return await cached_json(hub, ("datasets", q), make)
+
+@router.get(
+    "/api/v1/search",
+    summary="Search datasets: words in Korean or English, facets with counts",
+    response_model=SearchOut,
+)
+async def search_datasets(hub: HubDep, query: Search) -> Response:
+    found = await run_in_threadpool(hub.search, query)
+    body = {
+        "total": found.total,
+        "results": [c.as_dict() for c in found.cards],
+        "facets": {
+            name: [{"value": v, "count": n} for v, n in counts]
+            for name, counts in found.facets.items()
+        },
+    }
+    return Response(as_json(body), media_type="application/json")
 
 
 @router.get(

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from hub.web.deps import HubDep
 from hub.web.pages import dataset_page, lineage_svg, map_page
 from hub.web.params import Lang
+from hub.web.search import SearchQuery, index, search
 
 router = APIRouter()
 # A route's docstring becomes its description in /openapi.json: the routes here have none.
 
 
+class MapQuery(SearchQuery):
+    """The map's search and the page's language (FastAPI reads query parameters into one
+    model only when it is the route's only query parameter)."""
+
+    lang: Literal["ko", "en"] = "ko"
+
+
 @router.get("/", response_class=HTMLResponse, summary="The open data map (HTML)")
-def data_map(hub: HubDep, lang: Lang = "ko") -> str:
-    return map_page(hub.cards(), lang)
+def data_map(hub: HubDep, asked: Annotated[MapQuery, Query()]) -> str:
+    query = SearchQuery.model_validate(asked.model_dump(exclude={"lang"}))
+    cards = hub.cards()
+    return map_page(search(index(cards), query), query, cards, asked.lang)
 
 
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse, summary="A dataset's page")
