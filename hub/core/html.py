@@ -28,6 +28,7 @@ def style(width: str, spacing: str) -> str:
         ".cols{display:flex;flex-wrap:wrap;gap:0 2rem}.cols nav{flex:0 0 13rem}"
         ".cols main{flex:1 1 30rem;min-width:0;overflow-x:auto}nav ul{padding-left:1rem}"
         "caption{text-align:left;position:absolute;left:-9999px}"
+        "input,textarea,select{max-width:100%;box-sizing:border-box}"
         "@media (max-width:40rem){body{margin:1rem}.cols nav{flex:1 1 100%}}"
     )
 

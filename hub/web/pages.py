@@ -64,6 +64,9 @@ WORDS = {
         "unknown": "판정 전",
         "nothing": "찾는 데이터셋이 없습니다. 아래에서 제공을 신청할 수 있습니다.",
         "previous": "이전",
+        "sensor": "센서 측정",
+        "administrative": "행정 자료",
+        "spatial": "공간 정보",
         "next": "다음",
     },
     "en": {
@@ -118,6 +121,9 @@ WORDS = {
         "unknown": "not judged",
         "nothing": "No dataset matches. You can ask for one below.",
         "previous": "Previous",
+        "sensor": "sensor readings",
+        "administrative": "administrative records",
+        "spatial": "spatial data",
         "next": "Next",
     },
 }
@@ -253,6 +259,7 @@ def _facets(found: SearchResult, query: SearchQuery, cards: list[DatasetCard], l
     shown = {
         "department": lambda v: departments.get(v, v),
         "access_class": lambda v: w.get(v, v),
+        "type": lambda v: w.get(v, v),
         "update_cycle": lambda v: cycle(v, lang),
         "format": str.upper,
         "freshness": lambda v: w.get({"fresh": "yes", "late": "no"}.get(v, v), v),

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.web.catalog_view import DatasetCard
 
@@ -56,6 +56,12 @@ class SearchQuery(BaseModel):
     sort: Sort | None = Field(default=None, description="Default: relevance with words, else name.")
     limit: int = Field(default=50, ge=1, le=500, description="Datasets per page.")
     offset: int = Field(default=0, ge=0, le=100_000)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        """A form's empty field (no words, no order chosen) means nothing chosen."""
+        return None if value == "" else value
 
     def chosen(self) -> dict[str, str]:
         return {name: value for name in FACETS if (value := getattr(self, name)) is not None}
