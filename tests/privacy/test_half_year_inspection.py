@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from catalog import partners, people, provisioning
+from catalog import partners, provisioning
 from catalog.db import session_for
 from catalog.inspection import inspect
 from catalog.models import DestructionRecord, ProcessingRecord, Provision
@@ -27,7 +27,7 @@ from hub.steps.pipeline import run_pipeline
 from hub.web.app import create_app
 from simulators import drops
 from tests.privacy.test_protect_pipeline import run_bikes, tokens_by_member
-from tests.support.staff import CLI_ENV, PASSWORD, signed_in
+from tests.support.staff import CLI_ENV, account, signed_in
 
 KST = ZoneInfo("Asia/Seoul")
 MONTHS = [datetime(2026, m, 1, tzinfo=KST) for m in range(5, 12)]  # May .. November 1st
@@ -59,23 +59,14 @@ def test_a_half_years_inspection_lists_every_decision_and_matches_the_registers(
     for agency, name in (("seoul-police", "Seoul Police"), ("gunpo-city", "Gunpo City")):
         partners.add_partner(url, agency, name)
     who = {
-        login: people.add(
-            url,
-            policy,
-            login=login,
-            name=login,
-            roles=roles,
-            by="t",
-            password=PASSWORD,
-            partner_id=partner,
-        )
-        for login, roles, partner in (
-            ("kim", ["pd_handler"], None),
-            ("lee", ["protection_officer"], None),
-            ("han", ["pd_manager"], None),
-            ("aud", ["auditor"], None),
-            ("park", ["partner"], "seoul-police"),
-            ("choi", ["partner"], "gunpo-city"),
+        login: account(hub_settings, login, role, partner)
+        for login, role, partner in (
+            ("kim", "pd_handler", None),
+            ("lee", "protection_officer", None),
+            ("han", "pd_manager", None),
+            ("aud", "auditor", None),
+            ("park", "partner", "seoul-police"),
+            ("choi", "partner", "gunpo-city"),
         )
     }
     key = partners.issue_key(url, "seoul-police")

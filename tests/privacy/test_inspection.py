@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from catalog import entries, partners, people, provisioning, reidentification
+from catalog import entries, partners, provisioning, reidentification
 from catalog.db import session_for
 from catalog.inspection import inspect
 from catalog.models import DestructionRecord, ProcessingRecord, Provision, Release
 from hub.registry.roles import load_roles
 from tests.privacy.test_protect_pipeline import DAY1, run_bikes
-from tests.support.staff import PASSWORD, signed_in
+from tests.support.staff import account, signed_in
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
@@ -24,23 +24,14 @@ def test_the_inspection_report_matches_the_registers_and_names_every_approver(hu
     url, policy = hub_settings.catalog_url, load_roles(hub_settings.roles_file)
     partners.add_partner(url, "gunpo-city", "Gunpo City")
     who = {
-        login: people.add(
-            url,
-            policy,
-            login=login,
-            name=login,
-            roles=roles,
-            by="t",
-            password=PASSWORD,
-            partner_id=partner,
-        )
-        for login, roles, partner in (
-            ("kim", ["pd_handler"], None),
-            ("lee", ["protection_officer"], None),
-            ("han", ["pd_manager"], None),
-            ("aud", ["auditor"], None),
-            ("op", ["operator"], None),
-            ("choi", ["partner"], "gunpo-city"),
+        login: account(hub_settings, login, role, partner)
+        for login, role, partner in (
+            ("kim", "pd_handler", None),
+            ("lee", "protection_officer", None),
+            ("han", "pd_manager", None),
+            ("aud", "auditor", None),
+            ("op", "operator", None),
+            ("choi", "partner", "gunpo-city"),
         )
     }
     began = datetime.now(UTC) - timedelta(minutes=1)

@@ -197,16 +197,7 @@ def people_of_every_role(hub_settings):
         url, policy, login="p-gone", name="g", roles=["administrator"], by="t", password=PASSWORD
     )
     partners.add_partner(url, "gunpo-city", "Gunpo City")
-    people.add(
-        url,
-        policy,
-        login="p-other",
-        name="o",
-        roles=["partner"],
-        by="t",
-        password=PASSWORD,
-        partner_id="gunpo-city",
-    )
+    staff.account(hub_settings, "p-other", "partner", "gunpo-city")
     return url, policy, logins
 
 

@@ -17,8 +17,10 @@ def form_token(page: str) -> str:
     return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
 
 
-def account(settings: HubSettings, login: str, role: str, partner: str | None = None) -> None:
-    people.add(
+def account(
+    settings: HubSettings, login: str, role: str, partner: str | None = None
+) -> people.Person:
+    return people.add(
         settings.catalog_url,
         load_roles(settings.roles_file),
         login=login,
