@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from products.model import Product
 
-MODULES = ("air_quality_by_gu", "bike_demand", "childcare_rate", "street_safety")
+MODULES = ("air_quality_by_gu", "bike_demand", "childcare_rate", "street_safety", "city_kpis")
 
 
 def load_products() -> dict[str, Product]:

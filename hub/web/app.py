@@ -24,6 +24,7 @@ from hub.web.routes import (
     datasets,
     downloads,
     harvest,
+    kpis,
     oidc,
     pages,
     portal,
@@ -37,6 +38,7 @@ from hub.web.schemas import REFUSALS
 #: The routers in the order /openapi.json lists their paths.
 ROUTERS = (
     pages,
+    kpis,
     datasets,
     records,
     downloads,

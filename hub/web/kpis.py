@@ -1,0 +1,98 @@
+"""The KPI dashboard's figures: each declared indicator (products/kpis.yaml) with its series
+from the open ``city_kpis`` table, its baseline, target and latest value. Read per request from
+the table's current snapshot (the pointer is checked at most every few seconds)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from hub.core.settings import HubSettings
+from hub.lake import iceberg
+from products.city_kpis import PRODUCT, Indicator, load_indicators
+
+#: Seconds a web worker serves a KPI snapshot before asking the catalog whether it moved.
+SNAPSHOT_CHECK_S = 5.0
+
+
+@dataclass
+class KpiView:
+    id: str
+    name_ko: str
+    name_en: str
+    description_ko: str
+    description_en: str
+    unit_ko: str
+    unit_en: str
+    source: str
+    period: str
+    better: str  # down | up
+    baseline_period: str
+    baseline_value: float | None
+    target_change: float
+    target_by: str
+    target_value: float | None
+    latest_period: str | None
+    latest_value: float | None
+    series: list[dict[str, Any]]  # [{period, value, observations}], oldest first
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def on_track(self) -> bool | None:
+        """Whether the latest value has reached the target (None before there are both)."""
+        if self.latest_value is None or self.target_value is None:
+            return None
+        if self.better == "down":
+            return self.latest_value <= self.target_value
+        return self.latest_value >= self.target_value
+
+
+def kpis(settings: HubSettings) -> list[KpiView]:
+    """Every declared indicator, in the order of the file; without a built table, no values."""
+    table = iceberg.current_table(settings, "open", PRODUCT.id, max_age_s=SNAPSHOT_CHECK_S)
+    rows = table.scan().to_arrow().to_pylist() if table is not None else []
+    series: dict[str, list[dict[str, Any]]] = {}
+    for row in sorted(rows, key=lambda r: (r["kpi_id"], r["period"])):
+        series.setdefault(row["kpi_id"], []).append(
+            {
+                "period": row["period"].isoformat(),
+                "value": row["value"],
+                "observations": row["observations"],
+            }
+        )
+    return [_view(i, series.get(i.id, [])) for i in load_indicators()]
+
+
+def _view(i: Indicator, points: list[dict[str, Any]]) -> KpiView:
+    start = i.baseline_start.isoformat()
+    baseline = next((p["value"] for p in points if p["period"] == start), None)
+    latest = points[-1] if points else None
+    return KpiView(
+        id=i.id,
+        name_ko=i.name.ko,
+        name_en=i.name.en,
+        description_ko=i.description.ko,
+        description_en=i.description.en,
+        unit_ko=i.unit.ko,
+        unit_en=i.unit.en,
+        source=i.source,
+        period=i.period,
+        better=i.better,
+        baseline_period=start,
+        baseline_value=baseline,
+        target_change=i.target.change,
+        target_by=i.target.by,
+        target_value=None if baseline is None else round(i.target_value(baseline) or 0, 4),
+        latest_period=latest["period"] if latest else None,
+        latest_value=latest["value"] if latest else None,
+        series=points,
+    )
+
+
+def period_label(period: str, kind: str) -> str:
+    """A period start as people write the period: 2026-11, 2026-10-31, 2026."""
+    day = date.fromisoformat(period)
+    return {"year": f"{day:%Y}", "month": f"{day:%Y-%m}"}.get(kind, period)

@@ -1,0 +1,123 @@
+"""The KPI dashboard: every indicator of products/kpis.yaml computed by the city_kpis product
+from the trusted tables, served at /api/v1/kpis and drawn at /kpi in both languages; a value
+on the dashboard is the one recomputed here from the trusted table with plain pyarrow."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.lake import iceberg
+from hub.web.app import create_app
+from products.city_kpis import compute, load_indicators
+
+KST = ZoneInfo("Asia/Seoul")
+
+
+def _trusted(settings, feed: str) -> list[dict]:
+    return (
+        iceberg.table_catalog(settings).load_table(("trusted", feed)).scan().to_arrow().to_pylist()
+    )
+
+
+def _in_month(when: datetime | date, month: str) -> bool:
+    local = when.astimezone(KST) if isinstance(when, datetime) else when
+    return f"{local:%Y-%m}" == month[:7]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_every_indicator_is_served_and_equals_the_value_recomputed_from_its_table(lake):
+    settings, built = lake
+    assert built["city_kpis"]["rows"] > 0
+    answer = TestClient(create_app(settings)).get("/api/v1/kpis")
+    assert answer.status_code == 200
+    kpis = {k["id"]: k for k in answer.json()}
+    assert list(kpis) == [i.id for i in load_indicators()]  # every declared one, in order
+    assert all(k["latest_value"] is not None for k in kpis.values()), kpis
+
+    pm = kpis["pm25_mean"]
+    readings = [
+        r["pm25"]
+        for r in _trusted(settings, "air_quality_hourly")
+        if _in_month(r["measured_at"], pm["latest_period"]) and r["pm25"] is not None
+    ]
+    assert pm["latest_value"] == pytest.approx(sum(readings) / len(readings), abs=1e-4)
+    # the baseline is this month, so the target is 20% below it
+    assert pm["baseline_value"] == pm["latest_value"]
+    assert pm["target_value"] == pytest.approx(pm["baseline_value"] * 0.8, abs=1e-4)
+
+    accidents = kpis["vulnerable_ped_accidents"]
+    vulnerable = [
+        r
+        for r in _trusted(settings, "ped_accidents")
+        if _in_month(r["occurred_at"], accidents["latest_period"])
+        and r["victim_age"] in ("0-9", "70-79", "80+")  # decades, as the trusted zone has them
+    ]
+    assert accidents["latest_value"] == len(vulnerable)  # a 15-minute window: maybe none
+
+    rate = kpis["childcare_capacity_rate"]
+    month = [
+        r
+        for r in _trusted(settings, "childcare_capacity")
+        if _in_month(r["reported_month"], rate["latest_period"])
+    ]
+    enrolled = sum(r["enrolled"] or 0 for r in month)
+    capacity = sum(r["capacity"] for r in month)
+    assert rate["latest_value"] == pytest.approx(enrolled / capacity, abs=1e-4)
+
+    rentals = kpis["bike_rentals"]
+    day = date.fromisoformat(rentals["latest_period"])
+    trips = [
+        r for r in _trusted(settings, "bike_trips") if r["rent_at"].astimezone(KST).date() == day
+    ]
+    assert rentals["latest_value"] == len(trips) > 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_dashboard_shows_each_indicator_with_its_value_target_and_trend(lake):
+    settings, _ = lake
+    web = TestClient(create_app(settings))
+    kpis = web.get("/api/v1/kpis").json()
+    for lang in ("ko", "en"):
+        page = web.get("/kpi", params={"lang": lang})
+        assert page.status_code == 200 and f'lang="{lang}"' in page.text
+        for k in kpis:
+            assert k[f"name_{lang}"] in page.text
+            assert f'aria-labelledby="kpi-{k["id"]}"' in page.text
+            assert f"/datasets/{k['source']}?lang={lang}" in page.text
+        assert page.text.count('class="trend"') == len(kpis)  # a drawn trend for each
+        assert page.text.count("stroke-dasharray") == sum(
+            k["target_value"] is not None for k in kpis
+        )  # and its target line where a baseline exists
+    # the product is on the map, with its lineage back to the feeds it reads
+    card = web.get("/api/v1/datasets/city_kpis").json()
+    assert card["kind"] == "product" and card["rows"] > 0
+
+
+def test_periods_are_the_citys_calendar_and_conditions_count_only_their_rows():
+    (accidents,) = [i for i in load_indicators() if i.id == "vulnerable_ped_accidents"]
+    utc = pa.timestamp("us", "UTC")
+    table = pa.table(
+        {
+            "occurred_at": pa.array(
+                [
+                    datetime(2026, 10, 31, 14, 59, tzinfo=ZoneInfo("UTC")),  # 23:59 KST, Oct
+                    datetime(2026, 10, 31, 15, 0, tzinfo=ZoneInfo("UTC")),  # 00:00 KST, Nov
+                    datetime(2026, 11, 2, 3, 0, tzinfo=ZoneInfo("UTC")),
+                    datetime(2026, 11, 3, 3, 0, tzinfo=ZoneInfo("UTC")),
+                    datetime(2026, 11, 4, 3, 0, tzinfo=ZoneInfo("UTC")),
+                ],
+                utc,
+            ),
+            "victim_age": pa.array(["0-9", "80+", "30-39", None, "70-79"], pa.large_string()),
+        }
+    )
+    got = compute(accidents, table).to_pylist()
+    assert [(r["period"], r["value"]) for r in got] == [
+        (date(2026, 10, 1), 1.0),  # the child, late on October 31st in Seoul
+        (date(2026, 11, 1), 2.0),  # 80+ and 70-79; not the 30-39 nor the unknown age
+    ]
