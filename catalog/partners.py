@@ -13,6 +13,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -75,27 +76,11 @@ def revoke_key(url: str, prefix: str) -> int:
         return len(rows)
 
 
-def add_grant(
-    url: str,
-    partner_id: str,
-    dataset_id: str,
-    *,
-    purpose: str,
-    legal_basis: str,
-    columns: list[str],
-    valid_until: datetime,
-) -> Grant:
+def add_grant(url: str, partner_id: str, dataset_id: str, **terms: Any) -> Grant:
+    """A grant in a transaction of its own (the terms are ``new_grant``'s)."""
     ensure_current(url)
     with session_for(url) as session, session.begin():
-        return new_grant(
-            session,
-            partner_id,
-            dataset_id,
-            purpose=purpose,
-            legal_basis=legal_basis,
-            columns=columns,
-            valid_until=valid_until,
-        )
+        return new_grant(session, partner_id, dataset_id, **terms)
 
 
 def new_grant(

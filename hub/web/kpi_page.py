@@ -99,7 +99,8 @@ def _card(v: KpiView, lang: str) -> str:
 def trend_svg(v: KpiView, label: str) -> str:
     """The series as a line, the target as a dashed line, each point with its value as a
     tooltip; a single point is a dot. Empty when nothing was computed yet."""
-    values = [p["value"] for p in v.series if p["value"] is not None]
+    shown = [p for p in v.series if p.value is not None]
+    values = [p.value for p in shown]
     if not values:
         return ""
     width, height, pad = 480, 140, 24
@@ -115,8 +116,8 @@ def trend_svg(v: KpiView, label: str) -> str:
     line = " ".join(f"{x},{py}" for x, py in points)
     dots = "".join(
         f'<circle cx="{x}" cy="{py}" r="3" fill="#1f5fbf"><title>'
-        f"{period_label(p['period'], v.period)}: {p['value']}</title></circle>"
-        for (x, py), p in zip(points, v.series, strict=False)
+        f"{period_label(p.period, v.period)}: {p.value}</title></circle>"
+        for (x, py), p in zip(points, shown, strict=True)
     )
     target = (
         f'<line x1="{pad}" x2="{width - pad}" y1="{y(v.target_value)}" y2="{y(v.target_value)}" '

@@ -17,6 +17,15 @@ SNAPSHOT_CHECK_S = 5.0
 
 
 @dataclass
+class KpiPoint:
+    period: str  # the period's first day (ISO date)
+    value: float | None
+    observations: int
+
+
+# One indicator of products/kpis.yaml with its figures, as /api/v1/kpis answers. (No
+# docstring: it would become the schema's description in /openapi.json.)
+@dataclass
 class KpiView:
     id: str
     name_ko: str
@@ -35,7 +44,7 @@ class KpiView:
     target_value: float | None
     latest_period: str | None
     latest_value: float | None
-    series: list[dict[str, Any]]  # [{period, value, observations}], oldest first
+    series: list[KpiPoint]  # oldest first
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,21 +63,16 @@ def kpis(settings: HubSettings) -> list[KpiView]:
     """Every declared indicator, in the order of the file; without a built table, no values."""
     table = iceberg.current_table(settings, "open", PRODUCT.id, max_age_s=SNAPSHOT_CHECK_S)
     rows = table.scan().to_arrow().to_pylist() if table is not None else []
-    series: dict[str, list[dict[str, Any]]] = {}
+    series: dict[str, list[KpiPoint]] = {}
     for row in sorted(rows, key=lambda r: (r["kpi_id"], r["period"])):
-        series.setdefault(row["kpi_id"], []).append(
-            {
-                "period": row["period"].isoformat(),
-                "value": row["value"],
-                "observations": row["observations"],
-            }
-        )
+        point = KpiPoint(row["period"].isoformat(), row["value"], row["observations"])
+        series.setdefault(row["kpi_id"], []).append(point)
     return [_view(i, series.get(i.id, [])) for i in load_indicators()]
 
 
-def _view(i: Indicator, points: list[dict[str, Any]]) -> KpiView:
+def _view(i: Indicator, points: list[KpiPoint]) -> KpiView:
     start = i.baseline_start.isoformat()
-    baseline = next((p["value"] for p in points if p["period"] == start), None)
+    baseline = next((p.value for p in points if p.period == start), None)
     latest = points[-1] if points else None
     return KpiView(
         id=i.id,
@@ -86,8 +90,8 @@ def _view(i: Indicator, points: list[dict[str, Any]]) -> KpiView:
         target_change=i.target.change,
         target_by=i.target.by,
         target_value=None if baseline is None else round(i.target_value(baseline) or 0, 4),
-        latest_period=latest["period"] if latest else None,
-        latest_value=latest["value"] if latest else None,
+        latest_period=latest.period if latest else None,
+        latest_value=latest.value if latest else None,
         series=points,
     )
 

@@ -129,32 +129,3 @@ class SearchOut(BaseModel):
     total: int
     results: list[DatasetCard]
     facets: dict[str, list[FacetCount]]
-
-
-class KpiPoint(BaseModel):
-    period: str = Field(description="The period's first day (ISO date).")
-    value: float | None
-    observations: int
-
-
-class KpiOut(BaseModel):
-    """One indicator of products/kpis.yaml, computed by the city_kpis product."""
-
-    id: str
-    name_ko: str
-    name_en: str
-    description_ko: str
-    description_en: str
-    unit_ko: str
-    unit_en: str
-    source: str
-    period: str
-    better: str
-    baseline_period: str
-    baseline_value: float | None
-    target_change: float
-    target_by: str
-    target_value: float | None
-    latest_period: str | None
-    latest_value: float | None
-    series: list[KpiPoint]

@@ -9,9 +9,8 @@ from fastapi.responses import HTMLResponse
 
 from hub.web.deps import HubDep
 from hub.web.kpi_page import kpi_page
-from hub.web.kpis import kpis
+from hub.web.kpis import KpiView, kpis
 from hub.web.params import Lang
-from hub.web.schemas import KpiOut
 
 router = APIRouter()
 # A route's docstring becomes its description in /openapi.json: the routes here have none.
@@ -25,7 +24,7 @@ def kpi_dashboard(hub: HubDep, lang: Lang = "ko") -> str:
 @router.get(
     "/api/v1/kpis",
     summary="Every declared indicator: series, baseline, target and latest value",
-    response_model=list[KpiOut],
+    response_model=list[KpiView],
 )
 def kpi_list(hub: HubDep) -> list[dict[str, Any]]:
     return [v.as_dict() for v in kpis(hub.settings)]

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from hub.web.deps import HubDep
 from hub.web.pages import dataset_page, lineage_svg, map_page
 from hub.web.params import Lang
-from hub.web.search import SearchQuery, index, search
+from hub.web.search import SearchQuery, search
 
 router = APIRouter()
 # A route's docstring becomes its description in /openapi.json: the routes here have none.
@@ -26,8 +26,8 @@ class MapQuery(SearchQuery):
 @router.get("/", response_class=HTMLResponse, summary="The open data map (HTML)")
 def data_map(hub: HubDep, asked: Annotated[MapQuery, Query()]) -> str:
     query = SearchQuery.model_validate(asked.model_dump(exclude={"lang"}))
-    cards = hub.cards()
-    return map_page(search(index(cards), query), query, cards, asked.lang)
+    indexed = hub.indexed()  # the catalog of the last METADATA_TTL_S, as the JSON API has it
+    return map_page(search(indexed, query), query, [d.card for d in indexed], asked.lang)
 
 
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse, summary="A dataset's page")
