@@ -16,6 +16,7 @@ from catalog.models import (
     DatasetVersion,
     ExportFile,
     Provision,
+    QualityScore,
     Run,
     Watermark,
 )
@@ -217,3 +218,21 @@ def mark_versions_expired(url: str, dataset_id: str, snapshot_ids: list[int], at
             .values(expired_at=at)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def change_marker(url: str) -> tuple[Any, ...]:
+    """What changes whenever a dataset's card would: its versions, quality scores, export
+    files (added or retired) and published runs. One query, so a reader can tell in a
+    millisecond whether the catalog it showed is still the catalog."""
+    published = Run.status == "published"
+    with session_for(url) as session:
+        row = session.execute(
+            select(
+                select(func.max(DatasetVersion.id)).scalar_subquery(),
+                select(func.max(QualityScore.id)).scalar_subquery(),
+                select(func.max(ExportFile.id)).scalar_subquery(),
+                select(func.count(ExportFile.deleted_at)).scalar_subquery(),
+                select(func.count()).select_from(Run).where(published).scalar_subquery(),
+            )
+        ).one()
+    return tuple(row)

@@ -9,12 +9,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from cachetools import LRUCache
 from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
+from catalog import entries
 from catalog.db import ensure_current
 from hub.core.settings import HubSettings
 from hub.registry.loader import load_registry
@@ -28,6 +29,16 @@ log = logging.getLogger(__name__)
 #: Seconds a rendered metadata answer is fresh (also its Cache-Control max-age); a new
 #: rendering is started after that, and the old answer served until it is done.
 METADATA_TTL_S = 2.0
+#: Seconds the map's index is kept while the catalog has not changed: a feed turns late with
+#: the clock alone, and the map says so within this time.
+INDEX_MAX_AGE_S = 60.0
+
+
+class KeptIndex(NamedTuple):
+    cards: list[Indexed]
+    marker: tuple[Any, ...]  # catalog.entries.change_marker when it was built
+    built: float
+    checked: float
 
 
 def as_json(value: Any) -> bytes:
@@ -48,7 +59,7 @@ class Hub:
         #: touches them (no lock).
         self._rendered: LRUCache[tuple[Any, ...], tuple[bytes, float]] = LRUCache(maxsize=512)
         self._rendering: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
-        self._index: tuple[list[Indexed], float] | None = None
+        self._index: KeptIndex | None = None
         self._indexing = threading.Lock()
 
     async def rendered(self, key: tuple[Any, ...], make: Callable[[], Any]) -> bytes:
@@ -112,18 +123,26 @@ class Hub:
         return all_cards(self.settings.catalog_url, *self.registry())
 
     def indexed(self) -> list[Indexed]:
-        """Every card, folded for search, rebuilt at most once per METADATA_TTL_S: while one
-        thread rebuilds it, the others search the previous one."""
+        """Every card, folded for search. At most once per METADATA_TTL_S one thread asks the
+        catalog whether anything a card shows changed (one query), and rebuilds the cards only
+        if so, or when INDEX_MAX_AGE_S has passed (freshness moves with the clock); meanwhile
+        the other threads search the index they have."""
         kept = self._index
-        if kept is not None and time.monotonic() - kept[1] < METADATA_TTL_S:
-            return kept[0]
+        now = time.monotonic()
+        if kept is not None and now - kept.checked < METADATA_TTL_S:
+            return kept.cards
         if not self._indexing.acquire(blocking=kept is None):
-            return kept[0]  # type: ignore[index]  # kept is set: a rebuild is under way
+            return kept.cards  # type: ignore[union-attr]  # kept is set: a check is under way
         try:
             if self._index is not kept:  # rebuilt while this thread waited
-                return self._index[0]  # type: ignore[index]
+                return self._index.cards  # type: ignore[union-attr]
+            self.registry()  # the catalog's tables exist before they are asked about
+            marker = entries.change_marker(self.settings.catalog_url)
+            if kept is not None and kept.marker == marker and now - kept.built < INDEX_MAX_AGE_S:
+                self._index = kept._replace(checked=now)
+                return kept.cards
             built = index(self.cards())
-            self._index = (built, time.monotonic())
+            self._index = KeptIndex(built, marker, now, now)
             return built
         finally:
             self._indexing.release()

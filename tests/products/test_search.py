@@ -99,3 +99,29 @@ def test_the_page_searches_narrows_by_a_facet_and_its_url_reproduces_it(web):
     assert set(re.findall(r'href="/datasets/(\w+)\?lang=ko"', again.text)) == found
     nothing = web.get("/", params={"q": "존재하지않는데이터", "lang": "ko"})
     assert "찾는 데이터셋이 없습니다" in nothing.text and "/requests" in nothing.text
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_dataset_published_after_the_page_was_built_is_found_with_its_version(
+    hub_settings, web, monkeypatch
+):
+    from hub.registry import load_registry
+    from hub.registry.schedule import last_window
+    from hub.steps.context import RunContext
+    from hub.steps.pipeline import run_pipeline
+    from hub.web import deps
+    from simulators import drops
+    from tests.support.runs import AT, drop
+
+    def segments() -> dict:
+        (card,) = web.get("/api/v1/search", params={"q": "street_segments"}).json()["results"]
+        return card
+
+    assert segments()["latest_version"] is None
+    assert segments()["latest_version"] is None  # the same index, asked again: no rebuild
+    monkeypatch.setattr(deps, "METADATA_TTL_S", 0.0)  # the next search checks the catalog
+    feed = load_registry(hub_settings.feeds_dir)["street_segments"]
+    start, end = last_window(feed.schedule, AT)
+    drop(hub_settings, drops.DROPS["street_segments"](start, 7))
+    run_pipeline(RunContext.create(feed.id, start, end, "run-1", settings=hub_settings))
+    assert segments()["latest_version"] is not None  # the catalog changed: rebuilt
