@@ -14,7 +14,6 @@ import os
 import socket
 import threading
 from collections.abc import Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,14 +30,20 @@ ATTEMPTS = 20
 _appending = threading.Lock()  # one appender per process at a time; APPEND_LOCK orders processes
 
 
-#: The signed-in person a ``hub`` command acts as (hub/cli/acting.py), for its whole run.
-acting_person: ContextVar[str | None] = ContextVar("acting_person", default=None)
+#: The signed-in person a ``hub`` command acts as (hub/cli/acting.py): process-wide, since a
+#: command's steps run on threads of their own; the CLI clears it as each command starts.
+_acting_person: list[str | None] = [None]
+
+
+def act_as(login: str | None) -> None:
+    """Record what this process does from now on under ``login`` (None: as before)."""
+    _acting_person[0] = login
 
 
 def actor() -> str:
     """Who acts: the person a command signed in as, else ``HUB_ACTOR`` (a service names
     itself), else the OS user."""
-    return acting_person.get() or os.environ.get("HUB_ACTOR") or getpass.getuser()
+    return _acting_person[0] or os.environ.get("HUB_ACTOR") or getpass.getuser()
 
 
 def entry_hash(

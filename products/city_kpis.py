@@ -135,18 +135,22 @@ def compute(indicator: Indicator, table: Any) -> Any:
             pc.cast(columns["one"], pa.bool_()), x, pa.scalar(None, pa.float64())
         )
         aggregations.append(("x", "mean" if m.op == "mean" else "sum"))
-    if m.per:
+    if m.per:  # a ratio's row counts when both its sides are known
         y = pc.cast(table.column(m.per), pa.float64())
-        columns["y"] = pc.if_else(
-            pc.cast(columns["one"], pa.bool_()), y, pa.scalar(None, pa.float64())
-        )
+        both = pc.and_(pc.cast(columns["one"], pa.bool_()), pc.and_(pc.is_valid(x), pc.is_valid(y)))
+        nothing = pa.scalar(None, pa.float64())
+        columns["x"], columns["y"] = pc.if_else(both, x, nothing), pc.if_else(both, y, nothing)
         aggregations.append(("y", "sum"))
     grouped = pa.table(columns).group_by("period").aggregate(aggregations)
     observations = grouped.column("one_sum")
     if m.op == "count":
         value = pc.cast(observations, pa.float64())
-    elif m.op == "ratio":
-        value = pc.divide(grouped.column("x_sum"), grouped.column("y_sum"))
+    elif m.op == "ratio":  # no places at all is no rate, not an infinite one
+        denominator = grouped.column("y_sum")
+        zero = pc.equal(denominator, 0.0)
+        value = pc.if_else(
+            zero, pa.scalar(None, pa.float64()), pc.divide(grouped.column("x_sum"), denominator)
+        )
     else:
         value = grouped.column(f"x_{'mean' if m.op == 'mean' else 'sum'}")
     return pa.table(

@@ -113,3 +113,13 @@ def pytest_configure(config: pytest.Config) -> None:
     # In-process Airflow imports (DagBag) must not touch the developer's ~/airflow.
     os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="hub-airflow-unit-")
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+
+
+@pytest.fixture(autouse=True)
+def _no_one_acts_after_a_command():
+    """A command run in-process signs its person in for the rest of the process, as a CLI
+    process does; the next test starts as no one."""
+    yield
+    from catalog import audit
+
+    audit.act_as(None)

@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from catalog.audit import act_as
 from hub.cli.audit import audit_app
 from hub.cli.backup import backup_app, restore
 from hub.cli.bench import bench
@@ -27,6 +28,13 @@ from hub.cli.users import users_app
 from hub.core.errors import HubError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="City Data Hub")
+
+
+@app.callback()
+def _each_command() -> None:
+    # Each command starts as no one until its --as signs a person in (hub/cli/acting.py).
+    act_as(None)
+
 
 # `hub --help` lists the commands in the order they are registered here, then the groups.
 for command in (serve, up, down, status, run, demo, bench, maintain):

@@ -39,7 +39,7 @@ def acting(
     except people.AccessDenied as exc:
         _refused(url, what, login, exc.message)
         raise
-    audit.acting_person.set(person.login)  # what the command records, it records as them
+    audit.act_as(person.login)  # what the command records, it records as them
     return person
 
 

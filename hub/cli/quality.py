@@ -22,13 +22,16 @@ quality_app = typer.Typer(no_args_is_help=True, help="Data quality: scores, chec
 
 
 def _feeds(
-    names: list[str] | None, what: str, login: str | None
+    names: list[str] | None,
+    what: str,
+    login: str | None,
+    permission: Permission = Permission.catalog_read,
 ) -> tuple[HubSettings, list[FeedSpec]]:
     """The settings and the named feeds (all of them when ``names`` is empty), for a person
-    who may read the catalog; exit 1 on a typo."""
+    allowed ``permission``; exit 1 on a typo."""
     from hub.registry.loader import load_registry
 
-    settings = signed(Permission.catalog_read, what, login).settings
+    settings = signed(permission, what, login).settings
     registry = load_registry(settings.feeds_dir)
     unknown = [n for n in names or [] if n not in registry]
     if unknown:
@@ -154,7 +157,7 @@ def freshness(
     from quality.freshness import NeverPublished, sweep
     from quality.score import timeliness_text
 
-    settings, specs = _feeds(feeds, "quality freshness", as_)
+    settings, specs = _feeds(feeds, "quality freshness", as_, Permission.pipelines_run)
     when = datetime.fromisoformat(at) if at else datetime.now(UTC)
     if when.tzinfo is None:
         fail("--at needs a time zone, e.g. 2026-11-01T05:00+09:00")

@@ -66,6 +66,9 @@ SCOPED = {
     Scope.partner: frozenset({Permission.provisions_request, Permission.provisions_own}),
 }
 
+#: What a role of any scope may hold city-wide: reading the open data and the catalog.
+EVERYWHERE = frozenset({Permission.open_data_read, Permission.catalog_read})
+
 _ROLE_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
@@ -102,6 +105,21 @@ class RolePolicy(BaseModel):
         if bad:
             raise ValueError(f"role ids are lower_snake_case: {', '.join(bad)}")
         return roles
+
+    @model_validator(mode="after")
+    def _scoped_roles_hold_scoped_permissions(self) -> RolePolicy:
+        """A department's or partner's role holds only what its scope narrows and what anyone
+        reads: anything else would quietly reach the whole city."""
+        for name, role in self.roles.items():
+            if role.scope == Scope.city:
+                continue
+            wide = role.permissions - SCOPED[role.scope] - EVERYWHERE
+            if wide:
+                raise ValueError(
+                    f"roles.{name}: a {role.scope.value}-scoped role cannot hold "
+                    f"{', '.join(sorted(p.value for p in wide))} (it would reach the whole city)"
+                )
+        return self
 
     @model_validator(mode="after")
     def _anonymous_role(self) -> RolePolicy:

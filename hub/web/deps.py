@@ -21,6 +21,7 @@ from hub.core.settings import HubSettings
 from hub.registry.loader import load_registry
 from hub.registry.spec import DatasetSpec, FeedSpec
 from hub.web.catalog_view import DatasetCard, Lineage, all_cards, card, lineage
+from hub.web.kpis import KpiView, kpis
 from hub.web.search import Indexed, SearchQuery, SearchResult, index, search
 from products import load_products
 
@@ -60,6 +61,8 @@ class Hub:
         self._rendered: LRUCache[tuple[Any, ...], tuple[bytes, float]] = LRUCache(maxsize=512)
         self._rendering: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
         self._index: KeptIndex | None = None
+        self._kpis: tuple[list[KpiView], float] | None = None
+        self._kpis_lock = threading.Lock()
         self._indexing = threading.Lock()
 
     async def rendered(self, key: tuple[Any, ...], make: Callable[[], Any]) -> bytes:
@@ -137,7 +140,13 @@ class Hub:
             if self._index is not kept:  # rebuilt while this thread waited
                 return self._index.cards  # type: ignore[union-attr]
             self.registry()  # the catalog's tables exist before they are asked about
-            marker = entries.change_marker(self.settings.catalog_url)
+            try:
+                marker = entries.change_marker(self.settings.catalog_url)
+            except Exception:  # the catalog did not answer: keep the map it had
+                if kept is None:
+                    raise
+                log.warning("the data map's index: the catalog did not answer", exc_info=True)
+                return kept.cards
             if kept is not None and kept.marker == marker and now - kept.built < INDEX_MAX_AGE_S:
                 self._index = kept._replace(checked=now)
                 return kept.cards
@@ -146,6 +155,15 @@ class Hub:
             return built
         finally:
             self._indexing.release()
+
+    def kpis(self) -> list[KpiView]:
+        """The KPI figures, read from their table at most once per METADATA_TTL_S (each read
+        scans the table)."""
+        with self._kpis_lock:
+            kept = self._kpis
+            if kept is None or time.monotonic() - kept[1] >= METADATA_TTL_S:
+                kept = self._kpis = (kpis(self.settings), time.monotonic())
+            return kept[0]
 
     def search(self, query: SearchQuery) -> SearchResult:
         return search(self.indexed(), query)

@@ -114,9 +114,10 @@ def trend_svg(v: KpiView, label: str) -> str:
     step = (width - 2 * pad) / max(1, len(values) - 1)
     points = [(round(pad + i * step, 1), y(value)) for i, value in enumerate(values)]
     line = " ".join(f"{x},{py}" for x, py in points)
-    dots = "".join(
-        f'<circle cx="{x}" cy="{py}" r="3" fill="#1f5fbf"><title>'
-        f"{period_label(p.period, v.period)}: {p.value}</title></circle>"
+    dots = "".join(  # a period still under way is a hollow dot
+        f'<circle cx="{x}" cy="{py}" r="3" stroke="#1f5fbf" '
+        f'fill="{"#fff" if p.partial else "#1f5fbf"}"><title>'
+        f"{period_label(p.period, v.period)}: {p.value}{' …' if p.partial else ''}</title></circle>"
         for (x, py), p in zip(points, shown, strict=True)
     )
     target = (

@@ -5,13 +5,15 @@ the table's current snapshot (the pointer is checked at most every few seconds).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hub.core.settings import HubSettings
 from hub.lake import iceberg
 from products.city_kpis import PRODUCT, Indicator, load_indicators
 
+KST = ZoneInfo("Asia/Seoul")
 #: Seconds a web worker serves a KPI snapshot before asking the catalog whether it moved.
 SNAPSHOT_CHECK_S = 5.0
 
@@ -21,6 +23,7 @@ class KpiPoint:
     period: str  # the period's first day (ISO date)
     value: float | None
     observations: int
+    partial: bool = False  # the period has not ended yet: shown, never judged
 
 
 # One indicator of products/kpis.yaml with its figures, as /api/v1/kpis answers. (No
@@ -59,21 +62,34 @@ class KpiView:
         return self.latest_value >= self.target_value
 
 
-def kpis(settings: HubSettings) -> list[KpiView]:
-    """Every declared indicator, in the order of the file; without a built table, no values."""
+def kpis(settings: HubSettings, today: date | None = None) -> list[KpiView]:
+    """Every declared indicator, in the order of the file; without a built table, no values.
+    The latest value is the latest *ended* period's (``today`` in Seoul by default): a month
+    a week old has few accidents and few rentals yet, and would look on or off target."""
+    today = today or datetime.now(KST).date()
     table = iceberg.current_table(settings, "open", PRODUCT.id, max_age_s=SNAPSHOT_CHECK_S)
     rows = table.scan().to_arrow().to_pylist() if table is not None else []
     series: dict[str, list[KpiPoint]] = {}
     for row in sorted(rows, key=lambda r: (r["kpi_id"], r["period"])):
-        point = KpiPoint(row["period"].isoformat(), row["value"], row["observations"])
-        series.setdefault(row["kpi_id"], []).append(point)
-    return [_view(i, series.get(i.id, [])) for i in load_indicators()]
+        series.setdefault(row["kpi_id"], []).append(row)
+    return [view_of(i, series.get(i.id, []), today) for i in load_indicators()]
 
 
-def _view(i: Indicator, points: list[KpiPoint]) -> KpiView:
+def view_of(i: Indicator, rows: list[dict[str, Any]], today: date) -> KpiView:
+    """One indicator's figures from its rows of the city_kpis table (oldest first)."""
+    points = [
+        KpiPoint(
+            r["period"].isoformat(),
+            r["value"],
+            r["observations"],
+            partial=period_end(r["period"], i.period) > today,
+        )
+        for r in rows
+    ]
     start = i.baseline_start.isoformat()
-    baseline = next((p.value for p in points if p.period == start), None)
-    latest = points[-1] if points else None
+    baseline = next((p.value for p in points if p.period == start and not p.partial), None)
+    ended = [p for p in points if not p.partial]
+    latest = ended[-1] if ended else None
     return KpiView(
         id=i.id,
         name_ko=i.name.ko,
@@ -94,6 +110,15 @@ def _view(i: Indicator, points: list[KpiPoint]) -> KpiView:
         latest_value=latest.value if latest else None,
         series=points,
     )
+
+
+def period_end(start: date, kind: str) -> date:
+    """The day after a period's last day."""
+    if kind == "day":
+        return start + timedelta(days=1)
+    if kind == "month":
+        return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return date(start.year + 1, 1, 1)
 
 
 def period_label(period: str, kind: str) -> str:

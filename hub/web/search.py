@@ -15,6 +15,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -36,6 +37,8 @@ FACETS: dict[str, Callable[[DatasetCard], list[str]]] = {
     "freshness": lambda c: ["unknown" if c.fresh is None else "fresh" if c.fresh else "late"],
 }
 
+#: Words of a search that count; more are ignored.
+MAX_TERMS = 8
 #: How much a term found in each part of a card counts.
 WEIGHTS = (("title", 4.0), ("keywords", 3.0), ("columns", 1.5), ("description", 1.0))
 
@@ -43,7 +46,7 @@ WEIGHTS = (("title", 4.0), ("keywords", 3.0), ("columns", 1.5), ("description", 
 class SearchQuery(BaseModel):
     """A search as its URL says it: the text, one chosen value per facet, the order."""
 
-    model_config = ConfigDict(extra="ignore")  # a page's own parameters (lang) pass by
+    model_config = ConfigDict(extra="forbid")  # a misspelt facet is an error, not everything
 
     q: str | None = Field(default=None, max_length=200, description="Words, Korean or English.")
     department: str | None = None
@@ -67,7 +70,8 @@ class SearchQuery(BaseModel):
         return {name: value for name in FACETS if (value := getattr(self, name)) is not None}
 
     def terms(self) -> list[str]:
-        return [t for t in fold(self.q or "").split() if t]
+        """The distinct words, at most MAX_TERMS of them (each is a scan of every card)."""
+        return list(dict.fromkeys(fold(self.q or "").split()))[:MAX_TERMS]
 
 
 def fold(text: str) -> str:
@@ -148,7 +152,7 @@ def search(indexed: list[Indexed], query: SearchQuery) -> SearchResult:
         "name": lambda ds: (ds[0].card.id,),
         "updated": lambda ds: (
             ds[0].card.latest_at is None,
-            _desc(ds[0].card.latest_at),
+            -_instant(ds[0].card.latest_at),
             ds[0].card.id,
         ),
         "quality": lambda ds: (
@@ -162,6 +166,6 @@ def search(indexed: list[Indexed], query: SearchQuery) -> SearchResult:
     return SearchResult(len(kept), [d.card for d, _ in page], facets)
 
 
-def _desc(text: str | None) -> tuple[int, ...]:
-    """An ISO time sortable newest first."""
-    return tuple(-ord(ch) for ch in text or "")
+def _instant(text: str | None) -> float:
+    """An ISO time as seconds (0 when there is none), to sort newest first."""
+    return datetime.fromisoformat(text).timestamp() if text else 0.0

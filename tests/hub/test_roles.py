@@ -76,6 +76,11 @@ def test_the_duties_stay_apart():
         (lambda d: d.update(anonymous="visitor"), "visitor"),
         (lambda d: d["roles"]["citizen"].update(signs_in=True), "signs_in"),
         (lambda d: d["roles"]["operator"].pop("title"), "roles.operator.title"),
+        # a department's steward given pipelines.run would run every department's feeds
+        (
+            lambda d: d["roles"]["data_steward"]["permissions"].append("pipelines.run"),
+            "roles.data_steward: a department-scoped role cannot hold pipelines.run",
+        ),
     ],
 )
 def test_a_bad_policy_fails_at_load_naming_the_file_and_the_field(tmp_path: Path, change, names):

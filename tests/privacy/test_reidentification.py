@@ -69,3 +69,37 @@ def test_a_token_is_resolved_once_after_a_second_person_approves(hub_settings, m
     assert member not in resolved.detail  # the value itself is never logged
     refusals = {e.actor for e in audit.entries(url, action="access_refused")}
     assert refusals == {"kim", "op"}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_two_approvers_at_once_make_one_decision(hub_settings):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    url, policy = hub_settings.catalog_url, load_roles(hub_settings.roles_file)
+    for login, roles in (
+        ("kim", ["pd_handler"]),
+        ("lee", ["protection_officer"]),
+        ("han", ["pd_manager"]),
+    ):
+        people.add(url, policy, login=login, name=login, roles=roles, by="t", password=PASSWORD)
+    asked = reidentification.ask(
+        url, policy, people.find(url, "kim"), "bike_trips", "v1_x", "court order 2026-7"
+    )
+    start = threading.Barrier(2)
+
+    def decide(login: str, approve: bool):
+        start.wait()
+        try:
+            return reidentification.decide(
+                url, policy, people.find(url, login), asked.id, approve=approve, reason="no"
+            )
+        except reidentification.ReidentificationError as refused:
+            return refused
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(decide, ["lee", "han"], [True, False]))
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(errors) == 1 and "decided already" in str(errors[0]), outcomes
+    decided = {"reidentify_approve", "reidentify_refuse"}
+    assert len([e for e in audit.entries(url) if e.action in decided]) == 1

@@ -148,7 +148,7 @@ COMMANDS |= {
     "backup": (Permission.pipelines_run, ["backup", "--keep", "1"]),
     "backup list": (Permission.pipelines_run, ["backup", "list"]),
     "quality show": (Permission.catalog_read, ["quality", "show", "nofeed"]),
-    "quality freshness": (Permission.catalog_read, ["quality", "freshness", "nofeed"]),
+    "quality freshness": (Permission.pipelines_run, ["quality", "freshness", "nofeed"]),
     "quality report": (Permission.catalog_read, ["quality", "report", "--out", "report"]),
     "lineage export": (Permission.audit_read, ["lineage", "export", "--out", "events.jsonl"]),
     "lineage show": (Permission.audit_read, ["lineage", "show", "trusted.nothing"]),

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from hub.lake import iceberg
 from hub.web.app import create_app
+from hub.web.kpis import view_of
 from products.city_kpis import compute, load_indicators
 
 KST = ZoneInfo("Asia/Seoul")
@@ -65,8 +66,9 @@ def test_every_indicator_is_served_and_equals_the_value_recomputed_from_its_tabl
         for r in _trusted(settings, "childcare_capacity")
         if _in_month(r["reported_month"], rate["latest_period"])
     ]
-    enrolled = sum(r["enrolled"] or 0 for r in month)
-    capacity = sum(r["capacity"] for r in month)
+    known = [r for r in month if r["enrolled"] is not None and r["capacity"] is not None]
+    enrolled = sum(r["enrolled"] for r in known)
+    capacity = sum(r["capacity"] for r in known)
     assert rate["latest_value"] == pytest.approx(enrolled / capacity, abs=1e-4)
 
     rentals = kpis["bike_rentals"]
@@ -121,3 +123,29 @@ def test_periods_are_the_citys_calendar_and_conditions_count_only_their_rows():
         (date(2026, 10, 1), 1.0),  # the child, late on October 31st in Seoul
         (date(2026, 11, 1), 2.0),  # 80+ and 70-79; not the 30-39 nor the unknown age
     ]
+
+
+def test_a_period_under_way_is_drawn_but_not_judged_and_a_ratio_skips_unknowns():
+    (rentals,) = [i for i in load_indicators() if i.id == "bike_rentals"]
+    rows = [
+        {"period": date(2026, 10, 31), "value": 20_000.0, "observations": 20_000},
+        {"period": date(2026, 11, 1), "value": 3_000.0, "observations": 3_000},  # by 9 a.m.
+    ]
+    on_the_first = view_of(rentals, rows, today=date(2026, 11, 1))
+    assert on_the_first.latest_period == "2026-10-31" and on_the_first.latest_value == 20_000
+    assert [p.partial for p in on_the_first.series] == [False, True]
+    assert on_the_first.target_value == pytest.approx(22_000)  # +10% on the baseline day
+    assert on_the_first.on_track is False  # judged on the 31st, not on a morning's rentals
+    assert view_of(rentals, rows, today=date(2026, 11, 2)).latest_value == 3_000
+
+    (rate,) = [i for i in load_indicators() if i.id == "childcare_capacity_rate"]
+    table = pa.table(
+        {
+            "reported_month": pa.array([date(2026, 10, 1)] * 3 + [date(2026, 11, 1)], pa.date32()),
+            "enrolled": pa.array([30, None, 10, 0], pa.int32()),
+            "capacity": pa.array([40, 50, None, 0], pa.int32()),
+        }
+    )
+    got = {r["period"]: r["value"] for r in compute(rate, table).to_pylist()}
+    # October: only the centre with both figures (30 of 40); November: no places, no rate
+    assert got == {date(2026, 10, 1): 0.75, date(2026, 11, 1): None}

@@ -117,11 +117,17 @@ def test_a_dataset_published_after_the_page_was_built_is_found_with_its_version(
         (card,) = web.get("/api/v1/search", params={"q": "street_segments"}).json()["results"]
         return card
 
+    hub = web.app.state.hub
+    built = []
+    cards = hub.cards
+    monkeypatch.setattr(hub, "cards", lambda: built.append(1) or cards())
+    assert segments()["latest_version"] is None and built == [1]
+    monkeypatch.setattr(deps, "METADATA_TTL_S", 0.0)  # each search now checks the catalog
     assert segments()["latest_version"] is None
-    assert segments()["latest_version"] is None  # the same index, asked again: no rebuild
-    monkeypatch.setattr(deps, "METADATA_TTL_S", 0.0)  # the next search checks the catalog
+    assert built == [1]  # checked, found unchanged: not rebuilt
     feed = load_registry(hub_settings.feeds_dir)["street_segments"]
     start, end = last_window(feed.schedule, AT)
     drop(hub_settings, drops.DROPS["street_segments"](start, 7))
     run_pipeline(RunContext.create(feed.id, start, end, "run-1", settings=hub_settings))
     assert segments()["latest_version"] is not None  # the catalog changed: rebuilt
+    assert built == [1, 1]

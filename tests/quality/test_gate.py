@@ -192,7 +192,8 @@ def test_a_failed_hard_check_stops_the_run_whatever_the_error_rate(hub_settings,
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_stale_feed_fails_its_freshness_check_and_loses_score(hub_settings, agency_api):
     run_pipeline(air_context(hub_settings, "fresh"))
-    runner, auditor = CliRunner(env=CLI_ENV), acting_as("auditor")
+    runner = CliRunner(env=CLI_ENV)
+    operator, auditor = acting_as("operator"), acting_as("auditor")
     soon = runner.invoke(
         app,
         [
@@ -201,7 +202,7 @@ def test_a_stale_feed_fails_its_freshness_check_and_loses_score(hub_settings, ag
             "air_quality_hourly",
             "--at",
             (AIR_END + timedelta(minutes=50)).isoformat(),
-            *auditor,
+            *operator,
         ],
     )
     assert soon.exit_code == 0, soon.output
@@ -214,7 +215,7 @@ def test_a_stale_feed_fails_its_freshness_check_and_loses_score(hub_settings, ag
             "air_quality_hourly",
             "--at",
             (AIR_END + timedelta(hours=6)).isoformat(),
-            *auditor,
+            *operator,
         ],
     )
     assert late.exit_code == 1

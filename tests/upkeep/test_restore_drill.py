@@ -224,6 +224,10 @@ def test_the_cli_backs_up_keeps_the_newest_and_restores_only_when_told(hub_setti
         made.append(out.output.split()[1])
     assert f"removed {made[0]}" in out.output
     assert [b.id for b in list_backups(hub_settings)] == made[:0:-1]
+    from catalog import audit as audit_log
+
+    (last,) = audit_log.entries(hub_settings.catalog_url, action="backup", limit=1)
+    assert last.actor == operator[1]  # recorded as the person --as named, not the shell user
     listed = runner.invoke(app, ["backup", "list", *operator])
     assert listed.exit_code == 0 and made[2] in listed.output and made[0] not in listed.output
 

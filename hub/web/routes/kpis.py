@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from hub.web.deps import HubDep
 from hub.web.kpi_page import kpi_page
-from hub.web.kpis import KpiView, kpis
+from hub.web.kpis import KpiView
 from hub.web.params import Lang
 
 router = APIRouter()
@@ -18,7 +18,7 @@ router = APIRouter()
 
 @router.get("/kpi", response_class=HTMLResponse, summary="The KPI dashboard (HTML)")
 def kpi_dashboard(hub: HubDep, lang: Lang = "ko") -> str:
-    return kpi_page(kpis(hub.settings), lang)
+    return kpi_page(hub.kpis(), lang)
 
 
 @router.get(
@@ -27,4 +27,4 @@ def kpi_dashboard(hub: HubDep, lang: Lang = "ko") -> str:
     response_model=list[KpiView],
 )
 def kpi_list(hub: HubDep) -> list[dict[str, Any]]:
-    return [v.as_dict() for v in kpis(hub.settings)]
+    return [v.as_dict() for v in hub.kpis()]
