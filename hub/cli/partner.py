@@ -9,15 +9,9 @@ import typer
 
 from catalog import audit, partners
 from hub.cli.acting import As, signed
-from hub.core.settings import HubSettings
 from hub.registry.roles import Permission
 
 partner_app = typer.Typer(no_args_is_help=True, help="Partner agencies: keys and grants.")
-
-
-def _as(permission: Permission, what: str, login: str | None) -> tuple[HubSettings, str]:
-    settings, _, person = signed(permission, what, login)
-    return settings, person.login
 
 
 @partner_app.command("add")
@@ -29,7 +23,8 @@ def partner_add(
 ) -> None:
     """Register a partner agency (partners.manage)."""
 
-    settings, who = _as(Permission.partners_manage, "partner add", as_)
+    settings, _, person = signed(Permission.partners_manage, "partner add", as_)
+    who = person.login
     url = settings.catalog_url
     partners.add_partner(url, partner_id, name, contact)
     audit.record(
@@ -55,7 +50,8 @@ def partner_key(
     """Issue a key (printed once; only its hash is kept), or revoke one by its prefix
     (partners.manage)."""
 
-    settings, who = _as(Permission.partners_manage, "partner key", as_)
+    settings, _, person = signed(Permission.partners_manage, "partner key", as_)
+    who = person.login
     url = settings.catalog_url
     if revoke:
         count = partners.revoke_key(url, revoke)
@@ -97,7 +93,8 @@ def partner_grant(
     """Grant a partner a dataset for a purpose, some columns, until a date: a provision
     decision (provisions.decide), as an approved request on /provisions is."""
 
-    settings, who = _as(Permission.provisions_decide, "partner grant", as_)
+    settings, _, person = signed(Permission.provisions_decide, "partner grant", as_)
+    who = person.login
     url = settings.catalog_url
     valid_until = datetime.fromisoformat(until)
     if valid_until.tzinfo is None:

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from catalog import audit, people
-from hub.cli.acting import As, acting
+from hub.cli.acting import As, acting, signed
 from hub.core.settings import get_settings
 from hub.registry.roles import Permission, load_roles
 
@@ -74,9 +74,8 @@ def users_add(
 @users_app.command("role")
 def users_role(login: str, role: Roles, as_: As = None) -> None:
     """Replace the roles of an account."""
-    settings = get_settings()
-    url, policy = settings.catalog_url, load_roles(settings.roles_file)
-    by = acting(url, policy, as_, Permission.users_manage, "users role").login
+    settings, policy, person = signed(Permission.users_manage, "users role", as_)
+    url, by = settings.catalog_url, person.login
     people.set_roles(url, policy, login, role, by=by)
     typer.echo(f"{login} now holds {', '.join(role)}")
 
@@ -84,9 +83,8 @@ def users_role(login: str, role: Roles, as_: As = None) -> None:
 @users_app.command("disable")
 def users_disable(login: str, as_: As = None) -> None:
     """Disable an account: it no longer signs in; its history stays."""
-    settings = get_settings()
-    url, policy = settings.catalog_url, load_roles(settings.roles_file)
-    by = acting(url, policy, as_, Permission.users_manage, "users disable").login
+    settings, _, person = signed(Permission.users_manage, "users disable", as_)
+    url, by = settings.catalog_url, person.login
     people.disable(url, login, by=by)
     typer.echo(f"{login} disabled")
 
@@ -94,9 +92,7 @@ def users_disable(login: str, as_: As = None) -> None:
 @users_app.command("list")
 def users_list(as_: As = None) -> None:
     """Every account with its roles and state."""
-    settings = get_settings()
-    url, policy = settings.catalog_url, load_roles(settings.roles_file)
-    acting(url, policy, as_, Permission.users_manage, "users list")
+    url = signed(Permission.users_manage, "users list", as_).settings.catalog_url
     for row, roles in people.everyone(url):
         state = "disabled" if row.disabled_at else "enabled"
         reach = row.department_id or row.partner_id or "-"
