@@ -95,7 +95,10 @@ def files_of(
 
 def card(catalog_url: str, spec: Any, kind: str, now: datetime | None = None) -> DatasetCard:
     """A dataset's card (a feed's or a product's spec: both have a schedule); a feed's
-    freshness is judged at ``now`` (default: the current time)."""
+    freshness is judged at ``now`` (default: the current time).
+
+    What it reads from the catalog, ``catalog.entries.change_marker`` must see change (the
+    map rebuilds its cards only when that marker moves): keep the two in step."""
     versions = entries.versions(catalog_url, spec.id)
     scores = entries.listing(catalog_url, QualityScore, spec.id)
     last = versions[-1] if versions else None
