@@ -71,6 +71,8 @@ def test_a_half_years_inspection_lists_every_decision_and_matches_the_registers(
     }
     key = partners.issue_key(url, "seoul-police")
     web = TestClient(create_app(hub_settings))
+    # the day before the half year: on the registers, outside the report
+    run_bikes(hub_settings, MONTHS[0] - timedelta(days=1), "bikes-before")
     began = datetime.now(UTC)
 
     def ask(person: str, columns: list[str], basis: str = LAW) -> int:
@@ -140,10 +142,16 @@ def test_a_half_years_inspection_lists_every_decision_and_matches_the_registers(
     report = inspect(url, began, datetime.now(UTC) + timedelta(seconds=1))
 
     with session_for(url) as session:
-        counts = {
-            m: session.scalar(select(func.count()).select_from(m))
-            for m in (ProcessingRecord, Provision, DestructionRecord)
+        dated = {
+            ProcessingRecord: ProcessingRecord.recorded_at,
+            Provision: Provision.provided_at,
+            DestructionRecord: DestructionRecord.destroyed_at,
         }
+        counts = {
+            m: session.scalar(select(func.count()).select_from(m).where(at >= began))
+            for m, at in dated.items()
+        }
+        ever = {m: session.scalar(select(func.count()).select_from(m)) for m in dated}
         provided = {
             (r, d, c): (int(n), int(rows))
             for r, d, c, n, rows in session.execute(
@@ -153,11 +161,20 @@ def test_a_half_years_inspection_lists_every_decision_and_matches_the_registers(
                     Provision.channel,
                     func.count(),
                     func.sum(Provision.rows),
-                ).group_by(Provision.recipient, Provision.dataset_id, Provision.channel)
+                )
+                .where(Provision.provided_at >= began)
+                .group_by(Provision.recipient, Provision.dataset_id, Provision.channel)
             )
         }
-        destroyed = set(session.scalars(select(DestructionRecord.dataset_id)))
+        destroyed = set(
+            session.scalars(
+                select(DestructionRecord.dataset_id).where(DestructionRecord.destroyed_at >= began)
+            )
+        )
     totals = report.totals
+    # the day before the half year is on the registers and not in the report
+    assert ever[ProcessingRecord] > counts[ProcessingRecord]
+    assert ever[DestructionRecord] > counts[DestructionRecord]
     assert totals["processing_records"] == counts[ProcessingRecord] > 0
     assert totals["objects_destroyed"] == counts[DestructionRecord] > 0
     assert totals["provision_records"] == counts[Provision] >= 4
