@@ -27,7 +27,7 @@ from hub.steps.pipeline import run_pipeline
 from hub.web.app import create_app
 from simulators import drops
 from tests.privacy.test_protect_pipeline import run_bikes, tokens_by_member
-from tests.support.staff import CLI_ENV, account, signed_in
+from tests.support.staff import CLI_ENV, accounts, signed_in
 
 KST = ZoneInfo("Asia/Seoul")
 MONTHS = [datetime(2026, m, 1, tzinfo=KST) for m in range(5, 12)]  # May .. November 1st
@@ -58,17 +58,15 @@ def test_a_half_years_inspection_lists_every_decision_and_matches_the_registers(
     url, policy = hub_settings.catalog_url, load_roles(hub_settings.roles_file)
     for agency, name in (("seoul-police", "Seoul Police"), ("gunpo-city", "Gunpo City")):
         partners.add_partner(url, agency, name)
-    who = {
-        login: account(hub_settings, login, role, partner)
-        for login, role, partner in (
-            ("kim", "pd_handler", None),
-            ("lee", "protection_officer", None),
-            ("han", "pd_manager", None),
-            ("aud", "auditor", None),
-            ("park", "partner", "seoul-police"),
-            ("choi", "partner", "gunpo-city"),
-        )
-    }
+    who = accounts(
+        hub_settings,
+        ("kim", "pd_handler", None),
+        ("lee", "protection_officer", None),
+        ("han", "pd_manager", None),
+        ("aud", "auditor", None),
+        ("park", "partner", "seoul-police"),
+        ("choi", "partner", "gunpo-city"),
+    )
     key = partners.issue_key(url, "seoul-police")
     web = TestClient(create_app(hub_settings))
     # the day before the half year: on the registers, outside the report

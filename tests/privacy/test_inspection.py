@@ -16,24 +16,22 @@ from catalog.inspection import inspect
 from catalog.models import DestructionRecord, ProcessingRecord, Provision, Release
 from hub.registry.roles import load_roles
 from tests.privacy.test_protect_pipeline import DAY1, run_bikes
-from tests.support.staff import account, signed_in
+from tests.support.staff import accounts, signed_in
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_the_inspection_report_matches_the_registers_and_names_every_approver(hub_settings):
     url, policy = hub_settings.catalog_url, load_roles(hub_settings.roles_file)
     partners.add_partner(url, "gunpo-city", "Gunpo City")
-    who = {
-        login: account(hub_settings, login, role, partner)
-        for login, role, partner in (
-            ("kim", "pd_handler", None),
-            ("lee", "protection_officer", None),
-            ("han", "pd_manager", None),
-            ("aud", "auditor", None),
-            ("op", "operator", None),
-            ("choi", "partner", "gunpo-city"),
-        )
-    }
+    who = accounts(
+        hub_settings,
+        ("kim", "pd_handler", None),
+        ("lee", "protection_officer", None),
+        ("han", "pd_manager", None),
+        ("aud", "auditor", None),
+        ("op", "operator", None),
+        ("choi", "partner", "gunpo-city"),
+    )
     began = datetime.now(UTC) - timedelta(minutes=1)
     run_bikes(hub_settings, DAY1, "run-1", trips=20_000)
     asked = provisioning.file(

@@ -32,6 +32,13 @@ def account(
     )
 
 
+def accounts(
+    settings: HubSettings, *people_: tuple[str, str, str | None]
+) -> dict[str, people.Person]:
+    """Accounts by login, from (login, role, partner) rows."""
+    return {login: account(settings, login, role, partner) for login, role, partner in people_}
+
+
 #: What a CliRunner needs to act ``--as`` an account made here (its password).
 CLI_ENV = {"HUB_AS_PASSWORD": PASSWORD}
 
