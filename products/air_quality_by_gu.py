@@ -7,7 +7,7 @@ from typing import Any
 
 from hub.core.settings import CITY_TIMEZONE
 from hub.core.text import Text
-from hub.registry.spec import Partition
+from hub.registry.spec import Display, MapLayer, Partition
 from products.model import Product, field
 
 #: Daily limits in µg/m³: WHO guideline (PM10 50 and PM2.5 25, as the city plan cites them) and
@@ -118,6 +118,9 @@ PRODUCT = Product(
     key=["gu_code", "day"],
     type="sensor",
     keywords=["미세먼지", "자치구", "air quality"],
+    display=Display(
+        chart=["pm10_mean", "pm25_mean"], map=MapLayer(gu="gu_code", value="pm10_mean")
+    ),
     derived_from={
         "gu_code": ["air_quality_hourly.gu_code", "iot_air_sensors.lat", "iot_air_sensors.lon"],
         "gu_name": ["air_quality_hourly.gu_code"],

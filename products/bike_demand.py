@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.core.text import Text
-from hub.registry.spec import Partition
+from hub.registry.spec import Display, Partition
 from products.model import Product, field
 
 
@@ -63,6 +63,7 @@ PRODUCT = Product(
     partition=Partition(column="hour", transform="month"),
     key=["station_id", "hour"],
     keywords=["따릉이", "공공자전거", "bike demand"],
+    display=Display(chart=["rentals", "returns"], chart_by="sum"),
     derived_from={
         "station_id": ["bike_trips.rent_station_id", "bike_trips.return_station_id"],
         "hour": ["bike_trips.rent_at", "bike_trips.return_at"],

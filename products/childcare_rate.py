@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.core.text import Text
-from hub.registry.spec import Partition
+from hub.registry.spec import Display, MapLayer, Partition
 from products.model import Product, field
 
 
@@ -64,6 +64,7 @@ PRODUCT = Product(
     partition=Partition(column="month", transform="year"),
     key=["gu_code", "month"],
     keywords=["어린이집", "보육", "childcare"],
+    display=Display(chart=["capacity_rate"], map=MapLayer(gu="gu_code", value="capacity_rate")),
     derived_from={
         "gu_code": ["childcare_capacity.gu_code"],
         "gu_name": ["childcare_capacity.gu_code"],

@@ -13,6 +13,7 @@ from hub.registry.city import CITY_DATA_TEAM, OPEN_LICENCE
 from hub.registry.retention import HOUSE_RETENTION, Retention
 from hub.registry.spec import (
     AccessClass,
+    Display,
     FeedType,
     FieldSpec,
     Licence,
@@ -55,6 +56,7 @@ class Product(Spec, PublishedDataset):
         "from, as 'feed.column' (reported as OpenLineage column lineage).",
     )
     retention: Retention = HOUSE_RETENTION
+    display: Display = Field(default_factory=Display)
     build: Callable[[dict[str, Any]], Any] = Field(exclude=True)
 
     @model_validator(mode="after")
@@ -70,6 +72,7 @@ class Product(Spec, PublishedDataset):
                 feed, _, field = source.partition(".")
                 if feed not in self.inputs or not field:
                     raise ValueError(f"derived_from.{column}: {source!r} is not 'input.column'")
+        self.display.check(self.schema_)
         return self
 
     @property

@@ -8,7 +8,7 @@ from typing import Any
 
 from hub.core.settings import CITY_TIMEZONE
 from hub.core.text import Text
-from hub.registry.spec import Partition
+from hub.registry.spec import Display, MapLayer, Partition
 from products.model import Product, field
 
 #: A crime counts for the nearest segment within this distance; farther ones belong to none.
@@ -131,6 +131,7 @@ PRODUCT = Product(
     key=["segment_id", "as_of"],
     type="spatial",
     keywords=["안심귀갓길", "안전등급", "street safety"],
+    display=Display(map=MapLayer(points=("lon", "lat"), value="grade"), districts=["11560"]),
     derived_from={
         "segment_id": ["street_segments.segment_id"],
         "dong": ["street_segments.dong"],

@@ -155,6 +155,65 @@ class Delivery(Spec):
         return self._config
 
 
+NUMERIC = {ColumnType.int32, ColumnType.int64, ColumnType.float32, ColumnType.float64}
+
+
+class MapLayer(Spec):
+    """The dataset's places on the portal's map: districts by their gu code, or points by
+    longitude and latitude, coloured by one numeric column."""
+
+    value: str = Field(description="Numeric column that colours each place (its newest value).")
+    gu: str | None = Field(default=None, description="Column holding the 5-digit gu code.")
+    points: tuple[str, str] | None = Field(
+        default=None, description="Longitude and latitude columns (WGS84)."
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> MapLayer:
+        if (self.gu is None) == (self.points is None):
+            raise ValueError("display.map: give either gu or points")
+        return self
+
+    @property
+    def where(self) -> list[str]:
+        """The columns that place a row."""
+        return [self.gu] if self.gu else list(self.points or ())
+
+
+class Display(Spec):
+    """How the portal draws a dataset beside its first rows (both read the public records API,
+    so they show exactly what a download holds)."""
+
+    chart: list[str] = Field(
+        default_factory=list,
+        description="Numeric columns charted over the partition's time column (the mean of "
+        "each time's rows).",
+    )
+    chart_by: Literal["mean", "sum"] = Field(
+        default="mean", description="How one time's rows make a point: their mean or sum."
+    )
+    map: MapLayer | None = None
+    districts: list[str] = Field(
+        default_factory=list,
+        description="The gu codes the dataset covers (the portal's district facet); empty: the "
+        "whole city.",
+    )
+
+    def check(self, fields: list[FieldSpec]) -> None:
+        """Every named column exists and the charted and mapped values are numbers."""
+        types = {f.name: f.type for f in fields}
+        named = [*self.chart, *([self.map.value, *self.map.where] if self.map else [])]
+        for column in named:
+            if column not in types:
+                raise ValueError(f"display: no column {column!r} in the schema")
+        for column in [*self.chart, *([self.map.value] if self.map else [])]:
+            if types[column] not in NUMERIC:
+                raise ValueError(f"display: {column!r} is {types[column]}, not a number")
+        for code in self.districts:
+            if not re.fullmatch(r"11[0-9]{3}", code):
+                raise ValueError(f"display.districts: {code!r} is not a Seoul gu code")
+
+
 #: Names an NGSI-LD entity keeps for itself, so no Property or Relationship may take them.
 NGSI_LD_RESERVED = {
     "id",
@@ -261,6 +320,9 @@ class DatasetSpec(Protocol):
     @property
     def retention(self) -> Retention: ...
 
+    @property
+    def display(self) -> Display: ...
+
 
 class PublishedDataset:
     """The answers every dataset spec gives alike (mixed into ``FeedSpec`` and ``Product``)."""
@@ -324,6 +386,9 @@ class FeedSpec(Spec, PublishedDataset):
     ngsi_ld: NgsiLd | None = Field(
         default=None,
         description="Serve the rows as NGSI-LD entities at /ngsi-ld/v1 (public feeds).",
+    )
+    display: Display = Field(
+        default_factory=Display, description="Chart, map and districts on the portal."
     )
     retention: Retention = Field(
         default=HOUSE_RETENTION,
@@ -392,6 +457,7 @@ class FeedSpec(Spec, PublishedDataset):
             self._check_privacy(self.privacy)
         if self.ngsi_ld is not None:
             self._check_ngsi_ld(self.ngsi_ld)
+        self.display.check(self.published_fields)
         return self
 
     def _check_ngsi_ld(self, ngsi: NgsiLd) -> None:
