@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_LINK_MODE := copy
 ARGS ?=
 
-.PHONY: setup demo test test-stack test-crashes lint bench clean
+.PHONY: setup demo test test-stack test-crashes lint bench clean vendor translations
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -17,13 +17,32 @@ $(VENV)/.synced: pyproject.toml uv.lock
 
 setup: $(VENV)/.synced
 
+# Front-end packages from the npm registry (package-lock.json): axe-core for the browser tests;
+# Leaflet and uPlot, which `make vendor` copies into the web app (the app never needs npm).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+VENDOR := hub/web/static/vendor
+vendor: node_modules/.installed
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet $(VENDOR)/uplot
+	cp -r node_modules/leaflet/dist/{leaflet.js,leaflet.css,images} node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
+	cp node_modules/uplot/dist/{uPlot.iife.min.js,uPlot.min.css} node_modules/uplot/LICENSE $(VENDOR)/uplot/
+	for p in leaflet uplot; do node -p "require('./node_modules/'+'$$p'+'/package.json').version" > $(VENDOR)/$$p/VERSION; done
+
+# The portal's words: extract them from the templates and code, then merge into each language's
+# .po file (a translator fills in the new ones; tests/products/test_translations.py checks).
+translations: setup
+	$(VENV)/bin/pybabel extract --no-location --omit-header -F babel.cfg -k N_ -k gettext:2 -o hub/web/locale/messages.pot .
+	$(VENV)/bin/pybabel update --omit-header -i hub/web/locale/messages.pot -d hub/web/locale
+
 demo: setup
 	$(VENV)/bin/hub demo $(ARGS)
 
 # Two pytest workers (pytest-xdist), one per core: each starts its own SeaweedFS and PostgreSQL
 # on free ports; a module's tests stay on one worker (--dist loadfile), so its fixtures start once.
 TEST_WORKERS ?= 2
-test: setup
+test: setup node_modules/.installed
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 # The production topology as processes (PostgreSQL, SeaweedFS, Redis, init, Airflow's

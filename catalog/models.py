@@ -184,7 +184,8 @@ class Provision(Base):
     dataset_id: Mapped[str] = mapped_column(String(63), index=True)
     snapshot_id: Mapped[int | None] = mapped_column(BigInteger)
     recipient: Mapped[str] = mapped_column(String(200))  # a partner id, or "public"
-    channel: Mapped[str] = mapped_column(String(30))  # open_release | api | export
+    # open_release | api | export | page (the first rows a dataset's page shows)
+    channel: Mapped[str] = mapped_column(String(30))
     purpose: Mapped[str] = mapped_column(Text)
     legal_basis: Mapped[str] = mapped_column(Text)
     rows: Mapped[int] = mapped_column(BigInteger)

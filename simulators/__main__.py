@@ -25,7 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--at", required=True, help="instant, ISO time")
     urls = sub.add_parser("sources", help="print the source databases' URL variables as JSON")
     urls.add_argument("--home", required=True, help="the hub's home folder")
+    geo = sub.add_parser("districts", help="write the gu boundaries GeoJSON the portal draws")
+    geo.add_argument("--out", default="hub/web/static/geo/seoul_gu.geojson")
     args = parser.parse_args(argv)
+    if args.command == "districts":
+        from pathlib import Path
+
+        from simulators.districts import write
+
+        write(Path(args.out))
+        return 0
     if args.command == "sources":
         import json
 

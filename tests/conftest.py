@@ -21,6 +21,9 @@ from hub.services import SeaweedFS
 from hub.services.postgres import PostgresCluster
 from simulators.agency_api import AgencyApiServer
 
+#: Fixtures shared as plugins: the browser and axe-core for the tests that look at pages.
+pytest_plugins = ["tests.support.browser"]
+
 _counter = itertools.count(1)
 
 

@@ -124,6 +124,12 @@ class HubSettings(BaseSettings):
         description="Requests a minute one address may make without an API key, per web "
         "worker (a burst of as many, then 429 with Retry-After); 0: no limit.",
     )
+    map_tiles_url: str | None = Field(
+        default=None,
+        description="A tile server for the portal's map ('https://tiles.example/{z}/{x}/{y}.png');"
+        " unset, the map draws the bundled gu boundaries only and fetches nothing outside.",
+        pattern=r"^https://[^/\s]+/\S*\{z\}\S*$",
+    )
     oidc_issuer: str | None = Field(
         default=None,
         description="The city IdP's OpenID Connect issuer URL (Keycloak realm, Azure AD tenant); "

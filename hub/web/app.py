@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
 
 from hub.core.settings import HubSettings, get_settings
 from hub.web.deps import Hub
@@ -34,6 +35,7 @@ from hub.web.routes import (
     signin,
 )
 from hub.web.schemas import REFUSALS
+from hub.web.templating import STATIC
 
 #: The routers in the order /openapi.json lists their paths.
 ROUTERS = (
@@ -67,7 +69,8 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     oidc.enable(app, settings)
     if settings.web_rate_per_minute:
         app.add_middleware(PerAddress, per_minute=settings.web_rate_per_minute)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, tiles_url=settings.map_tiles_url)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in ROUTERS:
         app.include_router(module.router)
     app.openapi = lambda: document(app, app.state.hub.dataset_ids)  # type: ignore[method-assign]

@@ -48,6 +48,7 @@ class DatasetCard:
     columns: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)  # the citizen downloads
     keywords: list[str] = field(default_factory=list)
+    districts: list[str] = field(default_factory=list)  # gu codes; none: the whole city
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,6 +66,7 @@ def _columns(spec: DatasetSpec) -> list[dict[str, Any]]:
                 "type": str(getattr(f.type, "value", f.type)),
                 "description_ko": f.description.ko if f.description else None,
                 "description_en": f.description.en if f.description else None,
+                "unit": f.unit,
                 "classification": rule.class_.value if rule is not None else "not_personal",
                 "technique": rule.technique if rule is not None else "keep",
             }
@@ -139,6 +141,7 @@ def card(catalog_url: str, spec: Any, kind: str, now: datetime | None = None) ->
         columns=_columns(spec),
         files=files_of(catalog_url, spec),
         keywords=list(spec.keywords),
+        districts=list(spec.display.districts),
     )
 
 

@@ -121,6 +121,11 @@ class Hub:
             raise HTTPException(status_code=404, detail=f"no dataset {dataset_id!r}")
         return spec
 
+    def specs(self) -> list[DatasetSpec]:
+        """Every feed's and product's spec, by id (no catalog query)."""
+        feeds, products = self._specs
+        return sorted([*feeds.values(), *products.values()], key=lambda s: s.id)
+
     def cards(self) -> list[DatasetCard]:
         """Every dataset's card, as the map lists them."""
         return all_cards(self.settings.catalog_url, *self.registry())

@@ -222,6 +222,7 @@ def pull(
     limit: int,
     offset: int,
     client: str,
+    channel: str = "api",
 ) -> tuple[Decision, pa.Table | None, Table | None]:
     """Authorize, read, audit and register one pull: the decision, the rows (None when
     refused) and the table they were read from."""
@@ -240,8 +241,34 @@ def pull(
         snapshot=snapshot,
         client=client,
         detail=detail,
+        channel=channel,
     )
     return decision, data, table
+
+
+def first_rows(
+    settings: HubSettings, spec: DatasetSpec, rows: int, client: str
+) -> tuple[pa.Table, int | None] | None:
+    """A public dataset's first rows for its page, and their version: read, audited and
+    registered as a /records page is (None for a dataset that is not public)."""
+    if not spec.is_public:
+        return None
+    _, data, table = pull(
+        settings,
+        spec,
+        key=None,
+        purpose=None,
+        columns=None,
+        fmt="html",
+        limit=rows,
+        offset=0,
+        client=client,
+        channel="page",
+    )
+    if data is None:
+        return None
+    snapshot = None if table is None else table.current_snapshot()
+    return data, snapshot.snapshot_id if snapshot else None
 
 
 def total_rows(table: Table | None) -> int:

@@ -34,6 +34,7 @@ FACETS: dict[str, Callable[[DatasetCard], list[str]]] = {
     ],
     "licence": lambda c: [c.licence],
     "format": lambda c: sorted({f["format"] for f in c.files}),
+    "district": lambda c: c.districts or ["seoul"],  # "seoul": the whole city
     "freshness": lambda c: ["unknown" if c.fresh is None else "fresh" if c.fresh else "late"],
 }
 
@@ -55,6 +56,9 @@ class SearchQuery(BaseModel):
     update_cycle: str | None = None
     licence: str | None = None
     format: str | None = None
+    district: str | None = Field(
+        default=None, description="A gu code, or 'seoul' for datasets of the whole city."
+    )
     freshness: Literal["fresh", "late", "unknown"] | None = None
     sort: Sort | None = Field(default=None, description="Default: relevance with words, else name.")
     limit: int = Field(default=50, ge=1, le=500, description="Datasets per page.")

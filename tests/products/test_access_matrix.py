@@ -33,6 +33,7 @@ ROUTES: dict[tuple[str, str], tuple[Permission | None, str, dict | None]] = {
     ("GET", "/datasets/{dataset_id}"): (OPEN, "/datasets/bike_trips", None),
     ("GET", "/api/v1/datasets"): (OPEN, "/api/v1/datasets", None),
     ("GET", "/api/v1/search"): (OPEN, "/api/v1/search?q=bike", None),
+    ("GET", "/map"): (OPEN, "/map?dataset=street_safety", None),
     ("GET", "/kpi"): (OPEN, "/kpi", None),
     ("GET", "/api/v1/kpis"): (OPEN, "/api/v1/kpis", None),
     ("GET", "/api/v1/datasets/{dataset_id}"): (OPEN, "/api/v1/datasets/bike_trips", None),

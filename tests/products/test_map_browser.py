@@ -3,39 +3,13 @@ Playwright) from the web app served over HTTP, in Korean and in English, with a 
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-
 import httpx
 import pytest
 
 from hub.web.app import create_app
 from products import load_products
+from tests.support.browser import FLAGS, keep_screenshots
 from tests.support.web import serving
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Debian's chromium and a Hangul font, installed from the package registry when missing."""
-    if shutil.which("chromium") is None or not os.path.isdir("/usr/share/fonts/truetype/nanum"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium", "fonts-nanum"]
-        if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=True)
-            subprocess.run(install, env=env, capture_output=True, check=True)
-    return CHROMIUM
 
 
 @pytest.fixture
@@ -74,10 +48,7 @@ def test_the_map_renders_every_dataset_in_a_browser_in_both_languages(chromium, 
         assert graph.count() >= 9  # the product, its 4 trusted inputs and their 4 raw deliveries
         page.screenshot(path=str(tmp_path / "street_safety.png"), full_page=True)
         browser.close()
-    keep = os.environ.get("HUB_TEST_SCREENSHOTS")
-    if keep:  # CI or a person can keep the screenshots to look at
-        for shot in tmp_path.glob("*.png"):
-            shutil.copy(shot, keep)
+    keep_screenshots(tmp_path)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -126,7 +97,4 @@ def test_a_citizen_searches_and_narrows_by_a_facet_on_a_desktop_and_a_phone(
             page.close()
         browser.close()
     assert len(list(tmp_path.glob("search-*.png"))) == 4
-    keep = os.environ.get("HUB_TEST_SCREENSHOTS")
-    if keep:
-        for shot in tmp_path.glob("*.png"):
-            shutil.copy(shot, keep)
+    keep_screenshots(tmp_path)

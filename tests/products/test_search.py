@@ -131,3 +131,21 @@ def test_a_dataset_published_after_the_page_was_built_is_found_with_its_version(
     run_pipeline(RunContext.create(feed.id, start, end, "run-1", settings=hub_settings))
     assert segments()["latest_version"] is not None  # the catalog changed: rebuilt
     assert built == [1, 1]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_district_facet_finds_a_gus_own_datasets(web):
+    everything = web.get("/api/v1/search").json()
+    districts = {c["value"]: c["count"] for c in everything["facets"]["district"]}
+    yeongdeungpo = _ids(web.get("/api/v1/search", params={"district": "11560"}))
+    assert set(yeongdeungpo) == {
+        "street_segments",
+        "street_safety",
+        "door_sensor_installs",
+        "night_floating_population",
+        "women_crime_incidents",
+    }
+    assert districts == {"11560": 5, "seoul": everything["total"] - 5}
+    page = web.get("/?lang=en").text
+    assert "Yeongdeungpo-gu" in page and "All of Seoul" in page  # the facet's values, named
+    assert "영등포구" in web.get("/").text

@@ -16,7 +16,7 @@ import pytest
 from catalog import partners, people
 from hub.registry.roles import load_roles
 from hub.web.app import create_app
-from tests.products.test_map_browser import FLAGS, chromium  # noqa: F401 (a fixture)
+from tests.support.browser import FLAGS
 from tests.support.idp import identity_provider
 from tests.support.web import serving
 
@@ -25,7 +25,7 @@ CRIMES, PURPOSE = "women_crime_incidents", "crime-prevention patrols"
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
-def test_request_approval_pull_and_audit_through_a_browser(chromium, lake, tmp_path):  # noqa: F811
+def test_request_approval_pull_and_audit_through_a_browser(chromium, lake, tmp_path):
     from playwright.sync_api import sync_playwright
 
     settings, _ = lake

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -150,3 +152,28 @@ def test_an_address_without_a_key_is_slowed_past_its_rate(hub_settings):
     assert keyed.status_code == 401
     other = TestClient(create_app(settings), client=("10.1.2.3", 5000))
     assert other.get("/api/v1/datasets").status_code == 200  # another address is not slowed
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_dataset_page_previews_the_rows_a_download_holds_and_registers_them(client, lake):
+    from catalog import audit
+
+    settings, _ = lake
+    first = client.get("/api/v1/datasets/air_quality_hourly/records?limit=10").json()
+    page = client.get("/datasets/air_quality_hourly?lang=en").text
+    for row in first["items"]:  # each previewed row, in the records API's order
+        assert "".join(f"<td>{v}</td>" for v in row.values()) in page
+    assert "PM10 concentration" in page and "(µg/m³)" in page  # columns with their units
+    assert "curl &#39;http://testserver/api/v1/datasets/air_quality_hourly/records" in page
+    assert "fromJSON(" in page and "httpx.get(" in page
+    pulled = audit.entries(settings.catalog_url, action="api_pull", target="air_quality_hourly")
+    detail = json.loads(pulled[0].detail)
+    assert detail["format"] == "html" and detail["rows"] == 10
+    # a restricted dataset's page reads no row, and says how a granted agency calls the API
+    before = len(audit.entries(settings.catalog_url, target="women_crime_incidents", limit=None))
+    restricted = client.get("/datasets/women_crime_incidents?lang=en").text
+    assert 'class="preview"' not in restricted and "X-API-Key" in restricted
+    assert (
+        len(audit.entries(settings.catalog_url, target="women_crime_incidents", limit=None))
+        == before
+    )

@@ -1,15 +1,23 @@
-"""The open data map as HTML: the map itself and a page per dataset."""
+"""The open data map as HTML: the map itself, a page per dataset and the spatial map."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from hub.web.deps import HubDep
-from hub.web.pages import dataset_page, lineage_svg, map_page
+from hub.web.deps import HubDep, client_of
+from hub.web.pages import (
+    PREVIEW_ROWS,
+    dataset_page,
+    lineage_svg,
+    map_page,
+    preview_of,
+    spatial_map_page,
+)
 from hub.web.params import Lang
+from hub.web.records import first_rows
 from hub.web.search import SearchQuery, search
 
 router = APIRouter()
@@ -31,7 +39,24 @@ def data_map(hub: HubDep, asked: Annotated[MapQuery, Query()]) -> str:
 
 
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse, summary="A dataset's page")
-def dataset_html(dataset_id: str, hub: HubDep, lang: Lang = "ko") -> str:
-    card = hub.card(dataset_id)
-    graph = lineage_svg(hub.lineage(dataset_id))
-    return dataset_page(card, graph, lang, public=hub.spec(dataset_id).is_public)
+def dataset_html(dataset_id: str, request: Request, hub: HubDep, lang: Lang = "ko") -> str:
+    card, spec = hub.card(dataset_id), hub.spec(dataset_id)
+    read = first_rows(hub.settings, spec, PREVIEW_ROWS, client_of(request))
+    return dataset_page(
+        card,
+        spec,
+        lineage_svg(hub.lineage(dataset_id)),
+        lang,
+        base=str(request.base_url),
+        preview=None if read is None else preview_of(spec, *read, lang),
+        tiles=hub.settings.map_tiles_url,
+    )
+
+
+@router.get("/map", response_class=HTMLResponse, summary="The spatial data map (HTML)")
+def spatial_map(hub: HubDep, lang: Lang = "ko", dataset: str | None = None) -> str:
+    mapped = [s for s in hub.specs() if s.display.map is not None and s.is_public]
+    if dataset is not None and dataset not in {s.id for s in mapped}:
+        raise HTTPException(404, f"{dataset!r} is not an open dataset with places to map")
+    chosen = next((s for s in mapped if s.id == dataset), mapped[0] if mapped else None)
+    return spatial_map_page(mapped, chosen, lang, hub.settings.map_tiles_url)
