@@ -34,7 +34,7 @@ vendor: node_modules/.installed
 # .po file (a translator fills in the new ones; tests/products/test_translations.py checks).
 translations: setup
 	$(VENV)/bin/pybabel extract --no-location --omit-header -F babel.cfg -k N_ -k gettext:2 -o hub/web/locale/messages.pot .
-	$(VENV)/bin/pybabel update --omit-header -i hub/web/locale/messages.pot -d hub/web/locale
+	$(VENV)/bin/pybabel update --omit-header --no-fuzzy-matching -i hub/web/locale/messages.pot -d hub/web/locale
 
 demo: setup
 	$(VENV)/bin/hub demo $(ARGS)

@@ -1,5 +1,6 @@
-"""The shell of the hub's HTML pages (the open data map and the quality report): one document
-head, one style sheet, so every page a person reads looks the same.
+"""The one style sheet of the hub's HTML, so every page a person reads looks the same: the web
+app's templates put it in their layout, and the quality report (a static file the ``quality``
+room writes, which cannot use the web app's templates) in its own page shell below.
 
 Standard library only: the web app and the quality report both stand on it.
 """

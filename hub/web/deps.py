@@ -64,6 +64,10 @@ class Hub:
         self._kpis: tuple[list[KpiView], float] | None = None
         self._kpis_lock = threading.Lock()
         self._indexing = threading.Lock()
+        #: Pages rendered from one index, by what was asked: the index they came from, and
+        #: the HTML (a page is rendered again only once the index is rebuilt).
+        self._pages: LRUCache[tuple[Any, ...], tuple[list[Indexed], str]] = LRUCache(maxsize=256)
+        self._pages_lock = threading.Lock()
 
     async def rendered(self, key: tuple[Any, ...], make: Callable[[], Any]) -> bytes:
         """``make()`` as JSON, rendered at most once per METADATA_TTL_S. Once that has passed,
@@ -160,6 +164,19 @@ class Hub:
             return built
         finally:
             self._indexing.release()
+
+    def indexed_page(self, key: tuple[Any, ...], make: Callable[[list[Indexed]], str]) -> str:
+        """``make(index)``, rendered once per index and ``key`` (the home page and its
+        searches are read far more often than the catalog changes)."""
+        indexed = self.indexed()
+        with self._pages_lock:
+            kept = self._pages.get(key)
+        if kept is not None and kept[0] is indexed:
+            return kept[1]
+        page = make(indexed)
+        with self._pages_lock:
+            self._pages[key] = (indexed, page)
+        return page
 
     def kpis(self) -> list[KpiView]:
         """The KPI figures, read from their table at most once per METADATA_TTL_S (each read

@@ -12,10 +12,13 @@ import io
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
@@ -79,3 +82,14 @@ def environment(lang: str) -> Environment:
 def render(template: str, lang: str, **context: Any) -> str:
     """A page (or part of one) in ``lang``."""
     return environment(lang).get_template(template).render(**context)
+
+
+def respond(
+    request: Request, template: str, lang: str, title: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """A page as an answer: ``title`` is a catalog word; the language switch leads to the same
+    URL in the other language."""
+    params = {**request.query_params, "lang": OTHER[lang][0]}
+    switch = f"{request.url.path}?{urlencode(params)}"
+    page = render(template, lang, title=gettext(lang, title), switch=switch, **context)
+    return HTMLResponse(page, status_code=status)

@@ -6,8 +6,6 @@ it in the audit log and the provision register. Screenshots in Korean and Englis
 
 from __future__ import annotations
 
-import os
-import shutil
 from datetime import date, timedelta
 
 import httpx
@@ -16,7 +14,7 @@ import pytest
 from catalog import partners, people
 from hub.registry.roles import load_roles
 from hub.web.app import create_app
-from tests.support.browser import FLAGS
+from tests.support.browser import FLAGS, axe_violations, keep_screenshots
 from tests.support.idp import identity_provider
 from tests.support.web import serving
 
@@ -25,7 +23,7 @@ CRIMES, PURPOSE = "women_crime_incidents", "crime-prevention patrols"
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
-def test_request_approval_pull_and_audit_through_a_browser(chromium, lake, tmp_path):
+def test_request_approval_pull_and_audit_through_a_browser(chromium, axe_source, lake, tmp_path):
     from playwright.sync_api import sync_playwright
 
     settings, _ = lake
@@ -59,9 +57,11 @@ def test_request_approval_pull_and_audit_through_a_browser(chromium, lake, tmp_p
             browser = p.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
 
             def shot(page, name: str) -> None:
+                """A screenshot, and axe-core's check of the page as shown."""
                 path = tmp_path / f"{name}.png"
                 page.screenshot(path=str(path), full_page=True)
                 assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+                assert not axe_violations(page, axe_source), name
                 shots.append(name)
 
             # the partner's employee, through the city's single sign-on, in Korean
@@ -129,7 +129,4 @@ def test_request_approval_pull_and_audit_through_a_browser(chromium, lake, tmp_p
                 shot(auditor, f"auditor-provision-register-{lang}")
             browser.close()
     assert len(shots) == 7
-    keep = os.environ.get("HUB_TEST_SCREENSHOTS")
-    if keep:
-        for path in tmp_path.glob("*.png"):
-            shutil.copy(path, keep)
+    keep_screenshots(tmp_path)

@@ -34,8 +34,12 @@ class MapQuery(SearchQuery):
 @router.get("/", response_class=HTMLResponse, summary="The open data map (HTML)")
 def data_map(hub: HubDep, asked: Annotated[MapQuery, Query()]) -> str:
     query = SearchQuery.model_validate(asked.model_dump(exclude={"lang"}))
-    indexed = hub.indexed()  # the catalog of the last METADATA_TTL_S, as the JSON API has it
-    return map_page(search(indexed, query), query, [d.card for d in indexed], asked.lang)
+    return hub.indexed_page(  # the catalog of the last METADATA_TTL_S, as the JSON API has it
+        ("map", asked.lang, query.model_dump_json()),
+        lambda indexed: map_page(
+            search(indexed, query), query, [d.card for d in indexed], asked.lang
+        ),
+    )
 
 
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse, summary="A dataset's page")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from html import escape
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -14,60 +13,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from catalog import provisioning, signins
-from catalog.models import ProvisionRequest
-from hub.core import html
 from hub.registry.roles import Permission
 from hub.registry.spec import AccessClass
 from hub.web.access import SIGNIN_COOKIE, PersonDep, PolicyDep, check_form, permit
 from hub.web.deps import Hub, HubDep
 from hub.web.params import Lang
+from hub.web.templating import N_, respond
 
 router = APIRouter()
 # Pages for people, not machines: left out of /openapi.json.
 
-WORDS = {
-    "ko": {
-        "title": "데이터 제공 신청",
-        "new": "새 신청",
-        "dataset": "데이터셋",
-        "purpose": "이용 목적",
-        "law": "법적 근거",
-        "columns": "항목(쉼표로 구분)",
-        "until": "이용 기간 종료일",
-        "file": "신청",
-        "status": "상태",
-        "decide": "결정",
-        "approve": "승인",
-        "refuse": "거절",
-        "reason": "사유",
-        "none": "신청이 없습니다.",
-        "filed": "접수",
-        "approved": "승인",
-        "narrowed": "축소 승인",
-        "refused": "거절",
-        "by": "결정자",
-    },
-    "en": {
-        "title": "Provision requests",
-        "new": "New request",
-        "dataset": "Dataset",
-        "purpose": "Purpose",
-        "law": "Legal basis",
-        "columns": "Columns (comma-separated)",
-        "until": "Period ends",
-        "file": "File",
-        "status": "Status",
-        "decide": "Decide",
-        "approve": "Approve",
-        "refuse": "Refuse",
-        "reason": "Reason",
-        "none": "No requests.",
-        "filed": "filed",
-        "approved": "approved",
-        "narrowed": "approved, narrowed",
-        "refused": "refused",
-        "by": "Decided by",
-    },
+#: A request's status in words (catalog words).
+STATUS = {
+    provisioning.FILED: N_("filed"),
+    provisioning.APPROVED: N_("approved"),
+    provisioning.NARROWED: N_("approved, narrowed"),
+    provisioning.REFUSED: N_("refused"),
 }
 
 
@@ -81,33 +42,6 @@ def _restricted(hub: Hub) -> dict[str, list[str]]:
     }
 
 
-def _row(r: ProvisionRequest, w: dict[str, str], csrf: str, decides: bool, lang: str) -> str:
-    cells = [
-        str(r.id),
-        escape(r.partner_id),
-        escape(r.dataset_id),
-        escape(r.purpose),
-        escape(r.legal_basis),
-        escape(", ".join(json.loads(r.columns))),
-        r.until.date().isoformat(),
-        w.get(r.status, r.status),
-        escape(r.decided_by or ""),
-        escape(r.reason or ""),
-    ]
-    action, asked, day = "", ", ".join(json.loads(r.columns)), r.until.date().isoformat()
-    if decides and r.status == provisioning.FILED:
-        action = (
-            f'<form method="post" action="/provisions/{r.id}/decision?lang={lang}">'
-            f'<input type="hidden" name="csrf" value="{csrf}">'
-            f'<label>{w["columns"]} <input name="columns" value="{escape(asked)}"></label> '
-            f'<label>{w["until"]} <input name="until" type="date" value="{day}"></label> '
-            f'<label>{w["reason"]} <input name="reason" maxlength="500"></label> '
-            f'<button name="decision" value="approve">{w["approve"]}</button> '
-            f'<button name="decision" value="refuse">{w["refuse"]}</button></form>'
-        )
-    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{action}</td></tr>"
-
-
 @router.get("/provisions", response_class=HTMLResponse, include_in_schema=False)
 async def provisions_page(
     request: Request, hub: HubDep, policy: PolicyDep, person: PersonDep, lang: Lang = "ko"
@@ -115,43 +49,30 @@ async def provisions_page(
     readers = (Permission.provisions_own, Permission.provisions_decide, Permission.registers_read)
     if not any(policy.allows(person.roles, p) for p in readers):  # audited, then 303 or 403
         await run_in_threadpool(permit, request, hub, policy, person, Permission.provisions_own)
-    url, w = hub.settings.catalog_url, WORDS[lang]
+    url = hub.settings.catalog_url
     rows = await run_in_threadpool(provisioning.requests, url, policy, person)
-    csrf = signins.csrf_token(request.cookies.get(SIGNIN_COOKIE, ""))
-    decides = policy.allows(person.roles, Permission.provisions_decide)
-    heads = ["#", "partner", w["dataset"], w["purpose"], w["law"], w["columns"], w["until"]]
-    heads += [w["status"], w["by"], w["reason"], w["decide"] if decides else ""]
-    table = (
-        "<table><tr>"
-        + "".join(f"<th>{h}</th>" for h in heads)
-        + "</tr>"
-        + "".join(_row(r, w, csrf, decides, lang) for r in rows)
-        + "</table>"
-        if rows
-        else f"<p>{w['none']}</p>"
+    shown = [
+        {
+            **{c: getattr(r, c) for c in ("id", "partner_id", "dataset_id", "purpose")},
+            **{c: getattr(r, c) for c in ("legal_basis", "status", "decided_by", "reason")},
+            "columns": json.loads(r.columns),
+            "until": r.until.date().isoformat(),
+        }
+        for r in rows
+    ]
+    asks = policy.allows(person.roles, Permission.provisions_request)
+    return respond(
+        request,
+        "provisions.html",
+        lang,
+        N_("Provision requests"),
+        rows=shown,
+        csrf=signins.csrf_token(request.cookies.get(SIGNIN_COOKIE, "")),
+        decides=policy.allows(person.roles, Permission.provisions_decide),
+        datasets=list(_restricted(hub).items()) if asks else [],
+        STATUS=STATUS,
+        FILED=provisioning.FILED,
     )
-    form = ""
-    if policy.allows(person.roles, Permission.provisions_request):
-        options = "".join(
-            f'<option value="{escape(d)}">{escape(d)} ({escape(", ".join(cols))})</option>'
-            for d, cols in _restricted(hub).items()
-        )
-        form = (
-            f"<h2>{w['new']}</h2>"
-            f'<form method="post" action="/provisions?lang={lang}">'
-            f'<input type="hidden" name="csrf" value="{csrf}">'
-            f'<p><label>{w["dataset"]}<br><select name="dataset_id">{options}</select>'
-            "</label></p>"
-            + "".join(
-                f'<p><label>{w[word]}<br><input name="{name}" required size="60"></label></p>'
-                for word, name in (("purpose", "purpose"), ("law", "legal_basis"))
-            )
-            + f'<p><label>{w["columns"]}<br><input name="columns" required size="60"></label></p>'
-            f'<p><label>{w["until"]}<br><input name="until" type="date" required></label></p>'
-            f'<p><button type="submit">{w["file"]}</button></p></form>'
-        )
-    body = f"<h1>{w['title']}</h1>{table}{form}"
-    return HTMLResponse(html.page(w["title"], body, lang=lang))
 
 
 def _columns(text: str) -> list[str]:
