@@ -136,15 +136,18 @@ class Hub:
 
     def indexed(self) -> list[Indexed]:
         """Every card, folded for search. At most once per METADATA_TTL_S one thread asks the
-        catalog whether anything a card shows changed (one query), and rebuilds the cards only
-        if so, or when INDEX_MAX_AGE_S has passed (freshness moves with the clock); meanwhile
-        the other threads search the index they have."""
+        catalog whether anything a card shows changed (one query); if so, or when
+        INDEX_MAX_AGE_S has passed (freshness moves with the clock), the cards are rebuilt in
+        the background (a rebuild reads every dataset's rows in the catalog: seconds on a busy
+        PostgreSQL), and every request meanwhile gets the index it had. Only the first build,
+        with no index yet, is waited for."""
         kept = self._index
         now = time.monotonic()
         if kept is not None and now - kept.checked < METADATA_TTL_S:
             return kept.cards
         if not self._indexing.acquire(blocking=kept is None):
             return kept.cards  # type: ignore[union-attr]  # kept is set: a check is under way
+        held = True
         try:
             if self._index is not kept:  # rebuilt while this thread waited
                 return self._index.cards  # type: ignore[union-attr]
@@ -159,11 +162,30 @@ class Hub:
             if kept is not None and kept.marker == marker and now - kept.built < INDEX_MAX_AGE_S:
                 self._index = kept._replace(checked=now)
                 return kept.cards
+            if kept is None:
+                return self._rebuild(marker)
+            threading.Thread(target=self._rebuild, args=(marker, True), daemon=True).start()
+            held = False  # the rebuild releases the lock when it is done
+            return kept.cards
+        finally:
+            if held:
+                self._indexing.release()
+
+    def _rebuild(self, marker: tuple[Any, ...], release: bool = False) -> list[Indexed]:
+        """The index built from the catalog now (``release``: then let the next check run)."""
+        try:
+            now = time.monotonic()
             built = index(self.cards())
             self._index = KeptIndex(built, marker, now, now)
             return built
+        except Exception:
+            if not release:  # the first build: the request that waits for it gets the error
+                raise
+            log.warning("the data map's index: rebuilding failed; kept the last", exc_info=True)
+            return []
         finally:
-            self._indexing.release()
+            if release:
+                self._indexing.release()
 
     def indexed_page(self, key: tuple[Any, ...], make: Callable[[list[Indexed]], str]) -> str:
         """``make(index)``, rendered once per index and ``key`` (the home page and its

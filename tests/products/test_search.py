@@ -5,6 +5,7 @@ a page whose URL reproduces the search."""
 from __future__ import annotations
 
 import re
+import time
 from html import unescape
 from urllib.parse import quote_plus
 
@@ -129,7 +130,11 @@ def test_a_dataset_published_after_the_page_was_built_is_found_with_its_version(
     start, end = last_window(feed.schedule, AT)
     drop(hub_settings, drops.DROPS["street_segments"](start, 7))
     run_pipeline(RunContext.create(feed.id, start, end, "run-1", settings=hub_settings))
-    assert segments()["latest_version"] is not None  # the catalog changed: rebuilt
+    # the catalog changed: rebuilt in the background, searched as soon as it is built
+    deadline = time.monotonic() + 10
+    while segments()["latest_version"] is None:
+        assert time.monotonic() < deadline, "the new version never reached the search"
+        time.sleep(0.05)
     assert built == [1, 1]
 
 
