@@ -39,12 +39,18 @@ class Condition(Spec):
 
 
 class Measure(Spec):
-    """What a period's value is: the mean or sum of a column, the rows counted, or the ratio of
-    two columns' sums; over the rows any of ``any_of`` holds for (all rows when empty)."""
+    """What a period's value is: the mean or sum of a column, the rows counted, the ratio of
+    two columns' sums, or the mean hours from one time column to another; over the rows any of
+    ``any_of`` holds for (all rows when empty)."""
 
-    op: Literal["mean", "sum", "count", "ratio"]
+    op: Literal["mean", "sum", "count", "ratio", "mean_hours"]
     column: str | None = None
     per: str | None = Field(default=None, description="The denominator's column (ratio).")
+    since: str | None = Field(
+        default=None,
+        description="mean_hours: the column the time is counted from (``column`` is where it "
+        "ends; a row without an end counts as nothing).",
+    )
     any_of: list[Condition] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -53,11 +59,17 @@ class Measure(Spec):
             raise ValueError(f"{self.op} needs a column")
         if (self.op == "ratio") != (self.per is not None):
             raise ValueError("per: the denominator of a ratio, and only of a ratio")
+        if (self.op == "mean_hours") != (self.since is not None):
+            raise ValueError("since: the start of a mean_hours, and only of a mean_hours")
         return self
 
     @property
+    def averages(self) -> bool:
+        return self.op in ("mean", "mean_hours")
+
+    @property
     def columns(self) -> list[str]:
-        named = [self.column, self.per, *(c.column for c in self.any_of)]
+        named = [self.column, self.per, self.since, *(c.column for c in self.any_of)]
         return sorted({c for c in named if c})
 
 
@@ -130,11 +142,18 @@ def compute(indicator: Indicator, table: Any) -> Any:
         columns["one"] = pc.cast(pc.fill_null(kept, False), pa.int64())
     aggregations = [("one", "sum")]
     if m.column:
-        x = pc.cast(table.column(m.column), pa.float64())
+        if m.since:  # hours from one instant to the other
+            spent = pc.subtract(table.column(m.column), table.column(m.since))
+            x = pc.divide(pc.cast(pc.cast(spent, pa.duration("us")), pa.int64()), 3_600_000_000.0)
+            columns["one"] = pc.cast(
+                pc.and_(pc.cast(columns["one"], pa.bool_()), pc.is_valid(x)), pa.int64()
+            )
+        else:
+            x = pc.cast(table.column(m.column), pa.float64())
         columns["x"] = pc.if_else(
             pc.cast(columns["one"], pa.bool_()), x, pa.scalar(None, pa.float64())
         )
-        aggregations.append(("x", "mean" if m.op == "mean" else "sum"))
+        aggregations.append(("x", "mean" if m.averages else "sum"))
     if m.per:  # a ratio's row counts when both its sides are known
         y = pc.cast(table.column(m.per), pa.float64())
         both = pc.and_(pc.cast(columns["one"], pa.bool_()), pc.and_(pc.is_valid(x), pc.is_valid(y)))
@@ -152,7 +171,7 @@ def compute(indicator: Indicator, table: Any) -> Any:
             zero, pa.scalar(None, pa.float64()), pc.divide(grouped.column("x_sum"), denominator)
         )
     else:
-        value = grouped.column(f"x_{'mean' if m.op == 'mean' else 'sum'}")
+        value = grouped.column(f"x_{'mean' if m.averages else 'sum'}")
     return pa.table(
         {
             "kpi_id": pa.array([indicator.id] * len(grouped), pa.large_string()),

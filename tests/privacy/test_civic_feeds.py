@@ -118,11 +118,13 @@ def test_service_requests_lose_every_planted_identifier_and_keep_the_complaint(h
     areas = {f"서울특별시 {GU[g]}" for g in GU}
     areas |= {f"서울특별시 {GU[g]} {d}" for g, ds in civic.DONGS.items() for d in ds}
     assert set(trusted["location"].to_pylist()) <= areas
-    received = pc.cast(trusted["received_at"], pa.timestamp("us", tz="Asia/Seoul"))
-    assert pc.all(pc.equal(received, pc.floor_temporal(received, unit="hour"))).as_py()
+    for column in ("received_at", "resolved_at"):  # both times cut to the hour
+        when = pc.cast(trusted[column], pa.timestamp("us", tz="Asia/Seoul"))
+        assert pc.all(pc.equal(when, pc.floor_temporal(when, unit="hour"))).as_py(), column
+    assert 0 < trusted["resolved_at"].null_count < len(sent) * 0.1  # a few still open
 
     opened = rows(hub_settings, "open", "service_requests")
-    assert {"text", "phone"}.isdisjoint(opened.column_names)
+    assert {"text", "phone", "resolved_at"}.isdisjoint(opened.column_names)
     release = [
         r
         for r in entries.listing(hub_settings.catalog_url, Release, "service_requests")

@@ -71,6 +71,16 @@ def test_every_indicator_is_served_and_equals_the_value_recomputed_from_its_tabl
     capacity = sum(r["capacity"] for r in known)
     assert rate["latest_value"] == pytest.approx(enrolled / capacity, abs=1e-4)
 
+    hours = kpis["service_request_hours"]
+    closed = [
+        (r["resolved_at"] - r["received_at"]).total_seconds() / 3600
+        for r in _trusted(settings, "service_requests")
+        if _in_month(r["received_at"], hours["latest_period"]) and r["resolved_at"] is not None
+    ]
+    assert len(closed) > 1000 and hours["latest_value"] == pytest.approx(
+        sum(closed) / len(closed), abs=1e-3
+    )
+
     rentals = kpis["bike_rentals"]
     day = date.fromisoformat(rentals["latest_period"])
     trips = [

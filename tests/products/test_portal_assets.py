@@ -43,7 +43,9 @@ def test_every_word_of_the_portal_is_in_both_catalogs_and_korean_is_translated()
         ids = {m.id for m in catalog if m.id}
         assert ids == used, f"{lang}: run `make translations` ({sorted(ids ^ used)[:5]})"
         assert not [e for m in catalog for e in m.check(catalog)], f"{lang}: placeholders differ"
-        assert not [m.id for m in catalog if m.id and m.fuzzy], f"{lang}: fuzzy entries are not shown"
+        assert not [m.id for m in catalog if m.id and m.fuzzy], (
+            f"{lang}: fuzzy entries are not shown"
+        )
     korean = _catalog("ko")
     untranslated = [m.id for m in korean if m.id and not m.string]
     assert not untranslated, f"no Korean for {untranslated[:5]}"
