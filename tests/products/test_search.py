@@ -123,8 +123,13 @@ def test_a_dataset_published_after_the_page_was_built_is_found_with_its_version(
     cards = hub.cards
     monkeypatch.setattr(hub, "cards", lambda: built.append(1) or cards())
     assert segments()["latest_version"] is None and built == [1]
+    checked = hub._index.checked
     monkeypatch.setattr(deps, "METADATA_TTL_S", 0.0)  # each search now checks the catalog
     assert segments()["latest_version"] is None
+    deadline = time.monotonic() + 10
+    while hub._index.checked == checked:  # the check runs beside the requests
+        assert time.monotonic() < deadline, "the catalog was never checked again"
+        time.sleep(0.02)
     assert built == [1]  # checked, found unchanged: not rebuilt
     feed = load_registry(hub_settings.feeds_dir)["street_segments"]
     start, end = last_window(feed.schedule, AT)
