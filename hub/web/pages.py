@@ -8,15 +8,16 @@ What is here prepares what the templates show; the markup and the words are thei
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-import pyarrow as pa
 from markupsafe import Markup
 
 from hub.core.downloads import CSV_FORMULA_NOTE
 from hub.registry.spec import DatasetSpec
 from hub.web.catalog_view import DatasetCard, Lineage
+from hub.web.records import FirstRows
 from hub.web.search import SearchQuery, SearchResult
 from hub.web.templating import N_, gettext, render
 
@@ -165,24 +166,62 @@ def request_received(lang: str, number: int) -> str:
 
 
 @dataclass
+class Filters:
+    """The preview's filters, as the records API names them: one column equal to a value, and
+    a range of the time column (dates)."""
+
+    column: str | None = None
+    value: str | None = None
+    start: date | None = None
+    end: date | None = None
+
+    def params(self) -> dict[str, str]:
+        """The records API's query parameters for these filters."""
+        out = {self.column: self.value} if self.column and self.value else {}
+        for name, day in (("from", self.start), ("to", self.end)):
+            if day is not None:
+                out[name] = day.isoformat()
+        return out
+
+
+@dataclass
 class Preview:
-    """A dataset's first rows as its page shows them (values as text)."""
+    """A dataset's first rows as its page shows them (values as text), the filters that chose
+    them, or why there are none."""
 
     version: int | None
     columns: list[dict[str, str | None]]
     rows: list[list[str]] = field(default_factory=list)
+    filters: Filters = field(default_factory=Filters)
+    filterable: list[str] = field(default_factory=list)
+    time: str | None = None
+    problem: str | None = None
 
 
-def preview_of(spec: DatasetSpec, data: pa.Table, version: int | None, lang: str) -> Preview:
+def preview_of(spec: DatasetSpec, read: FirstRows, filters: Filters, lang: str) -> Preview:
     """Rows as the page's table shows them, each column with its description and unit."""
-    fields = {f.name: f for f in spec.published_fields}
-    columns = []
-    for name in data.column_names:
-        f = fields.get(name)
+    fields = spec.published_fields
+    preview = Preview(
+        read.version,
+        [],
+        filters=filters,
+        filterable=[f.name for f in fields],
+        time=spec.partition.column,
+        problem=read.problem,
+    )
+    if read.data is None:
+        return preview
+    named = {f.name: f for f in fields}
+    for name in read.data.column_names:
+        f = named.get(name)
         described = getattr(f.description, lang) if f is not None and f.description else None
-        columns.append({"name": name, "description": described, "unit": f.unit if f else None})
-    rows = [["" if v is None else str(v) for v in row.values()] for row in data.to_pylist()]
-    return Preview(version, columns, rows)
+        preview.columns.append(
+            {"name": name, "description": described, "unit": f.unit if f else None}
+        )
+    preview.rows = [
+        ["" if v is None else str(v) for v in row.values()] for row in read.data.to_pylist()
+    ]
+    return preview
 
 
 def _label(spec: DatasetSpec, column: str, lang: str) -> str:
@@ -231,9 +270,10 @@ def layer_of(spec: DatasetSpec, lang: str, tiles: str | None) -> dict[str, Any] 
     }
 
 
-def api_examples(base: str, spec: DatasetSpec) -> dict[str, Any]:
-    """The records API link and copy-ready calls of it (curl, Python, R)."""
-    path = records_path(spec.id, limit=100)
+def api_examples(base: str, spec: DatasetSpec, filters: Filters) -> dict[str, Any]:
+    """The records API link and copy-ready calls of it (curl, Python, R), with the preview's
+    filters."""
+    path = records_path(spec.id, **filters.params(), limit=100)
     url = base.rstrip("/") + path
     if spec.is_public:
         curl = f"curl '{url}'"
@@ -264,6 +304,7 @@ def dataset_page(
     *,
     base: str,
     preview: Preview | None,
+    filters: Filters,
     tiles: str | None = None,
 ) -> str:
     """A dataset's page: its metadata, first rows, chart and map (public ones), downloads, the
@@ -279,7 +320,7 @@ def dataset_page(
         preview=preview,
         chart=chart_of(spec, lang),
         layer=layer_of(spec, lang, tiles),
-        api=api_examples(base, spec),
+        api=api_examples(base, spec, filters),
         csv_note=CSV_FORMULA_NOTE[lang],
         drawn=DRAWN_ROWS,
     )

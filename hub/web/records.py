@@ -11,6 +11,7 @@ import base64
 import json
 import threading
 from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -222,7 +223,6 @@ def pull(
     limit: int,
     offset: int,
     client: str,
-    channel: str = "api",
 ) -> tuple[Decision, pa.Table | None, Table | None]:
     """Authorize, read, audit and register one pull: the decision, the rows (None when
     refused) and the table they were read from."""
@@ -241,34 +241,61 @@ def pull(
         snapshot=snapshot,
         client=client,
         detail=detail,
-        channel=channel,
     )
     return decision, data, table
 
 
+@dataclass
+class FirstRows:
+    """What a dataset's page shows of its rows: the rows and their version, or why none."""
+
+    data: pa.Table | None
+    version: int | None
+    problem: str | None = None
+
+
 def first_rows(
-    settings: HubSettings, spec: DatasetSpec, rows: int, client: str
-) -> tuple[pa.Table, int | None] | None:
-    """A public dataset's first rows for its page, and their version: read, audited and
-    registered as a /records page is (None for a dataset that is not public)."""
+    settings: HubSettings,
+    spec: DatasetSpec,
+    rows: int,
+    client: str,
+    query: RecordQuery | None = None,
+    params: dict[str, str] | None = None,
+) -> FirstRows | None:
+    """A public dataset's first rows for its page, narrowed by the records API's own filters
+    (``params`` named after columns, ``query``'s time range): authorized, read, audited and
+    registered as a /records page is. None for a dataset that is not public."""
     if not spec.is_public:
         return None
-    _, data, table = pull(
+    query = query or RecordQuery()
+    detail: dict[str, Any] = {"format": "html", "offset": 0, "limit": rows}
+    decision, table = authorized(
+        settings, spec, key=None, purpose=None, columns=None, client=client, detail=detail
+    )
+    if not decision.allowed:
+        return FirstRows(None, None, decision.reason)
+    if table is None:  # nothing published yet: nothing read, nothing to register
+        return FirstRows(None, None)
+    try:
+        table, time_column = _checked(
+            table, spec, decision, query, params or {}, "json", rows, detail
+        )
+        schema, batches, snapshot = _read(table, decision.columns, query, time_column, rows, 0)
+        data = pa.Table.from_batches(list(batches), schema)
+    except QueryError as exc:
+        record_refusal(settings, spec, decision, 400, str(exc), client=client, detail=detail)
+        return FirstRows(None, None, str(exc))
+    served(
         settings,
         spec,
-        key=None,
-        purpose=None,
-        columns=None,
-        fmt="html",
-        limit=rows,
-        offset=0,
+        decision,
+        rows=data.num_rows,
+        snapshot=snapshot,
         client=client,
+        detail=detail,
         channel="page",
     )
-    if data is None:
-        return None
-    snapshot = None if table is None else table.current_snapshot()
-    return data, snapshot.snapshot_id if snapshot else None
+    return FirstRows(data, snapshot)
 
 
 def total_rows(table: Table | None) -> int:

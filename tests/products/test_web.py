@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -177,3 +178,34 @@ def test_a_dataset_page_previews_the_rows_a_download_holds_and_registers_them(cl
         len(audit.entries(settings.catalog_url, target="women_crime_incidents", limit=None))
         == before
     )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_preview_filters_as_the_records_api_does_and_says_what_it_refuses(client):
+    gu = client.get("/api/v1/datasets/air_quality_hourly/records?limit=1").json()["items"][0]
+    api = client.get(f"/api/v1/datasets/air_quality_hourly/records?gu_code={gu['gu_code']}")
+    expected = api.json()["items"][:10]
+    page = client.get(
+        "/datasets/air_quality_hourly",
+        params={"lang": "en", "filter_column": "gu_code", "filter_value": gu["gu_code"]},
+    )
+    assert page.status_code == 200
+    shown = re.findall(
+        r"<tr>(<td>.*?)</tr>", page.text.split('class="preview"')[1].split("</table>")[0]
+    )
+    assert len(shown) == len(expected)
+    for row in expected:
+        assert "".join(f"<td>{v}</td>" for v in row.values()) in page.text
+    # the developer's link asks the API for the same rows
+    assert f"/records?gu_code={gu['gu_code']}&amp;limit=100" in page.text
+    # a day with no rows, and a filter on a column the dataset does not have
+    empty = client.get(
+        "/datasets/air_quality_hourly",
+        params={"lang": "en", "from": "2001-01-01", "to": "2001-01-02"},
+    )
+    assert empty.status_code == 200 and "No rows match these filters." in empty.text
+    bad = client.get(
+        "/datasets/air_quality_hourly",
+        params={"lang": "en", "filter_column": "nope", "filter_value": "1"},
+    )
+    assert bad.status_code == 400 and "no served column to filter by: nope" in bad.text

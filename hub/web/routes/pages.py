@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from hub.core.settings import CITY_TIMEZONE
 from hub.web.deps import HubDep, client_of
 from hub.web.pages import (
     PREVIEW_ROWS,
+    Filters,
     dataset_page,
     lineage_svg,
     map_page,
@@ -17,10 +21,13 @@ from hub.web.pages import (
     spatial_map_page,
 )
 from hub.web.params import Lang
+from hub.web.query import RecordQuery
 from hub.web.records import first_rows
 from hub.web.search import SearchQuery, search
 
 router = APIRouter()
+#: A date in the preview's filters is a day of the city's calendar.
+KST = ZoneInfo(CITY_TIMEZONE)
 # A route's docstring becomes its description in /openapi.json: the routes here have none.
 
 
@@ -43,17 +50,36 @@ def data_map(hub: HubDep, asked: Annotated[MapQuery, Query()]) -> str:
 
 
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse, summary="A dataset's page")
-def dataset_html(dataset_id: str, request: Request, hub: HubDep, lang: Lang = "ko") -> str:
+def dataset_html(
+    dataset_id: str,
+    request: Request,
+    hub: HubDep,
+    lang: Lang = "ko",
+    filter_column: Annotated[str | None, Query(max_length=63)] = None,
+    filter_value: Annotated[str | None, Query(max_length=200)] = None,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+) -> HTMLResponse:
     card, spec = hub.card(dataset_id), hub.spec(dataset_id)
-    read = first_rows(hub.settings, spec, PREVIEW_ROWS, client_of(request))
-    return dataset_page(
+    filters = Filters(filter_column or None, filter_value or None, start, end)
+    query = RecordQuery(
+        start=None if start is None else datetime.combine(start, time(), KST),
+        end=None if end is None else datetime.combine(end, time(), KST),
+    )
+    params = {k: v for k, v in filters.params().items() if k not in ("from", "to")}
+    read = first_rows(hub.settings, spec, PREVIEW_ROWS, client_of(request), query, params)
+    page = dataset_page(
         card,
         spec,
         lineage_svg(hub.lineage(dataset_id)),
         lang,
         base=str(request.base_url),
-        preview=None if read is None else preview_of(spec, *read, lang),
+        preview=None if read is None else preview_of(spec, read, filters, lang),
+        filters=filters,
         tiles=hub.settings.map_tiles_url,
+    )
+    return HTMLResponse(
+        page, status_code=400 if read and read.problem and filters.params() else 200
     )
 
 
