@@ -1,6 +1,8 @@
 """The synthetic Seoul's 25 gu as polygons, for the portal's map (no real boundary file ships
-with the hub): each gu is the part of the city nearer its centre than any other gu's (a
-Voronoi cell, clipped to the city's outline), in WGS84 GeoJSON.
+with the hub): each gu is the part of the city nearer its office than any other gu's (a
+Voronoi cell, clipped to the city's outline), in WGS84 GeoJSON. The offices and the distance
+are those ``products.reference.gu_of`` places points by, so a sensor the products count in a
+gu is drawn inside it.
 
 ``python -m simulators districts`` writes ``hub/web/static/geo/seoul_gu.geojson``; a test
 checks the committed file is what this makes.
@@ -12,35 +14,35 @@ import json
 import math
 from pathlib import Path
 
-from simulators.seoul import GU
+from products.reference import GU
 
-#: Each gu's English name and approximate centre (longitude, latitude).
-CENTRES: dict[str, tuple[str, float, float]] = {
-    "11110": ("Jongno-gu", 126.979, 37.594),
-    "11140": ("Jung-gu", 126.997, 37.561),
-    "11170": ("Yongsan-gu", 126.979, 37.531),
-    "11200": ("Seongdong-gu", 127.041, 37.551),
-    "11215": ("Gwangjin-gu", 127.082, 37.546),
-    "11230": ("Dongdaemun-gu", 127.055, 37.581),
-    "11260": ("Jungnang-gu", 127.093, 37.598),
-    "11290": ("Seongbuk-gu", 127.017, 37.606),
-    "11305": ("Gangbuk-gu", 127.011, 37.643),
-    "11320": ("Dobong-gu", 127.032, 37.669),
-    "11350": ("Nowon-gu", 127.075, 37.652),
-    "11380": ("Eunpyeong-gu", 126.927, 37.618),
-    "11410": ("Seodaemun-gu", 126.937, 37.578),
-    "11440": ("Mapo-gu", 126.901, 37.559),
-    "11470": ("Yangcheon-gu", 126.855, 37.525),
-    "11500": ("Gangseo-gu", 126.822, 37.561),
-    "11530": ("Guro-gu", 126.856, 37.494),
-    "11545": ("Geumcheon-gu", 126.900, 37.460),
-    "11560": ("Yeongdeungpo-gu", 126.910, 37.522),
-    "11590": ("Dongjak-gu", 126.952, 37.498),
-    "11620": ("Gwanak-gu", 126.945, 37.467),
-    "11650": ("Seocho-gu", 127.032, 37.473),
-    "11680": ("Gangnam-gu", 127.063, 37.497),
-    "11710": ("Songpa-gu", 127.115, 37.505),
-    "11740": ("Gangdong-gu", 127.147, 37.550),
+#: Each gu's name in English (the Korean one, the code and the office are the reference's).
+ENGLISH: dict[str, str] = {
+    "11110": "Jongno-gu",
+    "11140": "Jung-gu",
+    "11170": "Yongsan-gu",
+    "11200": "Seongdong-gu",
+    "11215": "Gwangjin-gu",
+    "11230": "Dongdaemun-gu",
+    "11260": "Jungnang-gu",
+    "11290": "Seongbuk-gu",
+    "11305": "Gangbuk-gu",
+    "11320": "Dobong-gu",
+    "11350": "Nowon-gu",
+    "11380": "Eunpyeong-gu",
+    "11410": "Seodaemun-gu",
+    "11440": "Mapo-gu",
+    "11470": "Yangcheon-gu",
+    "11500": "Gangseo-gu",
+    "11530": "Guro-gu",
+    "11545": "Geumcheon-gu",
+    "11560": "Yeongdeungpo-gu",
+    "11590": "Dongjak-gu",
+    "11620": "Gwanak-gu",
+    "11650": "Seocho-gu",
+    "11680": "Gangnam-gu",
+    "11710": "Songpa-gu",
+    "11740": "Gangdong-gu",
 }
 #: A coarse outline of the city (longitude, latitude), counter-clockwise.
 OUTLINE = [
@@ -93,7 +95,7 @@ def _clip(polygon: list[Point], a: Point, b: Point) -> list[Point]:
 
 def districts() -> dict[str, object]:
     """The 25 gu as a GeoJSON FeatureCollection (properties: code, name_ko, name_en)."""
-    scaled = {code: (lon * X_SCALE, lat) for code, (_, lon, lat) in CENTRES.items()}
+    scaled = {code: (lon * X_SCALE, lat) for code, (_, lat, lon) in GU.items()}
     outline = [(lon * X_SCALE, lat) for lon, lat in OUTLINE]
     features = []
     for code, centre in scaled.items():
@@ -105,7 +107,7 @@ def districts() -> dict[str, object]:
         features.append(
             {
                 "type": "Feature",
-                "properties": {"code": code, "name_ko": GU[code], "name_en": CENTRES[code][0]},
+                "properties": {"code": code, "name_ko": GU[code][0], "name_en": ENGLISH[code]},
                 "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
             }
         )

@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
@@ -17,6 +18,7 @@ from hub.core.settings import PROJECT_ROOT, HubSettings
 from hub.registry.loader import FeedSpecError, load_feed
 from hub.web.app import create_app
 from hub.web.templating import LOCALES, STATIC
+from products.reference import gu_of
 from simulators.districts import districts
 
 FEEDS = PROJECT_ROOT / "feeds"
@@ -62,6 +64,11 @@ def test_the_gu_boundaries_are_the_simulators_and_cover_every_gu_code():
     for feature in shipped["features"]:
         ring = feature["geometry"]["coordinates"][0]
         assert len(ring) >= 4 and ring[0] == ring[-1], feature["properties"]["code"]
+        # a point inside the drawn gu is the gu the products count it in
+        lon = sum(p[0] for p in ring[:-1]) / (len(ring) - 1)
+        lat = sum(p[1] for p in ring[:-1]) / (len(ring) - 1)
+        placed = gu_of(pa.array([lat]), pa.array([lon]))[0].as_py()
+        assert placed == feature["properties"]["code"]
 
 
 def test_vendored_libraries_are_the_locked_versions_with_their_licences():
