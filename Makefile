@@ -31,7 +31,7 @@ vendor: node_modules/.installed
 	for p in leaflet uplot; do node -p "require('./node_modules/'+'$$p'+'/package.json').version" > $(VENDOR)/$$p/VERSION; done
 
 # The portal's words: extract them from the templates and code, then merge into each language's
-# .po file (a translator fills in the new ones; tests/products/test_translations.py checks).
+# .po file (a translator fills in the new ones; tests/products/test_portal_assets.py checks).
 translations: setup
 	$(VENV)/bin/pybabel extract --no-location --omit-header -F babel.cfg -k N_ -k gettext:2 -o hub/web/locale/messages.pot .
 	$(VENV)/bin/pybabel update --omit-header --no-fuzzy-matching -i hub/web/locale/messages.pot -d hub/web/locale

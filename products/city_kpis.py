@@ -4,7 +4,7 @@ the product the KPI dashboard (/kpi, /api/v1/kpis) reads, with its lineage like 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -89,6 +89,11 @@ class Indicator(Spec):
     unit: Text
     baseline: str = Field(description="The period the target is measured against (ISO).")
     target: Target
+    settles: timedelta = Field(
+        default=timedelta(0),
+        description="How long after a period ends its value may still change (e.g. complaints "
+        "received in it and closed later); until then it is shown as under way, never judged.",
+    )
 
     @property
     def baseline_start(self) -> date:

@@ -128,7 +128,7 @@ class HubSettings(BaseSettings):
         default=None,
         description="A tile server for the portal's map ('https://tiles.example/{z}/{x}/{y}.png');"
         " unset, the map draws the bundled gu boundaries only and fetches nothing outside.",
-        pattern=r"^https://[^/\s]+/\S*\{z\}\S*$",
+        pattern=r"^https://[A-Za-z0-9.{}:-]+/[A-Za-z0-9._~/{}@-]*\{z\}[A-Za-z0-9._~/{}@?=&-]*$",
     )
     oidc_issuer: str | None = Field(
         default=None,

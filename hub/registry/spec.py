@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from enum import StrEnum
+from functools import cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -21,6 +22,7 @@ from hub.core.types import ColumnType, arrow_type
 from hub.registry.retention import HOUSE_RETENTION, Retention
 from privacy.policy import Drop, PrivacyPolicy
 from quality.checks import Check, Gate
+from quality.standards import load_standard
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -180,6 +182,13 @@ class MapLayer(Spec):
         return [self.gu] if self.gu else list(self.points or ())
 
 
+@cache
+def gu_codes() -> set[str]:
+    """Seoul's gu codes, as the seoul-gu-code data standard lists them (one list for both)."""
+    standard = load_standard("seoul-gu-code")
+    return {str(v) for c in standard["checks"] if c.get("expect") == "in_set" for v in c["values"]}
+
+
 class Display(Spec):
     """How the portal draws a dataset beside its first rows (both read the public records API,
     so they show exactly what a download holds)."""
@@ -206,12 +215,13 @@ class Display(Spec):
         for column in named:
             if column not in types:
                 raise ValueError(f"display: no column {column!r} in the schema")
-        for column in [*self.chart, *([self.map.value] if self.map else [])]:
+        numeric = [*self.chart, *([self.map.value, *(self.map.points or ())] if self.map else [])]
+        for column in numeric:
             if types[column] not in NUMERIC:
                 raise ValueError(f"display: {column!r} is {types[column]}, not a number")
-        for code in self.districts:
-            if not re.fullmatch(r"11[0-9]{3}", code):
-                raise ValueError(f"display.districts: {code!r} is not a Seoul gu code")
+        unknown = sorted(set(self.districts) - gu_codes())
+        if unknown:
+            raise ValueError(f"display.districts: {', '.join(unknown)} is not a Seoul gu code")
 
 
 #: Names an NGSI-LD entity keeps for itself, so no Property or Relationship may take them.

@@ -152,7 +152,11 @@ class Hub:
         if time.monotonic() - kept.checked >= METADATA_TTL_S and self._indexing.acquire(
             blocking=False
         ):
-            threading.Thread(target=self._refresh, args=(kept,), daemon=True).start()
+            try:
+                threading.Thread(target=self._refresh, args=(kept,), daemon=True).start()
+            except BaseException:  # no thread to release the lock: release it here
+                self._indexing.release()
+                raise
         return kept.cards
 
     def _refresh(self, kept: KeptIndex | None) -> None:

@@ -82,7 +82,7 @@ def view_of(i: Indicator, rows: list[dict[str, Any]], today: date) -> KpiView:
             r["period"].isoformat(),
             r["value"],
             r["observations"],
-            partial=period_end(r["period"], i.period) > today,
+            partial=period_end(r["period"], i.period) + i.settles > today,
         )
         for r in rows
     ]

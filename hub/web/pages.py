@@ -8,13 +8,15 @@ What is here prepares what the templates show; the markup and the words are thei
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
 from hub.core.downloads import CSV_FORMULA_NOTE
+from hub.core.settings import CITY_TIMEZONE
 from hub.registry.spec import DatasetSpec
 from hub.web.catalog_view import DatasetCard, Lineage
 from hub.web.records import FirstRows
@@ -58,6 +60,7 @@ CYCLES = {
     "P92D": N_("quarterly"),
     "P365D": N_("yearly"),
 }
+KST = ZoneInfo(CITY_TIMEZONE)
 #: Rows a dataset page previews; what the records API reads for its chart and map.
 PREVIEW_ROWS = 10
 DRAWN_ROWS = 10_000
@@ -167,21 +170,47 @@ def request_received(lang: str, number: int) -> str:
 
 @dataclass
 class Filters:
-    """The preview's filters, as the records API names them: one column equal to a value, and
-    a range of the time column (dates)."""
+    """The preview's filters: one column equal to a value, and days of the city's calendar on
+    the time column (both days included)."""
 
     column: str | None = None
     value: str | None = None
     start: date | None = None
     end: date | None = None
 
-    def params(self) -> dict[str, str]:
-        """The records API's query parameters for these filters."""
-        out = {self.column: self.value} if self.column and self.value else {}
-        for name, day in (("from", self.start), ("to", self.end)):
-            if day is not None:
-                out[name] = day.isoformat()
-        return out
+    @property
+    def active(self) -> bool:
+        return bool(self.equals() or self.start or self.end)
+
+    def equals(self) -> dict[str, str]:
+        return {self.column: self.value} if self.column and self.value else {}
+
+    def instants(self) -> tuple[datetime | None, datetime | None]:
+        """The days as the records API's range: from the first day's start to the start of
+        the day after the last (its end is exclusive), in KST."""
+        start = None if self.start is None else datetime.combine(self.start, time(), KST)
+        end = None
+        if self.end is not None:
+            end = datetime.combine(self.end + timedelta(days=1), time(), KST)
+        return start, end
+
+    def api_params(self) -> dict[str, str]:
+        """The records API's query parameters that ask for the same rows."""
+        start, end = self.instants()
+        bounds = {
+            name: moment.isoformat() for name, moment in (("from", start), ("to", end)) if moment
+        }
+        return {**self.equals(), **bounds}
+
+    def page_params(self) -> dict[str, str]:
+        """The page's own query parameters for these filters."""
+        named = {
+            "filter_column": self.column if self.value else None,
+            "filter_value": self.value if self.column else None,
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+        }
+        return {k: v for k, v in named.items() if v}
 
 
 @dataclass
@@ -205,7 +234,7 @@ def preview_of(spec: DatasetSpec, read: FirstRows, filters: Filters, lang: str) 
         read.version,
         [],
         filters=filters,
-        filterable=[f.name for f in fields],
+        filterable=read.columns,  # what is served: the open release may withhold some
         time=spec.partition.column,
         problem=read.problem,
     )
@@ -273,7 +302,7 @@ def layer_of(spec: DatasetSpec, lang: str, tiles: str | None) -> dict[str, Any] 
 def api_examples(base: str, spec: DatasetSpec, filters: Filters) -> dict[str, Any]:
     """The records API link and copy-ready calls of it (curl, Python, R), with the preview's
     filters."""
-    path = records_path(spec.id, **filters.params(), limit=100)
+    path = records_path(spec.id, **filters.api_params(), limit=100)
     url = base.rstrip("/") + path
     if spec.is_public:
         curl = f"curl '{url}'"
@@ -310,10 +339,11 @@ def dataset_page(
     """A dataset's page: its metadata, first rows, chart and map (public ones), downloads, the
     records API for developers, its lineage graph and columns."""
     other = "en" if lang == "ko" else "ko"
+    switch = f"/datasets/{c.id}?" + urlencode({**filters.page_params(), "lang": other})
     return render(
         "dataset.html",
         lang,
-        **_common(lang, f"/datasets/{c.id}?lang={other}", getattr(c, f"title_{lang}")),
+        **_common(lang, switch, getattr(c, f"title_{lang}")),
         c=c,
         public=spec.is_public,
         lineage=lineage,
@@ -351,7 +381,7 @@ def district_name(code: str, lang: str) -> str:
     return names(lang).get(code, code)
 
 
-def lineage_svg(lineage: Lineage) -> Markup:
+def lineage_svg(lineage: Lineage, lang: str) -> Markup:
     """Datasets in columns by distance (sources left, the dataset in the middle, what is
     computed from it right), with an arrow for each input -> output edge."""
     center = lineage.centre
@@ -379,4 +409,4 @@ def lineage_svg(lineage: Lineage) -> Markup:
         "lines": lines,
         "boxes": [(n, lineage.label(n), x, y, n == center) for n, (x, y) in pos.items()],
     }
-    return Markup(render("_lineage.html", "en", g=graph))
+    return Markup(render("_lineage.html", lang, g=graph))

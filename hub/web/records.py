@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -32,6 +33,8 @@ from hub.lake.formats import csv_chunks, parquet_chunks
 from hub.lake.objectstore import ObjectStore
 from hub.registry.spec import DatasetSpec
 from hub.web.query import QueryError, RecordQuery, changes, equality_filters, read_batches
+
+log = logging.getLogger(__name__)
 
 #: Seconds a web worker serves the version it last looked up before asking the catalog again:
 #: a version another process published is served by every worker within this time (and
@@ -247,11 +250,14 @@ def pull(
 
 @dataclass
 class FirstRows:
-    """What a dataset's page shows of its rows: the rows and their version, or why none."""
+    """What a dataset's page shows of its rows: the rows and their version, or why none (and
+    the status a refusal answers with), and the columns served to filter by."""
 
     data: pa.Table | None
     version: int | None
     problem: str | None = None
+    status: int = 200
+    columns: list[str] = field(default_factory=list)
 
 
 def first_rows(
@@ -273,9 +279,10 @@ def first_rows(
         settings, spec, key=None, purpose=None, columns=None, client=client, detail=detail
     )
     if not decision.allowed:
-        return FirstRows(None, None, decision.reason)
+        return FirstRows(None, None, decision.reason, decision.status)
+    served_columns = list(decision.columns)
     if table is None:  # nothing published yet: nothing read, nothing to register
-        return FirstRows(None, None)
+        return FirstRows(None, None, columns=served_columns)
     try:
         table, time_column = _checked(
             table, spec, decision, query, params or {}, "json", rows, detail
@@ -284,7 +291,12 @@ def first_rows(
         data = pa.Table.from_batches(list(batches), schema)
     except QueryError as exc:
         record_refusal(settings, spec, decision, 400, str(exc), client=client, detail=detail)
-        return FirstRows(None, None, str(exc))
+        return FirstRows(None, None, str(exc), 400, served_columns)
+    except Exception as exc:  # a fault of the hub: audited; the page keeps its metadata
+        reason = f"{type(exc).__name__}: {exc}"
+        record_refusal(settings, spec, decision, 500, reason, client=client, detail=detail)
+        log.exception("%s: the first rows could not be read", spec.id)
+        return FirstRows(None, None, "the rows could not be read just now", 200, served_columns)
     served(
         settings,
         spec,
@@ -295,7 +307,7 @@ def first_rows(
         detail=detail,
         channel="page",
     )
-    return FirstRows(data, snapshot)
+    return FirstRows(data, snapshot, columns=served_columns)
 
 
 def total_rows(table: Table | None) -> int:

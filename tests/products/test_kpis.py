@@ -159,3 +159,23 @@ def test_a_period_under_way_is_drawn_but_not_judged_and_a_ratio_skips_unknowns()
     got = {r["period"]: r["value"] for r in compute(rate, table).to_pylist()}
     # October: only the centre with both figures (30 of 40); November: no places, no rate
     assert got == {date(2026, 10, 1): 0.75, date(2026, 11, 1): None}
+
+
+def test_resolution_hours_count_closed_complaints_and_a_month_settles_before_it_is_judged():
+    (hours,) = [i for i in load_indicators() if i.id == "service_request_hours"]
+    at = [datetime(2026, 10, d, 9, tzinfo=KST) for d in (1, 2, 31)]
+    table = pa.table(
+        {
+            "received_at": pa.array(at, pa.timestamp("us", tz="UTC")),
+            "resolved_at": pa.array(
+                [at[0].replace(hour=15), None, datetime(2026, 11, 3, 9, tzinfo=KST)],
+                pa.timestamp("us", tz="UTC"),
+            ),
+        }
+    )
+    (october,) = compute(hours, table).to_pylist()
+    # 6 h and 72 h closed; the one still open counts as nothing (not as zero hours)
+    assert october["value"] == pytest.approx(39.0) and october["observations"] == 2
+    rows = [{"period": date(2026, 10, 1), "value": 39.0, "observations": 2}]
+    assert view_of(hours, rows, today=date(2026, 11, 5)).latest_value is None  # still settling
+    assert view_of(hours, rows, today=date(2026, 11, 11)).latest_value == 39.0

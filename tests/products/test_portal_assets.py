@@ -90,7 +90,8 @@ def test_vendored_libraries_are_the_locked_versions_with_their_licences():
         ({"chart": ["station_name"]}, "'station_name' is string, not a number"),
         ({"chart": ["pm1"]}, "no column 'pm1'"),
         ({"map": {"gu": "gu_code", "points": ["lon", "lat"], "value": "pm10"}}, "either gu or"),
-        ({"districts": ["26110"]}, "'26110' is not a Seoul gu code"),
+        ({"districts": ["26110"]}, "26110 is not a Seoul gu code"),
+        ({"districts": ["11999"]}, "11999 is not a Seoul gu code"),
     ],
 )
 def test_a_display_that_names_a_wrong_column_is_refused_when_the_feed_loads(

@@ -48,8 +48,9 @@ def test_a_restricted_dataset_shows_its_metadata_and_no_rows(client):
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_product_page_draws_its_lineage_back_to_the_agencies(client, lake):
     settings, _ = lake
-    page = client.get("/datasets/street_safety").text
+    page = client.get("/datasets/street_safety?lang=en").text
     assert "<svg" in page and 'aria-label="lineage graph"' in page
+    assert 'aria-label="데이터 흐름 그래프"' in client.get("/datasets/street_safety").text
     for feed in (
         "women_crime_incidents",
         "night_floating_population",
@@ -209,3 +210,35 @@ def test_the_preview_filters_as_the_records_api_does_and_says_what_it_refuses(cl
         params={"lang": "en", "filter_column": "nope", "filter_value": "1"},
     )
     assert bad.status_code == 400 and "no served column to filter by: nope" in bad.text
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_day_filter_takes_the_whole_city_day_and_the_api_link_asks_for_the_same(client):
+    from datetime import datetime, time, timedelta
+    from urllib.parse import quote_plus
+    from zoneinfo import ZoneInfo
+
+    kst = ZoneInfo("Asia/Seoul")
+    first = client.get("/api/v1/datasets/air_quality_hourly/records?limit=1").json()["items"][0]
+    day = datetime.fromisoformat(first["measured_at"]).astimezone(kst).date()
+    start = datetime.combine(day, time(), kst)
+    wanted = {"from": start.isoformat(), "to": (start + timedelta(days=1)).isoformat()}
+    expected = client.get(
+        "/api/v1/datasets/air_quality_hourly/records", params={**wanted, "limit": 10}
+    ).json()["items"]
+    assert expected  # the lake's hour is in that KST day (not in that UTC day)
+    page = client.get(
+        "/datasets/air_quality_hourly",
+        params={"lang": "en", "from": day.isoformat(), "to": day.isoformat()},  # one whole day
+    )
+    assert page.status_code == 200
+    for row in expected:
+        assert "".join(f"<td>{v}</td>" for v in row.values()) in page.text
+    link = f"from={quote_plus(wanted['from'])}&amp;to={quote_plus(wanted['to'])}"
+    assert link in page.text  # the developer's call asks for the same KST day
+    # the filter offers the columns the open release serves, not those it withholds
+    requests = client.get("/datasets/service_requests?lang=en").text
+    assert "<option>category</option>" in requests
+    assert (
+        "<option>text</option>" not in requests and "<option>resolved_at</option>" not in requests
+    )

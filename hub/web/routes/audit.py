@@ -275,7 +275,7 @@ async def dataset_review(
     measured risk and its report in the page's language, newest first."""
     await run_in_threadpool(permit, request, hub, policy, person, Permission.audit_read)
     hub.spec(dataset_id)  # 404 for an unknown id
-    graph = lineage_svg(await run_in_threadpool(hub.lineage, dataset_id))
+    graph = lineage_svg(await run_in_threadpool(hub.lineage, dataset_id), lang)
     releases = await run_in_threadpool(
         entries.listing, hub.settings.catalog_url, Release, dataset_id
     )

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from hub.core.settings import CITY_TIMEZONE
 from hub.web.deps import HubDep, client_of
 from hub.web.pages import (
     PREVIEW_ROWS,
@@ -26,8 +24,7 @@ from hub.web.records import first_rows
 from hub.web.search import SearchQuery, search
 
 router = APIRouter()
-#: A date in the preview's filters is a day of the city's calendar.
-KST = ZoneInfo(CITY_TIMEZONE)
+
 # A route's docstring becomes its description in /openapi.json: the routes here have none.
 
 
@@ -62,25 +59,20 @@ def dataset_html(
 ) -> HTMLResponse:
     card, spec = hub.card(dataset_id), hub.spec(dataset_id)
     filters = Filters(filter_column or None, filter_value or None, start, end)
-    query = RecordQuery(
-        start=None if start is None else datetime.combine(start, time(), KST),
-        end=None if end is None else datetime.combine(end, time(), KST),
-    )
-    params = {k: v for k, v in filters.params().items() if k not in ("from", "to")}
-    read = first_rows(hub.settings, spec, PREVIEW_ROWS, client_of(request), query, params)
+    since, until = filters.instants()
+    query = RecordQuery(start=since, end=until)
+    read = first_rows(hub.settings, spec, PREVIEW_ROWS, client_of(request), query, filters.equals())
     page = dataset_page(
         card,
         spec,
-        lineage_svg(hub.lineage(dataset_id)),
+        lineage_svg(hub.lineage(dataset_id), lang),
         lang,
         base=str(request.base_url),
         preview=None if read is None else preview_of(spec, read, filters, lang),
         filters=filters,
         tiles=hub.settings.map_tiles_url,
     )
-    return HTMLResponse(
-        page, status_code=400 if read and read.problem and filters.params() else 200
-    )
+    return HTMLResponse(page, status_code=read.status if read else 200)
 
 
 @router.get("/map", response_class=HTMLResponse, summary="The spatial data map (HTML)")

@@ -43,7 +43,6 @@
     var control = L.control({ position: "bottomright" });
     control.onAdd = function () {
       var div = L.DomUtil.create("div", "legend");
-      div.innerHTML = "";
       var title = document.createElement("div");
       title.textContent = d.label;
       div.appendChild(title);
@@ -61,6 +60,13 @@
   }
 
   function shown(v) { return (Math.round(v * 10) / 10).toString(); }
+
+  function text(words) {
+    /* a tooltip's content as text, never as HTML */
+    var span = document.createElement("span");
+    span.textContent = words;
+    return span;
+  }
 
   Promise.all([
     fetch(d.geo).then(function (r) { return r.json(); }),
@@ -85,7 +91,7 @@
       onEachFeature: function (f, area) {
         var name = ko ? f.properties.name_ko : f.properties.name_en;
         var p = d.kind === "gu" ? places[f.properties.code] : null;
-        area.bindTooltip(p ? name + ": " + shown(p.value) : name);
+        area.bindTooltip(text(p ? name + ": " + shown(p.value) : name));
         if (p) drawn += 1;
       },
     }).addTo(map);
@@ -96,7 +102,7 @@
         var p = places[key];
         L.circleMarker([xy[1], xy[0]], {
           radius: 6, color: "#333", weight: 1, fillColor: colour(p.value), fillOpacity: 0.9,
-        }).bindTooltip(d.label + ": " + shown(p.value)).addTo(map);
+        }).bindTooltip(text(d.label + ": " + shown(p.value))).addTo(map);
         bounds.push([xy[1], xy[0]]);
         drawn += 1;
       });
