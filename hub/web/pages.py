@@ -64,6 +64,9 @@ KST = ZoneInfo(CITY_TIMEZONE)
 #: Rows a dataset page previews; what the records API reads for its chart and map.
 PREVIEW_ROWS = 10
 DRAWN_ROWS = 10_000
+#: How far back from the newest value the chart and the map read (timestamps, dates).
+CHART_READINGS, CHART_DAYS = timedelta(days=7), timedelta(days=366)
+MAP_READINGS, MAP_DAYS = timedelta(days=1), timedelta(days=62)
 
 
 def cycle(value: str, lang: str) -> str:
@@ -266,34 +269,58 @@ def records_path(dataset_id: str, **params: Any) -> str:
     return f"/api/v1/datasets/{dataset_id}/records" + (f"?{query}" if query else "")
 
 
-def chart_of(spec: DatasetSpec, lang: str) -> dict[str, Any] | None:
-    """What the chart script draws: the declared columns over the time column."""
+def since(newest: datetime | date | None, readings: timedelta, days: timedelta) -> str | None:
+    """Where a drawing starts: this long before the newest value of the time column
+    (``readings`` for a timestamp column, ``days`` for a date one), as the records API's
+    ``from``; None when nothing is published."""
+    if newest is None:
+        return None
+    if isinstance(newest, datetime):
+        return (newest - readings).isoformat()
+    return datetime.combine(newest - days, time(), KST).isoformat()
+
+
+def chart_of(
+    spec: DatasetSpec, lang: str, newest: datetime | date | None = None
+) -> dict[str, Any] | None:
+    """What the chart script draws: the declared columns over the time column, for the last
+    week of readings (the last year of days) before the newest."""
     display = spec.display
     if not display.chart or not spec.is_public:
         return None
-    time = spec.partition.column
+    column = spec.partition.column
+    start = since(newest, CHART_READINGS, CHART_DAYS)
     return {
-        "src": records_path(spec.id, columns=",".join([time, *display.chart]), limit=DRAWN_ROWS),
-        "time": time,
+        "src": records_path(
+            spec.id, columns=",".join([column, *display.chart]), limit=DRAWN_ROWS, **{"from": start}
+        ),
+        "since": (start or "")[:10],
+        "time": column,
         "values": display.chart,
         "labels": [_label(spec, c, lang) for c in display.chart],
         "by": display.chart_by,
     }
 
 
-def layer_of(spec: DatasetSpec, lang: str, tiles: str | None) -> dict[str, Any] | None:
-    """What the map script draws: the dataset's places coloured by its declared value."""
+def layer_of(
+    spec: DatasetSpec, lang: str, tiles: str | None, newest: datetime | date | None = None
+) -> dict[str, Any] | None:
+    """What the map script draws: the dataset's places coloured by their newest value, read
+    from the last day of readings (the last two months of days) before the newest."""
     layer = spec.display.map
     if layer is None or not spec.is_public:
         return None
-    time = spec.partition.column
-    columns = list(dict.fromkeys([*layer.where, layer.value, time]))
+    column = spec.partition.column
+    columns = list(dict.fromkeys([*layer.where, layer.value, column]))
+    start = since(newest, MAP_READINGS, MAP_DAYS)
     return {
-        "src": records_path(spec.id, columns=",".join(columns), limit=DRAWN_ROWS),
+        "src": records_path(
+            spec.id, columns=",".join(columns), limit=DRAWN_ROWS, **{"from": start}
+        ),
         "kind": "gu" if layer.gu else "points",
         "value": layer.value,
         "where": layer.where,
-        "time": time,
+        "time": column,
         "label": _label(spec, layer.value, lang),
         "tiles": tiles,
     }
@@ -335,6 +362,7 @@ def dataset_page(
     preview: Preview | None,
     filters: Filters,
     tiles: str | None = None,
+    newest: datetime | date | None = None,
 ) -> str:
     """A dataset's page: its metadata, first rows, chart and map (public ones), downloads, the
     records API for developers, its lineage graph and columns."""
@@ -348,8 +376,8 @@ def dataset_page(
         public=spec.is_public,
         lineage=lineage,
         preview=preview,
-        chart=chart_of(spec, lang),
-        layer=layer_of(spec, lang, tiles),
+        chart=chart_of(spec, lang, newest),
+        layer=layer_of(spec, lang, tiles, newest),
         api=api_examples(base, spec, filters),
         csv_note=CSV_FORMULA_NOTE[lang],
         drawn=DRAWN_ROWS,
@@ -357,7 +385,11 @@ def dataset_page(
 
 
 def spatial_map_page(
-    specs: list[DatasetSpec], chosen: DatasetSpec | None, lang: str, tiles: str | None
+    specs: list[DatasetSpec],
+    chosen: DatasetSpec | None,
+    lang: str,
+    tiles: str | None,
+    newest: datetime | date | None = None,
 ) -> str:
     """The map of the open datasets with places: a list to choose from and the chosen one."""
     other = "en" if lang == "ko" else "ko"
@@ -368,7 +400,7 @@ def spatial_map_page(
         **_common(lang, f"/map?lang={other}{at}", gettext(lang, "Spatial data map")),
         layers=[(s.id, getattr(s.title, lang)) for s in specs],
         chosen=chosen.id if chosen else None,
-        layer=layer_of(chosen, lang, tiles) if chosen else None,
+        layer=layer_of(chosen, lang, tiles, newest) if chosen else None,
     )
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from pyiceberg.conversions import from_bytes
 from pyiceberg.expressions import (
     AlwaysTrue,
     And,
@@ -262,3 +263,25 @@ def changes(
         for label, part in (("removed", gone), ("added", came))
     ]
     return pa.concat_tables(parts), after
+
+
+def newest(table: Table | None, column: str) -> datetime | date | None:
+    """The newest value of a timestamp or date column in the current version, from the data
+    files' column statistics (no row is read): where the portal's chart and map start, so
+    they show the latest readings however long the table has grown."""
+    if table is None or table.current_snapshot() is None:
+        return None
+    field = table.schema().find_field(column)
+    if not isinstance(field.field_type, DateType | TimestampType | TimestamptzType):
+        return None
+    bounds = [
+        from_bytes(field.field_type, task.file.upper_bounds[field.field_id])
+        for task in iceberg.planned_files(table, table.scan())
+        if task.file.upper_bounds and field.field_id in task.file.upper_bounds
+    ]
+    if not bounds:
+        return None
+    top = max(bounds)
+    if isinstance(field.field_type, DateType):
+        return date(1970, 1, 1) + timedelta(days=top)
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=top)

@@ -242,3 +242,20 @@ def test_a_day_filter_takes_the_whole_city_day_and_the_api_link_asks_for_the_sam
     assert (
         "<option>text</option>" not in requests and "<option>resolved_at</option>" not in requests
     )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_chart_and_the_map_read_back_from_the_newest_reading(client):
+    from datetime import datetime, timedelta
+    from html import unescape
+    from urllib.parse import parse_qs, urlsplit
+
+    rows = client.get("/api/v1/datasets/air_quality_hourly/records?limit=10000").json()["items"]
+    newest = max(datetime.fromisoformat(r["measured_at"]) for r in rows)
+    page = client.get("/datasets/air_quality_hourly?lang=en").text
+    for box, back in (("chart", timedelta(days=7)), ("map", timedelta(days=1))):
+        src = unescape(re.search(rf'id="{box}"[^>]*?data-src="([^"]+)"', page, re.S)[1])
+        start = parse_qs(urlsplit(src).query)["from"][0]
+        assert datetime.fromisoformat(start) == newest - back, box
+        drawn = client.get(src).json()["items"]  # what the browser draws from
+        assert drawn and {r["measured_at"] for r in drawn} <= {r["measured_at"] for r in rows}

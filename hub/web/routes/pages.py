@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from hub.web.deps import HubDep, client_of
+from hub.registry.spec import DatasetSpec
+from hub.web.deps import Hub, HubDep, client_of
 from hub.web.pages import (
     PREVIEW_ROWS,
     Filters,
@@ -19,8 +20,8 @@ from hub.web.pages import (
     spatial_map_page,
 )
 from hub.web.params import Lang
-from hub.web.query import RecordQuery
-from hub.web.records import first_rows
+from hub.web.query import RecordQuery, newest
+from hub.web.records import first_rows, served_table
 from hub.web.search import SearchQuery, search
 
 router = APIRouter()
@@ -71,6 +72,7 @@ def dataset_html(
         preview=None if read is None else preview_of(spec, read, filters, lang),
         filters=filters,
         tiles=hub.settings.map_tiles_url,
+        newest=_newest(hub, spec),
     )
     return HTMLResponse(page, status_code=read.status if read else 200)
 
@@ -81,4 +83,12 @@ def spatial_map(hub: HubDep, lang: Lang = "ko", dataset: str | None = None) -> s
     if dataset is not None and dataset not in {s.id for s in mapped}:
         raise HTTPException(404, f"{dataset!r} is not an open dataset with places to map")
     chosen = next((s for s in mapped if s.id == dataset), mapped[0] if mapped else None)
-    return spatial_map_page(mapped, chosen, lang, hub.settings.map_tiles_url)
+    newest = _newest(hub, chosen) if chosen else None
+    return spatial_map_page(mapped, chosen, lang, hub.settings.map_tiles_url, newest)
+
+
+def _newest(hub: Hub, spec: DatasetSpec) -> datetime | date | None:
+    """The newest value of a drawn dataset's time column (None when nothing is drawn)."""
+    if not spec.is_public or not (spec.display.chart or spec.display.map):
+        return None
+    return newest(served_table(hub.settings, spec), spec.partition.column)
