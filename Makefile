@@ -47,9 +47,11 @@ test: setup node_modules/.installed
 
 # The production topology as processes (PostgreSQL, SeaweedFS, Redis, init, Airflow's
 # api-server, scheduler, dag-processor, triggerer and two Celery workers), driven through
-# Airflow's REST API: tests/stack. `make test` leaves them out (pyproject's addopts).
+# Airflow's REST API: tests/stack. Also every feed's DAG run twice through Airflow
+# (tests/dags, ~4-7 min, marked stack to keep `make test` under 15 minutes). `make test`
+# leaves them out (pyproject's addopts).
 test-stack: setup
-	$(VENV)/bin/pytest -m "stack and not crashes" tests/stack $(ARGS)
+	$(VENV)/bin/pytest -m "stack and not crashes" tests/stack tests/dags $(ARGS)
 
 # Crash injection on the same topology (kill -9 of workers and tasks, S3, PostgreSQL and the
 # scheduler restarted mid-run), a topology of its own: ~13 min. .ci/run runs it last.

@@ -19,6 +19,7 @@ from hub.core.downloads import CSV_FORMULA_NOTE
 from hub.core.settings import CITY_TIMEZONE
 from hub.registry.spec import DatasetSpec
 from hub.web.catalog_view import DatasetCard, Lineage
+from hub.web.districts import names
 from hub.web.records import FirstRows
 from hub.web.search import SearchQuery, SearchResult
 from hub.web.templating import N_, gettext, render
@@ -406,8 +407,6 @@ def spatial_map_page(
 
 def district_name(code: str, lang: str) -> str:
     """A gu's name from the bundled boundaries; 'all of Seoul' for the city-wide value."""
-    from hub.web.districts import names
-
     if code == "seoul":
         return gettext(lang, "All of Seoul")
     return names(lang).get(code, code)

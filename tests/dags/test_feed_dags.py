@@ -176,6 +176,7 @@ def test_agency_error_fails_the_dag_run_with_the_cause_and_publishes_nothing(
     assert not iceberg.table_catalog(hub_settings).table_exists(("trusted", "air_quality_hourly"))
 
 
+@pytest.mark.stack  # minutes of Airflow runs: `make test-stack` runs it, not `make test`
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=False)
 def test_every_feed_dag_reruns_with_row_counts_unchanged(
     hub_settings, agency_api, tmp_path, monkeypatch
