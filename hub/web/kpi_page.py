@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from hub.web.kpis import KpiView, period_label
-from hub.web.pages import ACCESS
 from hub.web.templating import gettext, render
 
 
@@ -18,7 +17,6 @@ def kpi_page(views: list[KpiView], lang: str) -> str:
         lang,
         title=gettext(lang, "Seoul key performance indicators"),
         switch=f"/kpi?lang={other}",
-        ACCESS=ACCESS,
         views=views,
         number=number,
         period=period_label,
